@@ -1,0 +1,100 @@
+// Raw 8-bit GEMM, AMX-INT8: tdpbusd on 16 x 16 int32 tiles (uint8 A x int8 B, products summed
+// exactly, wrapping add). The driver pads M and N to 16, so every tile is full.
+//
+// Tiles: C 16 rows x 64 bytes (16 int32); A 16 rows x 64 bytes (64 k); B 16 rows x 64 bytes in
+// the "VNNI" layout: row r holds, for each of 16 columns n, the four bytes B[n][4r .. 4r+3].
+// A 2 x 2 block of C tiles reuses each A and B tile twice: tmm0-3 = C, tmm4-5 = A, tmm6-7 = B.
+#pragma GCC target("amx-tile,amx-int8,avx512f")
+#include <immintrin.h>
+#include <string.h>
+
+#include "../kernels.h"
+
+namespace {
+
+struct alignas(64) tile_config {
+  uint8_t palette_id;
+  uint8_t start_row;
+  uint8_t reserved[14];
+  uint16_t colsb[16];
+  uint8_t rows[16];
+};
+
+void configure_tiles() {
+  tile_config cfg;
+  memset(&cfg, 0, sizeof cfg);
+  cfg.palette_id = 1;
+  for (int t = 0; t < 8; ++t) {
+    cfg.rows[t] = 16;
+    cfg.colsb[t] = 64;
+  }
+  _tile_loadconfig(&cfg);
+}
+
+// B (Np x K, row-major) -> for each 16-column block, K/64 tiles of 1 KiB in VNNI layout.
+void pack_b_vnni(size_t N, size_t K, const int8_t *B, int8_t *out) {
+  const size_t KB = K / 64;
+  for (size_t nb = 0; nb < N / 16; ++nb)
+    for (size_t kb = 0; kb < KB; ++kb) {
+      int8_t *t = out + (nb * KB + kb) * 1024;
+      for (size_t c = 0; c < 16; ++c) {
+        const int8_t *src = B + (nb * 16 + c) * K + kb * 64;
+        for (size_t r = 0; r < 16; ++r) memcpy(t + r * 64 + c * 4, src + r * 4, 4);
+      }
+    }
+}
+
+// MT x NT tiles of 16 x 16 at (m, n); MT, NT in {1, 2}.
+template <int MT, int NT>
+void block(size_t K, const uint8_t *A, const int8_t *Bp, int32_t *C, size_t ldc) {
+  const size_t KB = K / 64, b_stride = KB * 1024;  // bytes between 16-column blocks of Bp
+  _tile_zero(0);
+  if (NT > 1) _tile_zero(1);
+  if (MT > 1) _tile_zero(2);
+  if (MT > 1 && NT > 1) _tile_zero(3);
+  for (size_t kb = 0; kb < KB; ++kb) {
+    _tile_loadd(4, A + kb * 64, K);
+    if (MT > 1) _tile_loadd(5, A + 16 * K + kb * 64, K);
+    _tile_loadd(6, Bp + kb * 1024, 64);
+    if (NT > 1) _tile_loadd(7, Bp + b_stride + kb * 1024, 64);
+    _tile_dpbusd(0, 4, 6);
+    if (NT > 1) _tile_dpbusd(1, 4, 7);
+    if (MT > 1) _tile_dpbusd(2, 5, 6);
+    if (MT > 1 && NT > 1) _tile_dpbusd(3, 5, 7);
+  }
+  const size_t stride = ldc * sizeof(int32_t);
+  _tile_stored(0, C, stride);
+  if (NT > 1) _tile_stored(1, C + 16, stride);
+  if (MT > 1) _tile_stored(2, C + 16 * ldc, stride);
+  if (MT > 1 && NT > 1) _tile_stored(3, C + 16 * ldc + 16, stride);
+}
+
+}  // namespace
+
+void gemm_u8s8_amx(size_t M, size_t N, size_t K, const void *Av, const int8_t *B, int32_t *C,
+                   size_t ldc) {
+  const uint8_t *A = (const uint8_t *)Av;
+  int8_t *Bp = (int8_t *)lb_aligned_alloc(N * K);
+  if (!Bp) {  // out of scratch memory: the AVX-512 VNNI kernel needs none
+    gemm_u8s8_avx512vnni(M, N, K, Av, B, C, ldc);
+    return;
+  }
+  pack_b_vnni(N, K, B, Bp);
+  configure_tiles();
+  const size_t KB = K / 64;
+  for (size_t m = 0, mstep; m < M; m += mstep) {
+    mstep = m + 32 <= M ? 32 : 16;
+    for (size_t n = 0, nstep; n < N; n += nstep) {
+      nstep = n + 32 <= N ? 32 : 16;
+      const uint8_t *a = A + m * K;
+      const int8_t *b = Bp + (n / 16) * KB * 1024;
+      int32_t *c = C + m * ldc + n;
+      if (mstep == 32 && nstep == 32) block<2, 2>(K, a, b, c, ldc);
+      else if (mstep == 32) block<2, 1>(K, a, b, c, ldc);
+      else if (nstep == 32) block<1, 2>(K, a, b, c, ldc);
+      else block<1, 1>(K, a, b, c, ldc);
+    }
+  }
+  _tile_release();
+  lb_aligned_free(Bp);
+}

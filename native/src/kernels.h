@@ -1,0 +1,95 @@
+// The kernel families, the ISA list, and the dispatch table they make together.
+// A new ISA is one kernel file per family plus one line in LB_ISA_LIST.
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lowbit.h"
+
+#if defined(__x86_64__) || defined(_M_X64)
+#define LB_ARCH_X86 1
+#elif defined(__aarch64__) || defined(_M_ARM64)
+#define LB_ARCH_ARM 1
+#endif
+
+// ---- family: raw 8-bit GEMM ------------------------------------------------------------
+// C[m*ldc + n] = sum_{k<K} A[m*K + k] * B[n*K + k], wrapping int32 (exact modulo 2^32).
+// A is uint8 or int8 (the kernel's a_signed says which), B is int8; both row-major with a
+// row stride of exactly K. The driver (matmul_integer.cpp) guarantees:
+//   K % 64 == 0; A, B 64-byte aligned; M % m_align == 0; N % n_align == 0;
+//   the padding rows and columns are zero.
+// Overflow: each product is at most 255*128 = 32640 in magnitude and every kernel sums
+// them exactly before a wrapping 32-bit add, so all kernels agree bit for bit.
+typedef void (*lb_gemm_i8_fn)(size_t M, size_t N, size_t K, const void *A, const int8_t *B,
+                              int32_t *C, size_t ldc);
+struct lb_gemm_i8_kernel {
+  lb_gemm_i8_fn fn;
+  bool a_signed;  // A holds int8 (true) or uint8 (false)
+  uint32_t m_align, n_align;
+};
+
+// ---- family: float32 GEMM, Y = A * B^T (the benchmark's baseline) ---------------------
+typedef void (*lb_sgemm_nt_fn)(size_t M, size_t N, size_t K, const float *A, size_t lda,
+                               const float *B, size_t ldb, float *Y, size_t ldy);
+
+// ---- the ISA list ------------------------------------------------------------------------
+// X(id, name, required LB_CPU_* bits, gemm_i8 kernel, a_signed, m_align, n_align, sgemm kernel)
+// Order is preference: best last.
+#define LB_ISA_LIST_COMMON(X) \
+  X(scalar, "scalar", 0, gemm_u8s8_ref, false, 1, 1, sgemm_nt_ref)
+#define LB_ISA_LIST_X86(X)                                                                  \
+  X(avx2, "avx2", LB_CPU_AVX2, gemm_u8s8_avx2, false, 1, 1, sgemm_nt_avx2)                  \
+  X(avxvnni, "avxvnni", LB_CPU_AVX2 | LB_CPU_AVXVNNI, gemm_u8s8_avxvnni, false, 1, 1,       \
+    sgemm_nt_avx2)                                                                          \
+  X(avx512vnni, "avx512vnni", LB_CPU_AVX512F | LB_CPU_AVX512VNNI, gemm_u8s8_avx512vnni,     \
+    false, 1, 1, sgemm_nt_avx512)                                                           \
+  X(amx, "amx", LB_CPU_AVX512F | LB_CPU_AMX_INT8, gemm_u8s8_amx, false, 16, 16,             \
+    sgemm_nt_avx512)
+#define LB_ISA_LIST_ARM(X)                                                                  \
+  X(neon, "neon", LB_CPU_NEON, gemm_u8s8_neon, false, 1, 1, sgemm_nt_neon)                  \
+  X(neon_dotprod, "neon-dotprod", LB_CPU_NEON | LB_CPU_NEON_DOTPROD,                         \
+    gemm_s8s8_neon_dotprod, true, 1, 1, sgemm_nt_neon)                                      \
+  X(neon_i8mm, "neon-i8mm", LB_CPU_NEON | LB_CPU_NEON_I8MM, gemm_s8s8_neon_i8mm, true, 1,    \
+    1, sgemm_nt_neon)
+
+#if LB_ARCH_X86
+#define LB_ISA_LIST(X) LB_ISA_LIST_COMMON(X) LB_ISA_LIST_X86(X)
+#elif LB_ARCH_ARM
+#define LB_ISA_LIST(X) LB_ISA_LIST_COMMON(X) LB_ISA_LIST_ARM(X)
+#else
+#define LB_ISA_LIST(X) LB_ISA_LIST_COMMON(X)
+#endif
+
+// Prototypes of every kernel named in the list (a kernel shared by two ISAs is declared twice).
+#define LB_DECLARE_KERNELS(id, name, feats, gemm, a_signed, m_align, n_align, sgemm)       \
+  void gemm(size_t M, size_t N, size_t K, const void *A, const int8_t *B, int32_t *C,       \
+            size_t ldc);                                                                    \
+  void sgemm(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *B,      \
+             size_t ldb, float *Y, size_t ldy);
+LB_ISA_LIST(LB_DECLARE_KERNELS)
+#undef LB_DECLARE_KERNELS
+
+enum lb_isa_id {
+#define LB_ISA_ENUM(id, ...) LB_ISA_##id,
+  LB_ISA_LIST(LB_ISA_ENUM)
+#undef LB_ISA_ENUM
+  LB_ISA_COUNT
+};
+
+struct lb_isa_entry {
+  const char *name;
+  uint64_t required;
+  lb_gemm_i8_kernel gemm_i8;
+  lb_sgemm_nt_fn sgemm_nt;
+};
+
+// The table, in LB_ISA_LIST order, and the entry in use (chosen once, overridable).
+const lb_isa_entry *lb_isa_table();
+const lb_isa_entry *lb_active();
+
+// Detection result (cpu.cpp): LB_CPU_* bits, computed once.
+uint64_t lb_detect_cpu_features();
+
+// Aligned scratch memory for the drivers.
+void *lb_aligned_alloc(size_t bytes);
+void lb_aligned_free(void *p);

@@ -1,0 +1,126 @@
+// lb_matmul_integer: ONNX MatMulInteger on the dispatched raw 8-bit GEMM kernel.
+//
+// Every kernel multiplies A' (uint8 or int8, as it prefers) by B' (int8). The driver maps the
+// caller's types onto that with an offset: a = a' + alpha, b = b' + beta (alpha, beta in
+// {-128, 0, 128}), and folds the offsets into the zero points:
+//   (a - za)(b - zb) = (a' - za')(b' - zb'),  za' = za - alpha,  zb' = zb - beta
+//   sum_k (a' - za')(b' - zb') = sum a'b' - zb' sum_k a' - za' sum_k b' + K za' zb'
+// Every term is taken modulo 2^32 (uint32 arithmetic), so the result is the exact sum
+// modulo 2^32 whatever the kernel, which is what makes all ISAs agree bit for bit.
+#include <string.h>
+
+#include "kernels.h"
+#include "matmul_integer_args.h"
+
+namespace {
+
+size_t round_up(size_t x, size_t to) { return (x + to - 1) / to * to; }
+
+bool mul_ok(size_t a, size_t b, size_t *out) { return !__builtin_mul_overflow(a, b, out); }
+
+// Caller's value v of dtype `t` read as int.
+int load(const void *p, lb_dtype t, size_t i) {
+  return t == LB_INT8 ? (int)((const int8_t *)p)[i] : (int)((const uint8_t *)p)[i];
+}
+
+// Offset between a caller's dtype and the kernel's operand type (value = operand + offset).
+int offset_of(lb_dtype caller, bool kernel_signed) {
+  bool caller_signed = caller == LB_INT8;
+  if (caller_signed == kernel_signed) return 0;
+  return kernel_signed ? 128 : -128;
+}
+
+struct scratch {
+  void *p[4] = {nullptr, nullptr, nullptr, nullptr};
+  ~scratch() {
+    for (void *q : p) lb_aligned_free(q);
+  }
+};
+
+}  // namespace
+
+extern "C" lb_status lb_matmul_integer(size_t M, size_t N, size_t K, const void *A, lb_dtype a_type,
+                                       size_t lda, const void *B, lb_dtype b_type,
+                                       lb_layout b_layout, size_t ldb, const void *a_zp,
+                                       size_t a_zp_count, const void *b_zp, size_t b_zp_count,
+                                       int32_t *Y, size_t ldy) {
+  lb_status st = lb_check_matmul_integer_args(M, N, K, A, a_type, lda, B, b_type, b_layout, ldb,
+                                              a_zp, a_zp_count, b_zp, b_zp_count, Y, ldy);
+  if (st != LB_OK || M == 0 || N == 0) return st;
+
+  const lb_gemm_i8_kernel &kern = lb_active()->gemm_i8;
+  const size_t Mp = round_up(M, kern.m_align), Np = round_up(N, kern.n_align);
+  const size_t Kp = round_up(K, 64);
+  const bool direct = Mp == M && Np == N;  // the kernel may write Y itself
+  size_t a_bytes, b_bytes, c_elems, c_bytes;
+  if (!mul_ok(Mp, Kp, &a_bytes) || !mul_ok(Np, Kp, &b_bytes) || !mul_ok(Mp, Np, &c_elems) ||
+      !mul_ok(c_elems, sizeof(int32_t), &c_bytes))
+    return LB_ERR_SIZE_OVERFLOW;
+
+  scratch s;
+  uint8_t *Ap = (uint8_t *)(s.p[0] = lb_aligned_alloc(a_bytes));
+  int8_t *Bp = (int8_t *)(s.p[1] = lb_aligned_alloc(b_bytes));
+  uint32_t *sums = (uint32_t *)(s.p[2] = lb_aligned_alloc((M + N) * sizeof(uint32_t)));
+  int32_t *C = direct ? Y : (int32_t *)(s.p[3] = lb_aligned_alloc(c_bytes));
+  if (!Ap || !Bp || !sums || !C) return LB_ERR_OUT_OF_MEMORY;
+  uint32_t *row_sum = sums, *col_sum = sums + M;
+
+  // Pack A' (rows padded with zeros to Kp, Mp) and its row sums. The XOR by 0x80 is +-128.
+  const int alpha = offset_of(a_type, kern.a_signed);
+  const uint8_t a_flip = alpha ? 0x80 : 0;
+  memset(Ap, 0, a_bytes);
+  for (size_t m = 0; m < M; ++m) {
+    const uint8_t *src = (const uint8_t *)A + m * lda;
+    uint8_t *dst = Ap + m * Kp;
+    uint32_t sum = 0;
+    for (size_t k = 0; k < K; ++k) {
+      uint8_t v = src[k] ^ a_flip;
+      dst[k] = v;
+      sum += kern.a_signed ? (uint32_t)(int32_t)(int8_t)v : (uint32_t)v;
+    }
+    row_sum[m] = sum;
+  }
+
+  // Pack B' as N x Kp int8 (transposing a K x N input) and its column sums.
+  const int beta = offset_of(b_type, true);
+  const uint8_t b_flip = beta ? 0x80 : 0;
+  memset(Bp, 0, b_bytes);
+  if (b_layout == LB_LAYOUT_NK) {
+    for (size_t n = 0; n < N; ++n) {
+      const uint8_t *src = (const uint8_t *)B + n * ldb;
+      for (size_t k = 0; k < K; ++k) Bp[n * Kp + k] = (int8_t)(src[k] ^ b_flip);
+    }
+  } else {
+    const size_t T = 32;  // transpose in tiles so both sides stay in cache
+    for (size_t k0 = 0; k0 < K; k0 += T)
+      for (size_t n0 = 0; n0 < N; n0 += T)
+        for (size_t n = n0; n < n0 + T && n < N; ++n)
+          for (size_t k = k0; k < k0 + T && k < K; ++k)
+            Bp[n * Kp + k] = (int8_t)(((const uint8_t *)B)[k * ldb + n] ^ b_flip);
+  }
+  for (size_t n = 0; n < N; ++n) {
+    uint32_t sum = 0;
+    for (size_t k = 0; k < K; ++k) sum += (uint32_t)(int32_t)Bp[n * Kp + k];
+    col_sum[n] = sum;
+  }
+
+  if (Kp > 0) {
+    kern.fn(Mp, Np, Kp, Ap, Bp, C, direct ? ldy : Np);
+  } else {
+    for (size_t m = 0; m < M; ++m) memset(C + m * (direct ? ldy : Np), 0, N * sizeof(int32_t));
+  }
+
+  // Zero-point corrections, all modulo 2^32.
+  const size_t ldc = direct ? ldy : Np;
+  const uint32_t k32 = (uint32_t)K;
+  for (size_t m = 0; m < M; ++m) {
+    const uint32_t za = (uint32_t)((a_zp ? load(a_zp, a_type, a_zp_count == 1 ? 0 : m) : 0) - alpha);
+    const uint32_t ka = k32 * za;
+    for (size_t n = 0; n < N; ++n) {
+      const uint32_t zb = (uint32_t)((b_zp ? load(b_zp, b_type, b_zp_count == 1 ? 0 : n) : 0) - beta);
+      uint32_t y = (uint32_t)C[m * ldc + n] - zb * row_sum[m] - za * col_sum[n] + ka * zb;
+      Y[m * ldy + n] = (int32_t)y;
+    }
+  }
+  return LB_OK;
+}
