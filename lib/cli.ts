@@ -1,0 +1,48 @@
+#!/usr/bin/env node
+/** The `lowbit` command: `lowbit info`, `lowbit bench [args]`. */
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+
+import { cpuInfo } from './backend';
+
+const USAGE = `usage: lowbit <command>
+  info     the CPU features lowbit sees, the ISAs it can use, and the one in use
+  bench    run the benchmark (same as npm run bench); arguments are passed on
+Environment: LOWBIT_BACKEND=native|ts, LOWBIT_ISA=<name from lowbit info>`;
+
+function info(): void {
+  const c = cpuInfo();
+  const features = Object.entries(c.features).map(([k, v]) => `${k}${v ? '' : ' (no)'}`).join(', ');
+  process.stdout.write(
+    `lowbit on ${c.arch}\n` +
+      `  backend   ${c.backend}\n` +
+      `  features  ${features || '(unknown: native addon not loaded)'}\n` +
+      `  ISAs      ${c.isas.join(', ')} (best last)\n` +
+      `  in use    ${c.isa}\n` +
+      `  threads   ${c.threads}\n`,
+  );
+}
+
+function main(argv: string[]): number {
+  const [cmd, ...rest] = argv;
+  switch (cmd) {
+    case 'info':
+      info();
+      return 0;
+    case 'bench': {
+      const script = path.join(__dirname, '..', 'bench', 'index.js');
+      return spawnSync(process.execPath, [script, ...rest], { stdio: 'inherit' }).status ?? 1;
+    }
+    case undefined:
+    case '-h':
+    case '--help':
+    case 'help':
+      process.stdout.write(USAGE + '\n');
+      return cmd === undefined ? 1 : 0;
+    default:
+      process.stderr.write(`lowbit: unknown command ${JSON.stringify(cmd)}\n${USAGE}\n`);
+      return 2;
+  }
+}
+
+process.exitCode = main(process.argv.slice(2));

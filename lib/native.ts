@@ -1,0 +1,67 @@
+/**
+ * Loads the native addon with node-gyp-build (prebuilds/<platform>-<arch>/ first, then
+ * build/Release). If it cannot load, lowbit runs on the TypeScript fallback and says so once
+ * on stderr; LOWBIT_BACKEND=native turns that into an error.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+/** What the addon exports (native/binding/addon.cpp). */
+export interface NativeBinding {
+  readonly abiVersion: number;
+  readonly version: string;
+  /** Every ISA this build knows for its architecture, usable or not, best last. */
+  readonly isaNames: readonly string[];
+  cpuInfo(): { arch: string; features: Record<string, boolean>; isa: string; isas: string[] };
+  setIsa(name: string): boolean;
+  matmulInteger(
+    a: Int8Array | Uint8Array, b: Int8Array | Uint8Array, bLayoutNK: boolean,
+    M: number, N: number, K: number,
+    aZeroPoint: Int8Array | Uint8Array | null, bZeroPoint: Int8Array | Uint8Array | null,
+    out: Int32Array,
+  ): void;
+  sgemmNT(a: Float32Array, b: Float32Array, M: number, N: number, K: number, out: Float32Array): void;
+}
+
+/** The ABI version this TS layer was written against (LB_ABI_VERSION in lowbit.h). */
+const EXPECTED_ABI = 1;
+
+/** The package root: the nearest folder above this file holding lowbit's package.json. */
+export function packageRoot(): string {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    const pkg = path.join(dir, 'package.json');
+    if (fs.existsSync(pkg) && (JSON.parse(fs.readFileSync(pkg, 'utf8')) as { name?: string }).name === 'lowbit') return dir;
+    if (path.dirname(dir) === dir) throw new Error(`lowbit: cannot find the package root above ${__dirname}`);
+  }
+}
+
+export interface LoadResult {
+  binding: NativeBinding | null;
+  /** Why the addon did not load (null when it did). */
+  error: string | null;
+}
+
+function tryLoad(): LoadResult {
+  if (process.env.LOWBIT_BACKEND === 'ts') return { binding: null, error: 'LOWBIT_BACKEND=ts' };
+  const root = packageRoot();
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const load = require('node-gyp-build') as (dir: string) => unknown;
+    const binding = load(root) as NativeBinding;
+    if (binding.abiVersion !== EXPECTED_ABI)
+      return { binding: null, error: `addon ABI ${binding.abiVersion} != expected ${EXPECTED_ABI} (stale build)` };
+    return { binding, error: null };
+  } catch (e) {
+    const first = (e instanceof Error ? e.message : String(e)).split('\n')[0];
+    return { binding: null, error: `tried ${path.join(root, 'prebuilds', `${process.platform}-${process.arch}`)} and ${path.join(root, 'build', 'Release')}: ${first}` };
+  }
+}
+
+export const loaded: LoadResult = tryLoad();
+
+if (!loaded.binding && process.env.LOWBIT_BACKEND === 'native') {
+  throw new Error(`lowbit: LOWBIT_BACKEND=native but the native addon did not load (${loaded.error}). Fix: npm rebuild lowbit (needs cmake and a C++17 compiler).`);
+}
+if (!loaded.binding && process.env.LOWBIT_BACKEND !== 'ts') {
+  process.stderr.write(`lowbit: native addon not loaded, using the TypeScript fallback (slower). ${loaded.error}. Fix: npm rebuild lowbit (needs cmake and a C++17 compiler), or set LOWBIT_BACKEND=ts to silence this.\n`);
+}

@@ -1,0 +1,169 @@
+// Node-API binding: converts and checks arguments, calls the C ABI, turns status codes into
+// exceptions. The TS layer (lib/) validates first and writes the user-facing messages; the
+// checks here only make sure no input can crash the process.
+#include <napi.h>
+
+#include <string>
+
+#include "lowbit.h"
+
+namespace {
+
+// A typed array's element type, length and data (already offset by its byteOffset; works
+// for ArrayBuffer and SharedArrayBuffer alike).
+struct view {
+  napi_typedarray_type type;
+  size_t length;
+  void *data;
+};
+
+bool get_view(const Napi::Value &v, view *out) {
+  if (!v.IsTypedArray()) return false;
+  napi_value ab;
+  size_t offset;
+  return napi_get_typedarray_info(v.Env(), v, &out->type, &out->length, &out->data, &ab,
+                                  &offset) == napi_ok;
+}
+
+Napi::Value throw_type(Napi::Env env, const std::string &msg) {
+  Napi::TypeError::New(env, msg).ThrowAsJavaScriptException();
+  return env.Undefined();
+}
+
+Napi::Value throw_range(Napi::Env env, const std::string &msg) {
+  Napi::RangeError::New(env, msg).ThrowAsJavaScriptException();
+  return env.Undefined();
+}
+
+bool get_size(const Napi::Value &v, size_t *out) {
+  if (!v.IsNumber()) return false;
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d >= 0 && d <= 9007199254740991.0) || d != (double)(uint64_t)d) return false;
+  *out = (size_t)d;
+  return true;
+}
+
+lb_dtype dtype_of(napi_typedarray_type t) { return t == napi_int8_array ? LB_INT8 : LB_UINT8; }
+
+bool is_8bit(napi_typedarray_type t) {
+  return t == napi_int8_array || t == napi_uint8_array || t == napi_uint8_clamped_array;
+}
+
+Napi::Value status_error(Napi::Env env, const char *fn, lb_status st) {
+  std::string msg = std::string(fn) + ": " + lb_status_string(st);
+  if (st == LB_ERR_OUT_OF_MEMORY) {
+    Napi::Error::New(env, msg).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  return throw_range(env, msg);
+}
+
+// cpuInfo() -> { arch, features: { name: bool }, isa, isas: [usable, best last] }
+Napi::Value CpuInfo(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("arch", lb_cpu_arch());
+  Napi::Object features = Napi::Object::New(env);
+  uint64_t have = lb_cpu_features();
+  const bool x86 = std::string(lb_cpu_arch()) == "x86_64";
+  const uint64_t arch_bits = x86 ? (LB_CPU_AVX2 | LB_CPU_AVXVNNI | LB_CPU_AVX512F |
+                                    LB_CPU_AVX512VNNI | LB_CPU_AMX_INT8)
+                                 : (LB_CPU_NEON | LB_CPU_NEON_DOTPROD | LB_CPU_NEON_I8MM);
+  for (int bit = 0; bit < 64; ++bit) {
+    uint64_t b = 1ull << bit;
+    if ((arch_bits & b) && lb_cpu_feature_name(b)) features.Set(lb_cpu_feature_name(b), (have & b) != 0);
+  }
+  o.Set("features", features);
+  o.Set("isa", lb_get_isa());
+  Napi::Array isas = Napi::Array::New(env);
+  uint32_t n = 0;
+  for (int i = 0; i < lb_isa_count(); ++i)
+    if (lb_isa_usable(i)) isas.Set(n++, lb_isa_name(i));
+  o.Set("isas", isas);
+  return o;
+}
+
+// setIsa(name) -> true, or false when the CPU lacks it (the TS layer words the error).
+Napi::Value SetIsa(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString()) return throw_type(env, "setIsa: name must be a string");
+  return Napi::Boolean::New(env, lb_set_isa(info[0].As<Napi::String>().Utf8Value().c_str()) == LB_OK);
+}
+
+// matmulInteger(a, b, bLayoutNK, M, N, K, aZp | null, bZp | null, out): 8-bit typed arrays,
+// zero points of the same class as their tensor, out an Int32Array of M*N.
+Napi::Value MatmulInteger(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  const char *fn = "matmulInteger";
+  if (info.Length() != 9) return throw_type(env, "matmulInteger: expected 9 arguments");
+  view a, b, out, azp{}, bzp{};
+  size_t M, N, K;
+  if (!get_view(info[0], &a) || !is_8bit(a.type)) return throw_type(env, "matmulInteger: a must be an Int8Array or Uint8Array");
+  if (!get_view(info[1], &b) || !is_8bit(b.type)) return throw_type(env, "matmulInteger: b must be an Int8Array or Uint8Array");
+  const bool nk = info[2].ToBoolean();
+  if (!get_size(info[3], &M) || !get_size(info[4], &N) || !get_size(info[5], &K))
+    return throw_range(env, "matmulInteger: M, N, K must be non-negative integers");
+  const bool has_azp = !info[6].IsNull() && !info[6].IsUndefined();
+  const bool has_bzp = !info[7].IsNull() && !info[7].IsUndefined();
+  if (has_azp && (!get_view(info[6], &azp) || azp.type != a.type))
+    return throw_type(env, "matmulInteger: aZeroPoint must be a typed array of a's class");
+  if (has_bzp && (!get_view(info[7], &bzp) || bzp.type != b.type))
+    return throw_type(env, "matmulInteger: bZeroPoint must be a typed array of b's class");
+  if (!get_view(info[8], &out) || out.type != napi_int32_array)
+    return throw_type(env, "matmulInteger: out must be an Int32Array");
+  // Sizes, overflow-safe: M*K, K*N, M*N elements must be there.
+  size_t mk, kn, mn;
+  if (__builtin_mul_overflow(M, K, &mk) || __builtin_mul_overflow(K, N, &kn) ||
+      __builtin_mul_overflow(M, N, &mn))
+    return throw_range(env, "matmulInteger: M, N, K too large");
+  if (a.length < mk) return throw_range(env, "matmulInteger: a holds fewer than M*K elements");
+  if (b.length < kn) return throw_range(env, "matmulInteger: b holds fewer than K*N elements");
+  if (out.length < mn) return throw_range(env, "matmulInteger: out holds fewer than M*N elements");
+  if (has_azp && azp.length != 1 && azp.length != M)
+    return throw_range(env, "matmulInteger: aZeroPoint must hold 1 or M values");
+  if (has_bzp && bzp.length != 1 && bzp.length != N)
+    return throw_range(env, "matmulInteger: bZeroPoint must hold 1 or N values");
+  lb_status st = lb_matmul_integer(M, N, K, a.data, dtype_of(a.type), K, b.data, dtype_of(b.type),
+                                   nk ? LB_LAYOUT_NK : LB_LAYOUT_KN, nk ? K : N,
+                                   has_azp ? azp.data : nullptr, has_azp ? azp.length : 0,
+                                   has_bzp ? bzp.data : nullptr, has_bzp ? bzp.length : 0,
+                                   (int32_t *)out.data, N);
+  if (st != LB_OK) return status_error(env, fn, st);
+  return env.Undefined();
+}
+
+// sgemmNT(a, b, M, N, K, out): Float32Arrays, Y = A * B^T (the benchmark's float32 baseline).
+Napi::Value SgemmNT(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  view a, b, out;
+  size_t M, N, K, mk, nk, mn;
+  if (info.Length() != 6 || !get_view(info[0], &a) || !get_view(info[1], &b) ||
+      !get_view(info[5], &out) || a.type != napi_float32_array || b.type != napi_float32_array ||
+      out.type != napi_float32_array)
+    return throw_type(env, "sgemmNT(a, b, M, N, K, out) wants Float32Arrays");
+  if (!get_size(info[2], &M) || !get_size(info[3], &N) || !get_size(info[4], &K) ||
+      __builtin_mul_overflow(M, K, &mk) || __builtin_mul_overflow(N, K, &nk) ||
+      __builtin_mul_overflow(M, N, &mn) || a.length < mk || b.length < nk || out.length < mn)
+    return throw_range(env, "sgemmNT: sizes do not match the arrays");
+  lb_status st = lb_sgemm_nt(M, N, K, (const float *)a.data, K, (const float *)b.data, K,
+                             (float *)out.data, N);
+  if (st != LB_OK) return status_error(env, "sgemmNT", st);
+  return env.Undefined();
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("abiVersion", Napi::Number::New(env, lb_abi_version()));
+  exports.Set("version", Napi::String::New(env, lb_version_string()));
+  Napi::Array names = Napi::Array::New(env);
+  for (int i = 0; i < lb_isa_count(); ++i) names.Set((uint32_t)i, lb_isa_name(i));
+  exports.Set("isaNames", names);  // every ISA this build knows, usable or not
+  exports.Set("cpuInfo", Napi::Function::New(env, CpuInfo, "cpuInfo"));
+  exports.Set("setIsa", Napi::Function::New(env, SetIsa, "setIsa"));
+  exports.Set("matmulInteger", Napi::Function::New(env, MatmulInteger, "matmulInteger"));
+  exports.Set("sgemmNT", Napi::Function::New(env, SgemmNT, "sgemmNT"));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(lowbit, Init)
