@@ -30,7 +30,7 @@ function main(argv: string[]): number {
       info();
       return 0;
     case 'bench': {
-      const script = path.join(__dirname, '..', 'bench', 'index.js');
+      const script = path.join(__dirname, '..', 'bench', 'index.mjs');
       return spawnSync(process.execPath, [script, ...rest], { stdio: 'inherit' }).status ?? 1;
     }
     case undefined:

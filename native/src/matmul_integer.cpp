@@ -30,6 +30,49 @@ int offset_of(lb_dtype caller, bool kernel_signed) {
   return kernel_signed ? 128 : -128;
 }
 
+// 8 x 8 bytes transposed in registers: x[i] holds row i, byte j is column j. Three rounds
+// swap 1-, 2- and 4-byte blocks across the diagonal.
+inline void transpose8x8(uint64_t x[8]) {
+  for (int i = 0; i < 8; i += 2) {
+    uint64_t t = ((x[i] >> 8) ^ x[i + 1]) & 0x00FF00FF00FF00FFull;
+    x[i + 1] ^= t;
+    x[i] ^= t << 8;
+  }
+  for (int i = 0; i < 8; i += 4)
+    for (int j = 0; j < 2; ++j) {
+      uint64_t t = ((x[i + j] >> 16) ^ x[i + j + 2]) & 0x0000FFFF0000FFFFull;
+      x[i + j + 2] ^= t;
+      x[i + j] ^= t << 16;
+    }
+  for (int j = 0; j < 4; ++j) {
+    uint64_t t = ((x[j] >> 32) ^ x[j + 4]) & 0x00000000FFFFFFFFull;
+    x[j + 4] ^= t;
+    x[j] ^= t << 32;
+  }
+}
+
+// dst[n * ldd + k] = src[k * lds + n] ^ flip: 8 x 8 blocks in registers, inside 64 x 64 tiles
+// so the source rows of a tile stay in L1; the edges (K or N not a multiple of 8) byte by byte.
+void transpose_kn_to_nk(size_t K, size_t N, const uint8_t *src, size_t lds, uint8_t *dst,
+                        size_t ldd, uint8_t flip) {
+  const uint64_t flip8 = flip * 0x0101010101010101ull;
+  const size_t K8 = K & ~size_t(7), N8 = N & ~size_t(7);
+  for (size_t k0 = 0; k0 < K8; k0 += 64)
+    for (size_t n0 = 0; n0 < N8; n0 += 64)
+      for (size_t k = k0; k < k0 + 64 && k < K8; k += 8)
+        for (size_t n = n0; n < n0 + 64 && n < N8; n += 8) {
+          uint64_t x[8];
+          for (int r = 0; r < 8; ++r) memcpy(&x[r], src + (k + r) * lds + n, 8);
+          transpose8x8(x);
+          for (int c = 0; c < 8; ++c) {
+            uint64_t v = x[c] ^ flip8;
+            memcpy(dst + (n + c) * ldd + k, &v, 8);
+          }
+        }
+  for (size_t n = 0; n < N; ++n)
+    for (size_t k = n < N8 ? K8 : 0; k < K; ++k) dst[n * ldd + k] = src[k * lds + n] ^ flip;
+}
+
 struct scratch {
   void *p[4] = {nullptr, nullptr, nullptr, nullptr};
   ~scratch() {
@@ -68,41 +111,39 @@ extern "C" lb_status lb_matmul_integer(size_t M, size_t N, size_t K, const void 
   // Pack A' (rows padded with zeros to Kp, Mp) and its row sums. The XOR by 0x80 is +-128.
   const int alpha = offset_of(a_type, kern.a_signed);
   const uint8_t a_flip = alpha ? 0x80 : 0;
-  memset(Ap, 0, a_bytes);
   for (size_t m = 0; m < M; ++m) {
     const uint8_t *src = (const uint8_t *)A + m * lda;
     uint8_t *dst = Ap + m * Kp;
+    for (size_t k = 0; k < K; ++k) dst[k] = src[k] ^ a_flip;
+    memset(dst + K, 0, Kp - K);
     uint32_t sum = 0;
-    for (size_t k = 0; k < K; ++k) {
-      uint8_t v = src[k] ^ a_flip;
-      dst[k] = v;
-      sum += kern.a_signed ? (uint32_t)(int32_t)(int8_t)v : (uint32_t)v;
-    }
+    if (kern.a_signed)
+      for (size_t k = 0; k < K; ++k) sum += (uint32_t)(int32_t)(int8_t)dst[k];
+    else
+      for (size_t k = 0; k < K; ++k) sum += dst[k];
     row_sum[m] = sum;
   }
+  memset(Ap + M * Kp, 0, (Mp - M) * Kp);
 
-  // Pack B' as N x Kp int8 (transposing a K x N input) and its column sums.
+  // Pack B' as Np x Kp int8 (transposing a K x N input) and its column sums.
   const int beta = offset_of(b_type, true);
   const uint8_t b_flip = beta ? 0x80 : 0;
-  memset(Bp, 0, b_bytes);
   if (b_layout == LB_LAYOUT_NK) {
     for (size_t n = 0; n < N; ++n) {
       const uint8_t *src = (const uint8_t *)B + n * ldb;
       for (size_t k = 0; k < K; ++k) Bp[n * Kp + k] = (int8_t)(src[k] ^ b_flip);
     }
   } else {
-    const size_t T = 32;  // transpose in tiles so both sides stay in cache
-    for (size_t k0 = 0; k0 < K; k0 += T)
-      for (size_t n0 = 0; n0 < N; n0 += T)
-        for (size_t n = n0; n < n0 + T && n < N; ++n)
-          for (size_t k = k0; k < k0 + T && k < K; ++k)
-            Bp[n * Kp + k] = (int8_t)(((const uint8_t *)B)[k * ldb + n] ^ b_flip);
+    transpose_kn_to_nk(K, N, (const uint8_t *)B, ldb, (uint8_t *)Bp, Kp, b_flip);
   }
   for (size_t n = 0; n < N; ++n) {
+    int8_t *row = Bp + n * Kp;
+    memset(row + K, 0, Kp - K);
     uint32_t sum = 0;
-    for (size_t k = 0; k < K; ++k) sum += (uint32_t)(int32_t)Bp[n * Kp + k];
+    for (size_t k = 0; k < K; ++k) sum += (uint32_t)(int32_t)row[k];
     col_sum[n] = sum;
   }
+  memset(Bp + N * Kp, 0, (Np - N) * Kp);
 
   if (Kp > 0) {
     kern.fn(Mp, Np, Kp, Ap, Bp, C, direct ? ldy : Np);

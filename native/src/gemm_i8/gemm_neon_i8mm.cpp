@@ -3,6 +3,9 @@
 // is stored N x K) into a 2x2 int32 tile; each lane adds eight products of magnitude at most
 // 128*128 = 16384, so the eight-term sum (|sum| <= 131072) is exact before its wrapping add.
 #pragma GCC target("arch=armv8.2-a+i8mm")
+// GCC 12's pre-register-allocation scheduler hoists all 16 row loads of a step ahead of the
+// zips and spills the 8 x 8 tile's accumulators; without it the tile fits the 32 registers.
+#pragma GCC optimize("no-schedule-insns")
 #include <arm_neon.h>
 
 #include "../kernels.h"
