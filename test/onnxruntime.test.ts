@@ -1,4 +1,7 @@
 /**
+ * @jest-environment ./test/helpers/shared-typed-arrays-env.js
+ */
+/**
  * lowbit against onnxruntime-node (the ONNX reference implementation) on MatMulInteger.
  * Where both are exact they must agree bit for bit. onnxruntime 1.30's AVX2 kernel saturates
  * int16 pair sums for uint8 x int8 inputs; wherever the two differ, lowbit must equal the
