@@ -2,15 +2,31 @@
 export const DTYPES = {
   int8: { bits: 8, min: -128, max: 127, signed: true },
   uint8: { bits: 8, min: 0, max: 255, signed: false },
+  int4: { bits: 4, min: -8, max: 7, signed: true },
+  uint4: { bits: 4, min: 0, max: 15, signed: false },
+  int2: { bits: 2, min: -2, max: 1, signed: true },
+  uint2: { bits: 2, min: 0, max: 3, signed: false },
 } as const;
 
 export type IntDType = keyof typeof DTYPES;
 
+/** The 8-bit dtypes, whose tensors are plain typed arrays (the rest are packed bytes). */
+export type ByteDType = 'int8' | 'uint8';
+
 /** The typed-array class that holds each 8-bit dtype. */
 export type Int8Like = Int8Array | Uint8Array;
 
+export function isIntDType(d: unknown): d is IntDType {
+  return typeof d === 'string' && Object.prototype.hasOwnProperty.call(DTYPES, d);
+}
+
+/** Elements per byte in packed storage (ONNX: lowest index in the lowest bits). */
+export function perByte(d: IntDType): number {
+  return 8 / DTYPES[d].bits;
+}
+
 /** dtype of an 8-bit typed array, or undefined for any other value. */
-export function dtypeOf8(x: unknown): IntDType | undefined {
+export function dtypeOf8(x: unknown): ByteDType | undefined {
   if (x instanceof Int8Array) return 'int8';
   if (x instanceof Uint8Array && !(x instanceof Uint8ClampedArray)) return 'uint8';
   return undefined;

@@ -32,15 +32,20 @@ function valueInfo(v: ValueInfo): number[] {
   return [...str(1, v.name), ...bytes(2, bytes(1, tensorType))];
 }
 
-function node(n: NodeSpec): number[] {
+function node(n: NodeSpec, index: number): number[] {
   const attrs = Object.entries(n.attributes ?? {}).flatMap(([name, value]) =>
     bytes(5, [...str(1, name), ...int(3, value), ...int(20, 2 /* AttributeType.INT */)]));
-  return [...n.inputs.flatMap((i) => str(1, i)), ...n.outputs.flatMap((o) => str(2, o)), ...str(3, `${n.op}_0`), ...str(4, n.op), ...attrs];
+  return [...n.inputs.flatMap((i) => str(1, i)), ...n.outputs.flatMap((o) => str(2, o)), ...str(3, `${n.op}_${index}`), ...str(4, n.op), ...attrs];
 }
 
 /** A one-node model at the given opset. */
 export function oneNodeModel(spec: NodeSpec, inputs: readonly ValueInfo[], outputs: readonly ValueInfo[], opset = 21): Uint8Array {
-  const graph = [...bytes(1, node(spec)), ...str(2, 'g'), ...inputs.flatMap((i) => bytes(11, valueInfo(i))), ...outputs.flatMap((o) => bytes(12, valueInfo(o)))];
+  return graphModel([spec], inputs, outputs, opset);
+}
+
+/** A model of several nodes, in order, at the given opset. */
+export function graphModel(nodes: readonly NodeSpec[], inputs: readonly ValueInfo[], outputs: readonly ValueInfo[], opset = 21): Uint8Array {
+  const graph = [...nodes.flatMap((n, i) => bytes(1, node(n, i))), ...str(2, 'g'), ...inputs.flatMap((i) => bytes(11, valueInfo(i))), ...outputs.flatMap((o) => bytes(12, valueInfo(o)))];
   const model = [...int(1, 8 /* IR version */), ...str(2, 'lowbit-test'), ...bytes(7, graph), ...bytes(8, [...str(1, ''), ...int(2, opset)])];
   return Uint8Array.from(model);
 }
