@@ -1,11 +1,12 @@
 /** The dtype table: one `as const` object from which the types and the runtime checks derive. */
+/** `code` is the C ABI's lb_dtype value. */
 export const DTYPES = {
-  int8: { bits: 8, min: -128, max: 127, signed: true },
-  uint8: { bits: 8, min: 0, max: 255, signed: false },
-  int4: { bits: 4, min: -8, max: 7, signed: true },
-  uint4: { bits: 4, min: 0, max: 15, signed: false },
-  int2: { bits: 2, min: -2, max: 1, signed: true },
-  uint2: { bits: 2, min: 0, max: 3, signed: false },
+  int8: { bits: 8, min: -128, max: 127, signed: true, code: 1 },
+  uint8: { bits: 8, min: 0, max: 255, signed: false, code: 2 },
+  int4: { bits: 4, min: -8, max: 7, signed: true, code: 3 },
+  uint4: { bits: 4, min: 0, max: 15, signed: false, code: 4 },
+  int2: { bits: 2, min: -2, max: 1, signed: true, code: 5 },
+  uint2: { bits: 2, min: 0, max: 3, signed: false, code: 6 },
 } as const;
 
 export type IntDType = keyof typeof DTYPES;

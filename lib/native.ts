@@ -20,11 +20,22 @@ export interface NativeBinding {
     aZeroPoint: Int8Array | Uint8Array | null, bZeroPoint: Int8Array | Uint8Array | null,
     out: Int32Array,
   ): void;
+  /** lb_quantize_linear; layout as lb_qlayout (block 0 = per tensor / per axis, rowLen 0 = flat). */
+  quantizeLinear(
+    x: Float32Array, scale: Float32Array, zeroPoint: Int32Array | null, dtypeCode: number,
+    outer: number, axisLen: number, inner: number, block: number, rowLen: number, out: Int8Array | Uint8Array,
+  ): void;
+  dequantizeLinear(
+    q: Int8Array | Uint8Array, scale: Float32Array, zeroPoint: Int32Array | null, dtypeCode: number,
+    outer: number, axisLen: number, inner: number, block: number, rowLen: number, out: Float32Array,
+  ): void;
+  /** [min, max] of the non-NaN values; [Infinity, -Infinity] when there are none. */
+  minmax(x: Float32Array): [number, number];
   sgemmNT(a: Float32Array, b: Float32Array, M: number, N: number, K: number, out: Float32Array): void;
 }
 
 /** The ABI version this TS layer was written against (LB_ABI_VERSION in lowbit.h). */
-const EXPECTED_ABI = 1;
+const EXPECTED_ABI = 2;
 
 /** The package root: the nearest folder above this file holding lowbit's package.json. */
 export function packageRoot(): string {

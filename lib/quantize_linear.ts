@@ -3,6 +3,7 @@
  * DynamicQuantizeLinear. SPEC §3 is the contract; the differences from onnxruntime are
  * documented in README ("Differences from onnxruntime").
  */
+import { activeNative } from './backend';
 import { DTYPES, dtypeOf8, isIntDType, perByte, type IntDType } from './dtype';
 import { checkShape, describe, rangeError, shapeSize, typeError } from './errors';
 import { dequantizeLinearTs, dynamicQuantizeLinearTs, packBits, quantizeLinearTs, unpackBits, type Layout } from './fallback/quantize';
@@ -111,6 +112,12 @@ function resolve(fn: string, length: number | null, scale: unknown, zeroPoint: u
   return { dtype, shape, size, layout: { outer, D, inner, kind, block }, scale: scales, zp, rowLength };
 }
 
+/** The lb_qlayout arguments of the native binding: outer, axisLen, inner, block, rowLen. */
+function nativeLayout(r: Resolved): [number, number, number, number, number] {
+  const l = r.layout;
+  return [l.outer, l.D, l.inner, l.kind === 'block' ? l.block : 0, r.rowLength];
+}
+
 /** Bytes a packed tensor of `size` elements in rows of `rowLength` takes. */
 function packedBytes(dtype: IntDType, size: number, rowLength: number): number {
   return rowLength === 0 ? 0 : (size / rowLength) * Math.ceil(rowLength / perByte(dtype));
@@ -125,6 +132,12 @@ export function quantizeLinear<D extends IntDType>(x: Float32Array, scale: numbe
   const FN = 'quantizeLinear';
   if (!(x instanceof Float32Array)) throw typeError(FN, 'x', 'a Float32Array', x);
   const r = resolve(FN, x.length, scale, zeroPoint, opts);
+  const native = activeNative();
+  if (native) {
+    const out = r.dtype === 'int8' ? new Int8Array(r.size) : new Uint8Array(packedBytes(r.dtype, r.size, r.rowLength));
+    native.quantizeLinear(x, r.scale, r.zp, DTYPES[r.dtype].code, ...nativeLayout(r), out);
+    return out as QuantizedData<D>;
+  }
   const q = new Int32Array(r.size);
   quantizeLinearTs(x, r.scale, r.zp, r.dtype, r.layout, q);
   if (r.dtype === 'int8') return Int8Array.from(q) as QuantizedData<D>;
@@ -144,14 +157,19 @@ export function dequantizeLinear(q: Int8Array | Uint8Array, scale: number | Floa
   if (cls === undefined || (bytewise && cls !== dtype) || (!bytewise && cls !== 'uint8'))
     throw typeError(FN, 'q', `${dtype === 'int8' ? 'an Int8Array' : 'a Uint8Array'}${bytewise || !isIntDType(dtype) ? '' : ` of packed ${dtype}`} for dtype ${describe(dtype)}`, q);
   const r = resolve(FN, bytewise ? q.length : null, scale, zeroPoint, opts);
-  let values: Int32Array;
-  if (bytewise) values = Int32Array.from(q);
-  else {
+  if (!bytewise) {
     const need = packedBytes(r.dtype, r.size, r.rowLength);
     if (q.length !== need) throw rangeError(FN, `q has ${q.length} bytes but ${r.size} packed ${r.dtype} values of shape [${r.shape.join(', ')}] take ${need}`);
-    values = unpackBits(q as Uint8Array, r.dtype, r.rowLength, r.size);
   }
+  const native = activeNative();
   const out = new Float32Array(r.size);
+  if (native) {
+    native.dequantizeLinear(q, r.scale, r.zp, DTYPES[r.dtype].code, ...nativeLayout(r), out);
+    return out;
+  }
+  let values: Int32Array;
+  if (bytewise) values = Int32Array.from(q);
+  else values = unpackBits(q as Uint8Array, r.dtype, r.rowLength, r.size);
   dequantizeLinearTs(values, r.scale, r.zp, r.layout, out);
   return out;
 }

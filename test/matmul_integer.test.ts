@@ -3,40 +3,15 @@
  * BigInt reference and against each other, bit for bit. ISAs the CPU lacks are skipped with
  * the reason printed.
  */
-import { cpuInfo, getBackend, matmulInteger, setBackend, setIsa } from '../lib';
+import { matmulInteger, setBackend, setIsa } from '../lib';
 import { loaded } from '../lib/native';
 import { FILLS, fill8, makeRng } from './helpers/random';
 import { matmulIntegerBigInt } from './helpers/reference';
+import { describeTargets, usableIsas as usable, useTarget } from './helpers/targets';
 
 const rng = makeRng('matmul_integer.test');
-const usable = cpuInfo().isas;
-const known = loaded.binding ? loaded.binding.isaNames : ['scalar'];
-const defaultIsa = cpuInfo().isa;
-const defaultBackend = getBackend();
 
-interface Target { backend: 'native' | 'ts'; isa: string; skip: string | null }
-const targets: Target[] = [{ backend: 'ts', isa: 'scalar', skip: null }];
-if (loaded.binding) {
-  for (const isa of known)
-    targets.push({ backend: 'native', isa, skip: usable.includes(isa) ? null : `this CPU/OS lacks ${isa} (usable: ${usable.join(', ')})` });
-} else {
-  targets.push({ backend: 'native', isa: '(any)', skip: `the native addon did not load: ${loaded.error}` });
-}
-
-function use(t: Target): void {
-  setBackend(t.backend);
-  if (t.backend === 'native') setIsa(t.isa);
-}
-
-afterAll(() => {
-  if (loaded.binding) { setBackend('native'); setIsa(defaultIsa); } else setBackend(defaultBackend);
-});
-
-describe.each(targets)('matmulInteger on $backend / $isa', (t) => {
-  const it = t.skip ? test.skip : test;
-  if (t.skip) console.log(`SKIP ${t.backend}/${t.isa}: ${t.skip}`);
-  beforeEach(() => { if (!t.skip) use(t); });
-
+describeTargets('matmulInteger', (it) => {
   it('matches the BigInt reference: random shapes, all dtype pairs, zero-point kinds, value patterns', () => {
     for (let iter = 0; iter < 60; iter++) {
       const M = rng.int(1, 9), N = rng.int(1, 19), K = rng.int(1, 150);
@@ -108,6 +83,9 @@ describe.each(targets)('matmulInteger on $backend / $isa', (t) => {
 
 describe('native ISAs against the TS fallback', () => {
   const it = loaded.binding ? test : test.skip;
+  let restore: () => void = () => {};
+  beforeAll(() => { if (loaded.binding) restore = useTarget({ backend: 'native', isa: usable[usable.length - 1]!, skip: null }); });
+  afterAll(() => restore());
   it('every usable ISA equals the TS fallback bit for bit on larger odd shapes', () => {
     const shapes: [number, number, number][] = [[1, 257, 300], [33, 65, 129], [64, 64, 64], [17, 3, 1000], [100, 31, 77]];
     for (const [M, N, K] of shapes) {

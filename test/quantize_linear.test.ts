@@ -9,6 +9,7 @@
 import { dequantizeLinear, dynamicQuantizeLinear, quantizeLinear, unpackInt4, unpackUint4, type IntDType } from '../lib';
 import { graphModel, type OnnxType } from './helpers/onnx';
 import { makeRng } from './helpers/random';
+import { describeTargets, targets, useTarget } from './helpers/targets';
 
 type Ort = typeof import('onnxruntime-node');
 let ort: Ort | null = null;
@@ -18,16 +19,15 @@ try {
 } catch (e) {
   console.log(`SKIP onnxruntime parity: onnxruntime-node did not load (${(e as Error).message.split('\n')[0]})`);
 }
-const withOrt = ort ? test : test.skip;
 const rng = makeRng('quantize_linear.test');
 const f32 = (...v: number[]): Float32Array => Float32Array.from(v);
 
-describe('SPEC §3 edge values', () => {
-  test('round half to even on exact ties, both signs', () => {
+describeTargets('SPEC §3 edge values', (it) => {
+  it('round half to even on exact ties, both signs', () => {
     const x = f32(0.5, 1.5, 2.5, -0.5, -1.5, -2.5, -3.5, 3.5, 2.4999998);
     expect(Array.from(quantizeLinear(x, 1, 0, { dtype: 'int8' }))).toEqual([0, 2, 2, 0, -2, -2, -4, 4, 2]);
   });
-  test('the division is an IEEE float32 division, not a multiplication by the reciprocal', () => {
+  it('the division is an IEEE float32 division, not a multiplication by the reciprocal', () => {
     // 0.3 / 0.1 in float32 is 3.0000002 (rounds to 3); x * (1 / 0.1) differs for some inputs: check one tie-adjacent value.
     const s = Math.fround(0.1);
     const x = new Float32Array(2000).map((_, i) => Math.fround((i - 1000) * 0.05 + 0.025));
@@ -39,7 +39,7 @@ describe('SPEC §3 edge values', () => {
       expect(q[i]).toBe(Math.max(-128, Math.min(127, r)));
     }
   });
-  test.each<[IntDType, number, number]>([['int8', -128, 127], ['uint8', 0, 255], ['int4', -8, 7], ['uint4', 0, 15], ['int2', -2, 1], ['uint2', 0, 3]])(
+  it.each<[IntDType, number, number]>([['int8', -128, 127], ['uint8', 0, 255], ['int4', -8, 7], ['uint4', 0, 15], ['int2', -2, 1], ['uint2', 0, 3]])(
     '%s: ±Inf and huge values saturate by sign, NaN gives the zero point', (dtype, qmin, qmax) => {
       const zp = dtype.startsWith('u') ? 1 : 0;
       const x = f32(Infinity, -Infinity, 3e38, -3e38, 1e10, -1e10, NaN, -NaN);
@@ -47,19 +47,19 @@ describe('SPEC §3 edge values', () => {
       const values = dtype === 'int8' || dtype === 'uint8' ? Array.from(q) : dequantizeLinear(q, 1, 0, { dtype, shape: [8] });
       expect(Array.from(values)).toEqual([qmax, qmin, qmax, qmin, qmax, qmin, zp, zp]);
     });
-  test('subnormal inputs and scales are honoured (no flush to zero)', () => {
+  it('subnormal inputs and scales are honoured (no flush to zero)', () => {
     const tiny = 1.4e-45; // the smallest float32 subnormal
     expect(Array.from(quantizeLinear(f32(tiny * 3, -tiny * 5, tiny), tiny, 0, { dtype: 'int8' }))).toEqual([3, -5, 1]);
     const back = dequantizeLinear(Int8Array.of(3, -5), tiny, 0, { dtype: 'int8' });
     expect(Array.from(back)).toEqual([Math.fround(tiny * 3), Math.fround(-tiny * 5)]);
     expect(back[0]).not.toBe(0);
   });
-  test('dequantize subtracts the zero point first, then multiplies in float32', () => {
+  it('dequantize subtracts the zero point first, then multiplies in float32', () => {
     const s = Math.fround(0.1);
     const q = Uint8Array.of(0, 1, 200, 255);
     expect(Array.from(dequantizeLinear(q, s, 137, { dtype: 'uint8' }))).toEqual([0, 1, 200, 255].map((v) => Math.fround((v - 137) * s)));
   });
-  test('blocked scales with a short last block, along the last axis (rows packed separately)', () => {
+  it('blocked scales with a short last block, along the last axis (rows packed separately)', () => {
     const x = f32(1, 2, 3, 4, 5, 6, 7, 8, 9, 10); // shape [2, 5], blocks of 2 along axis 1: 3 blocks per row
     const scale = f32(1, 2, 4, 1, 2, 4);
     const q = quantizeLinear(x, scale, 0, { dtype: 'int4', shape: [2, 5], axis: 1, blockSize: 2 });
@@ -67,12 +67,12 @@ describe('SPEC §3 edge values', () => {
     expect(Array.from(unpackInt4(q.subarray(0, 3), 5))).toEqual([1, 2, 2, 2, 1]);
     expect(Array.from(dequantizeLinear(q, scale, 0, { dtype: 'int4', shape: [2, 5], axis: 1, blockSize: 2 }))).toEqual([1, 2, 4, 4, 4, 6, 7, 8, 8, 8]);
   });
-  test('zero-sized tensors give empty results', () => {
+  it('zero-sized tensors give empty results', () => {
     expect(quantizeLinear(new Float32Array(0), 1, 0, { dtype: 'uint4', shape: [0, 3] }).length).toBe(0);
     expect(dequantizeLinear(new Uint8Array(0), 1, 0, { dtype: 'int4', shape: [3, 0] }).length).toBe(0);
     expect(dynamicQuantizeLinear(new Float32Array(0))).toEqual({ y: new Uint8Array(0), scale: 1, zeroPoint: 0 });
   });
-  test('dynamicQuantizeLinear: all-zero range gives scale 1, zero point 0; NaN quantizes to the zero point', () => {
+  it('dynamicQuantizeLinear: all-zero range gives scale 1, zero point 0; NaN quantizes to the zero point', () => {
     expect(dynamicQuantizeLinear(new Float32Array(4))).toEqual({ y: new Uint8Array(4), scale: 1, zeroPoint: 0 });
     const r = dynamicQuantizeLinear(f32(-1, NaN, 3));
     expect(r.y[1]).toBe(r.zeroPoint);
@@ -168,7 +168,8 @@ for (const dtype of ['int8', 'uint8', 'int4', 'uint4'] as const) {
   CASES.push({ dtype, shape: [9, 5], axis: 0, blockSize: 4 });
 }
 
-describe('parity with onnxruntime (opset 21)', () => {
+describeTargets('parity with onnxruntime (opset 21)', (it) => {
+  const withOrt = ort ? it : test.skip;
   withOrt.each(CASES.map((c) => [`${c.dtype} shape [${c.shape}]${c.axis === undefined ? ' per tensor' : c.blockSize ? ` blocks of ${c.blockSize} on axis ${c.axis}` : ` per axis ${c.axis}`}`, c] as const))(
     'QuantizeLinear and DequantizeLinear: %s', async (_name, c) => {
       const size = c.shape.reduce((p, d) => p * d, 1);
@@ -216,6 +217,40 @@ describe('parity with onnxruntime (opset 21)', () => {
       const ours = dynamicQuantizeLinear(x);
       expect({ scale: ours.scale, zeroPoint: ours.zeroPoint }).toEqual({ scale: (out.s!.data as Float32Array)[0], zeroPoint: (out.z!.data as Uint8Array)[0] });
       expect(Array.from(ours.y)).toEqual(Array.from(out.y!.data as Uint8Array));
+    }
+  });
+});
+
+describe('native ISAs against the TS fallback on larger random tensors', () => {
+  const native = targets().filter((t) => t.backend === 'native' && !t.skip);
+  const it = native.length ? test : test.skip;
+  it('every dtype x granularity, bit for bit', () => {
+    const layouts = [
+      { shape: [1000] }, { shape: [13, 77], axis: 1 }, { shape: [77, 13], axis: 0 }, { shape: [6, 5, 33], axis: 1 },
+      { shape: [9, 100], axis: 1, blockSize: 32 }, { shape: [100, 9], axis: 0, blockSize: 16 }, { shape: [4, 3, 50], axis: 2, blockSize: 7 },
+    ];
+    for (const dtype of ['int8', 'uint8', 'int4', 'uint4', 'int2', 'uint2'] as const) {
+      const { min, max } = { int8: { min: -128, max: 127 }, uint8: { min: 0, max: 255 }, int4: { min: -8, max: 7 }, uint4: { min: 0, max: 15 }, int2: { min: -2, max: 1 }, uint2: { min: 0, max: 3 } }[dtype];
+      for (const l of layouts) {
+        const size = l.shape.reduce((p, d) => p * d, 1);
+        const axis = l.axis ?? 0;
+        const nScale = l.axis === undefined ? 1 : l.blockSize ? size / l.shape[axis]! * Math.ceil(l.shape[axis]! / l.blockSize) : l.shape[axis]!;
+        const scale = new Float32Array(nScale).map(() => Math.fround(10 ** (rng.next() * 6 - 4)));
+        const zp = Array.from({ length: nScale }, () => rng.int(min, max));
+        const x = testData(size);
+        x[rng.int(0, size - 1)] = NaN; x[rng.int(0, size - 1)] = Infinity; x[rng.int(0, size - 1)] = 1.4e-45;
+        const opts = { dtype, shape: l.shape, axis: l.axis, blockSize: l.blockSize };
+        const restoreTs = useTarget({ backend: 'ts', isa: 'scalar', skip: null });
+        const wantQ = quantizeLinear(x, scale, zp, opts), wantX = dequantizeLinear(wantQ, scale, zp, opts);
+        restoreTs();
+        for (const t of native) {
+          const restore = useTarget(t);
+          const gotQ = quantizeLinear(x, scale, zp, opts), gotX = dequantizeLinear(wantQ, scale, zp, opts);
+          restore();
+          expect({ isa: t.isa, dtype, ...l, q: Buffer.from(gotQ.buffer).equals(Buffer.from(wantQ.buffer)), x: Buffer.from(gotX.buffer).equals(Buffer.from(wantX.buffer)) })
+            .toEqual({ isa: t.isa, dtype, ...l, q: true, x: true });
+        }
+      }
     }
   });
 });

@@ -151,6 +151,78 @@ Napi::Value SgemmNT(const Napi::CallbackInfo &info) {
   return env.Undefined();
 }
 
+// The layout arguments shared by quantizeLinear / dequantizeLinear:
+// (scale: Float32Array, zp: Int32Array | null, dtype code, outer, axisLen, inner, block, rowLen)
+bool get_qargs(const Napi::CallbackInfo &info, size_t first, view *scale, view *zp, bool *has_zp,
+               lb_dtype *dtype, lb_qlayout *l) {
+  size_t code;
+  if (!get_view(info[first], scale) || scale->type != napi_float32_array) return false;
+  *has_zp = !info[first + 1].IsNull() && !info[first + 1].IsUndefined();
+  if (*has_zp && (!get_view(info[first + 1], zp) || zp->type != napi_int32_array || zp->length != scale->length))
+    return false;
+  if (!get_size(info[first + 2], &code) || code < LB_INT8 || code > LB_UINT2) return false;
+  *dtype = (lb_dtype)code;
+  return get_size(info[first + 3], &l->outer) && get_size(info[first + 4], &l->axis_len) &&
+         get_size(info[first + 5], &l->inner) && get_size(info[first + 6], &l->block) &&
+         get_size(info[first + 7], &l->row_len);
+}
+
+// quantizeLinear(x: Float32Array, ...layout args, out: Int8Array | Uint8Array)
+Napi::Value QuantizeLinear(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  view x, scale, zp{}, out;
+  bool has_zp;
+  lb_dtype dtype;
+  lb_qlayout l;
+  if (info.Length() != 10 || !get_view(info[0], &x) || x.type != napi_float32_array ||
+      !get_qargs(info, 1, &scale, &zp, &has_zp, &dtype, &l) || !get_view(info[9], &out) || !is_8bit(out.type))
+    return throw_type(env, "quantizeLinear: bad arguments to the native binding");
+  size_t total;
+  if (__builtin_mul_overflow(l.outer, l.axis_len, &total) || __builtin_mul_overflow(total, l.inner, &total) || total != x.length)
+    return throw_range(env, "quantizeLinear: layout does not match x's length");
+  lb_status st = lb_quantize_linear((const float *)x.data, l, (const float *)scale.data,
+                                    has_zp ? (const int32_t *)zp.data : nullptr, scale.length, dtype,
+                                    out.data, out.length);
+  if (st != LB_OK) return status_error(env, "quantizeLinear", st);
+  return env.Undefined();
+}
+
+// dequantizeLinear(q: Int8Array | Uint8Array, ...layout args, out: Float32Array)
+Napi::Value DequantizeLinear(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  view q, scale, zp{}, out;
+  bool has_zp;
+  lb_dtype dtype;
+  lb_qlayout l;
+  if (info.Length() != 10 || !get_view(info[0], &q) || !is_8bit(q.type) ||
+      !get_qargs(info, 1, &scale, &zp, &has_zp, &dtype, &l) || !get_view(info[9], &out) ||
+      out.type != napi_float32_array)
+    return throw_type(env, "dequantizeLinear: bad arguments to the native binding");
+  size_t total;
+  if (__builtin_mul_overflow(l.outer, l.axis_len, &total) || __builtin_mul_overflow(total, l.inner, &total) || total != out.length)
+    return throw_range(env, "dequantizeLinear: layout does not match out's length");
+  lb_status st = lb_dequantize_linear(q.data, q.length, l, (const float *)scale.data,
+                                      has_zp ? (const int32_t *)zp.data : nullptr, scale.length,
+                                      dtype, (float *)out.data);
+  if (st != LB_OK) return status_error(env, "dequantizeLinear", st);
+  return env.Undefined();
+}
+
+// minmax(x: Float32Array) -> [min, max] over the non-NaN values (Infinity, -Infinity if none)
+Napi::Value MinMax(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  view x;
+  if (info.Length() != 1 || !get_view(info[0], &x) || x.type != napi_float32_array)
+    return throw_type(env, "minmax: x must be a Float32Array");
+  float mn, mx;
+  lb_status st = lb_minmax_f32((const float *)x.data, x.length, &mn, &mx);
+  if (st != LB_OK) return status_error(env, "minmax", st);
+  Napi::Array r = Napi::Array::New(env, 2);
+  r.Set((uint32_t)0, Napi::Number::New(env, mn));
+  r.Set((uint32_t)1, Napi::Number::New(env, mx));
+  return r;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("abiVersion", Napi::Number::New(env, lb_abi_version()));
   exports.Set("version", Napi::String::New(env, lb_version_string()));
@@ -161,6 +233,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setIsa", Napi::Function::New(env, SetIsa, "setIsa"));
   exports.Set("matmulInteger", Napi::Function::New(env, MatmulInteger, "matmulInteger"));
   exports.Set("sgemmNT", Napi::Function::New(env, SgemmNT, "sgemmNT"));
+  exports.Set("quantizeLinear", Napi::Function::New(env, QuantizeLinear, "quantizeLinear"));
+  exports.Set("dequantizeLinear", Napi::Function::New(env, DequantizeLinear, "dequantizeLinear"));
+  exports.Set("minmax", Napi::Function::New(env, MinMax, "minmax"));
   return exports;
 }
 

@@ -26,7 +26,7 @@ extern "C" {
 #define LB_VERSION_MAJOR 0
 #define LB_VERSION_MINOR 1
 #define LB_VERSION_PATCH 0
-#define LB_ABI_VERSION 1
+#define LB_ABI_VERSION 2
 
 #if defined(_WIN32) && defined(LB_BUILD_SHARED)
 #define LB_API __declspec(dllexport)
@@ -45,8 +45,12 @@ typedef enum lb_status {
 } lb_status;
 
 typedef enum lb_dtype {
-  LB_INT8 = 1,
-  LB_UINT8 = 2
+  LB_INT8 = 1,  /* [-128, 127], one per byte */
+  LB_UINT8 = 2, /* [0, 255], one per byte */
+  LB_INT4 = 3,  /* [-8, 7], two per byte (sub-byte packing: see lb_quantize_linear) */
+  LB_UINT4 = 4, /* [0, 15], two per byte */
+  LB_INT2 = 5,  /* [-2, 1], four per byte */
+  LB_UINT2 = 6  /* [0, 3], four per byte */
 } lb_dtype;
 
 /* Layout of the right-hand matrix of a product. */
@@ -114,6 +118,46 @@ LB_API lb_status lb_matmul_integer_ref(size_t M, size_t N, size_t K,
                                        const void *a_zp, size_t a_zp_count,
                                        const void *b_zp, size_t b_zp_count,
                                        int32_t *Y, size_t ldy);
+
+/* ---- Quantize / dequantize (ONNX QuantizeLinear / DequantizeLinear) ----------------- */
+
+/*
+ * How scales map onto a tensor. The tensor is viewed as outer x axis_len x inner around its
+ * quantization axis (per tensor: any split, e.g. 1 x n x 1).
+ *   block == 0: per tensor (n_scales == 1) or per axis (n_scales == axis_len);
+ *   block > 0:  blocked along the axis, n_scales == outer * ceil(axis_len / block) * inner,
+ *               laid out row-major as the tensor's shape with the axis replaced by the block count.
+ * row_len: sub-byte dtypes only: elements per packed row, each row starting on a byte boundary
+ *   (0 = the whole tensor is one row). Element i of a row goes to byte i / per_byte, the lowest
+ *   index in the lowest bits; a row's last byte is padded with zero bits.
+ */
+typedef struct lb_qlayout {
+  size_t outer, axis_len, inner;
+  size_t block;
+  size_t row_len;
+} lb_qlayout;
+
+/* Bytes the quantized tensor takes (packed for sub-byte dtypes); 0 for an unknown dtype. */
+LB_API size_t lb_quantized_bytes(lb_dtype dtype, lb_qlayout layout);
+
+/*
+ * q = saturate(round_half_even(x / scale) + zero_point), the division in IEEE float32; NaN gives
+ * the zero point; +-Inf and every out-of-range value saturate by sign. scale values must be
+ * finite and > 0 and zero points in the dtype's range (else LB_ERR_INVALID_ARGUMENT, nothing
+ * written). zero_point may be NULL (all 0). out: lb_quantized_bytes(dtype, layout) bytes,
+ * int8 values as their two's-complement bytes.
+ */
+LB_API lb_status lb_quantize_linear(const float *x, lb_qlayout layout, const float *scale,
+                                    const int32_t *zero_point, size_t n_scales, lb_dtype dtype,
+                                    void *out, size_t out_bytes);
+
+/* x = float(q - zero_point) * scale in float32; q as lb_quantize_linear writes it. */
+LB_API lb_status lb_dequantize_linear(const void *q, size_t q_bytes, lb_qlayout layout,
+                                      const float *scale, const int32_t *zero_point,
+                                      size_t n_scales, lb_dtype dtype, float *x);
+
+/* Minimum and maximum of the non-NaN values (+inf and -inf when there are none). */
+LB_API lb_status lb_minmax_f32(const float *x, size_t n, float *min, float *max);
 
 /* ---- Float32 matrix product (the benchmark's baseline) ------------------------------ */
 

@@ -32,25 +32,47 @@ struct lb_gemm_i8_kernel {
 typedef void (*lb_sgemm_nt_fn)(size_t M, size_t N, size_t K, const float *A, size_t lda,
                                const float *B, size_t ldb, float *Y, size_t ldy);
 
+// ---- family: quantize / dequantize float32 runs (SPEC §3) -------------------------------
+// One run of n elements sharing one scale and zero point (per tensor, per axis with the
+// axis not last, blocks along the last axis), or with one scale and zero point per element
+// (`_vec`: scale and zp arrays of length n, for scales that vary along the contiguous axis).
+//   quantize:   q[i] = clamp(round_half_even(x[i] / scale) + zp, qmin, qmax); NaN -> zp;
+//               the division is IEEE float32 (never a reciprocal); q holds the value's low 8 bits.
+//   dequantize: x[i] = float(q[i] - zp) * scale, q read as int8 (q_signed) or uint8.
+//   minmax:     min and max over the non-NaN elements (+inf / -inf when there are none).
+// Every variant gives the scalar reference's bytes / floats exactly: the operations are
+// single IEEE roundings (div, mul, int->float of a small integer) plus exact integer work.
+struct lb_quant_kernels {
+  void (*quantize)(size_t n, const float *x, float scale, int32_t zp, int32_t qmin, int32_t qmax,
+                   uint8_t *q);
+  void (*quantize_vec)(size_t n, const float *x, const float *scale, const int32_t *zp,
+                       int32_t qmin, int32_t qmax, uint8_t *q);
+  void (*dequantize)(size_t n, const uint8_t *q, bool q_signed, float scale, int32_t zp, float *x);
+  void (*dequantize_vec)(size_t n, const uint8_t *q, bool q_signed, const float *scale,
+                         const int32_t *zp, float *x);
+  void (*minmax)(size_t n, const float *x, float *min, float *max);
+};
+
 // ---- the ISA list ------------------------------------------------------------------------
-// X(id, name, required LB_CPU_* bits, gemm_i8 kernel, a_signed, m_align, n_align, sgemm kernel)
+// X(id, name, required LB_CPU_* bits, gemm_i8 kernel, a_signed, m_align, n_align, sgemm kernel,
+//   quant kernels)
 // Order is preference: best last.
 #define LB_ISA_LIST_COMMON(X) \
-  X(scalar, "scalar", 0, gemm_u8s8_ref, false, 1, 1, sgemm_nt_ref)
+  X(scalar, "scalar", 0, gemm_u8s8_ref, false, 1, 1, sgemm_nt_ref, quant_ref)
 #define LB_ISA_LIST_X86(X)                                                                  \
-  X(avx2, "avx2", LB_CPU_AVX2, gemm_u8s8_avx2, false, 1, 1, sgemm_nt_avx2)                  \
+  X(avx2, "avx2", LB_CPU_AVX2, gemm_u8s8_avx2, false, 1, 1, sgemm_nt_avx2, quant_ref)      \
   X(avxvnni, "avxvnni", LB_CPU_AVX2 | LB_CPU_AVXVNNI, gemm_u8s8_avxvnni, false, 1, 1,       \
-    sgemm_nt_avx2)                                                                          \
+    sgemm_nt_avx2, quant_ref)                                                              \
   X(avx512vnni, "avx512vnni", LB_CPU_AVX512F | LB_CPU_AVX512VNNI, gemm_u8s8_avx512vnni,     \
-    false, 1, 1, sgemm_nt_avx512)                                                           \
+    false, 1, 1, sgemm_nt_avx512, quant_ref)                                             \
   X(amx, "amx", LB_CPU_AVX512F | LB_CPU_AMX_INT8, gemm_u8s8_amx, false, 16, 16,             \
-    sgemm_nt_avx512)
+    sgemm_nt_avx512, quant_ref)
 #define LB_ISA_LIST_ARM(X)                                                                  \
-  X(neon, "neon", LB_CPU_NEON, gemm_u8s8_neon, false, 1, 1, sgemm_nt_neon)                  \
+  X(neon, "neon", LB_CPU_NEON, gemm_u8s8_neon, false, 1, 1, sgemm_nt_neon, quant_ref)      \
   X(neon_dotprod, "neon-dotprod", LB_CPU_NEON | LB_CPU_NEON_DOTPROD,                         \
-    gemm_s8s8_neon_dotprod, true, 1, 1, sgemm_nt_neon)                                      \
+    gemm_s8s8_neon_dotprod, true, 1, 1, sgemm_nt_neon, quant_ref)                          \
   X(neon_i8mm, "neon-i8mm", LB_CPU_NEON | LB_CPU_NEON_I8MM, gemm_s8s8_neon_i8mm, true, 1,    \
-    1, sgemm_nt_neon)
+    1, sgemm_nt_neon, quant_ref)
 
 #if LB_ARCH_X86
 #define LB_ISA_LIST(X) LB_ISA_LIST_COMMON(X) LB_ISA_LIST_X86(X)
@@ -61,7 +83,8 @@ typedef void (*lb_sgemm_nt_fn)(size_t M, size_t N, size_t K, const float *A, siz
 #endif
 
 // Prototypes of every kernel named in the list (a kernel shared by two ISAs is declared twice).
-#define LB_DECLARE_KERNELS(id, name, feats, gemm, a_signed, m_align, n_align, sgemm)       \
+#define LB_DECLARE_KERNELS(id, name, feats, gemm, a_signed, m_align, n_align, sgemm, quant) \
+  extern const lb_quant_kernels quant;                                                      \
   void gemm(size_t M, size_t N, size_t K, const void *A, const int8_t *B, int32_t *C,       \
             size_t ldc);                                                                    \
   void sgemm(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *B,      \
@@ -81,6 +104,7 @@ struct lb_isa_entry {
   uint64_t required;
   lb_gemm_i8_kernel gemm_i8;
   lb_sgemm_nt_fn sgemm_nt;
+  const lb_quant_kernels *quant;
 };
 
 // The table, in LB_ISA_LIST order, and the entry in use (chosen once, overridable).

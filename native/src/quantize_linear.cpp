@@ -1,0 +1,194 @@
+// lb_quantize_linear / lb_dequantize_linear: walks the tensor in runs that share a scale (or
+// have one scale per element along the contiguous axis) and hands them to the dispatched
+// quant kernels; packs and unpacks sub-byte dtypes.
+#include <math.h>
+#include <string.h>
+
+#include "kernels.h"
+
+namespace {
+
+struct qtype {
+  int32_t min, max;
+  int bits;
+  bool is_signed;
+};
+
+bool qtype_of(lb_dtype t, qtype *q) {
+  switch (t) {
+    case LB_INT8: *q = {-128, 127, 8, true}; return true;
+    case LB_UINT8: *q = {0, 255, 8, false}; return true;
+    case LB_INT4: *q = {-8, 7, 4, true}; return true;
+    case LB_UINT4: *q = {0, 15, 4, false}; return true;
+    case LB_INT2: *q = {-2, 1, 2, true}; return true;
+    case LB_UINT2: *q = {0, 3, 2, false}; return true;
+  }
+  return false;
+}
+
+bool total_of(const lb_qlayout &l, size_t *n) {
+  size_t t;
+  return !__builtin_mul_overflow(l.outer, l.axis_len, &t) && !__builtin_mul_overflow(t, l.inner, n);
+}
+
+size_t ceil_div(size_t a, size_t b) { return a / b + (a % b != 0); }
+
+// Everything but the data: layout vs scale count, scales finite and > 0, zero points in range.
+lb_status check(const lb_qlayout &l, const float *scale, const int32_t *zp, size_t n_scales,
+                lb_dtype dtype, qtype *qt, size_t *total) {
+  if (!qtype_of(dtype, qt) || !total_of(l, total) || !scale) return LB_ERR_INVALID_ARGUMENT;
+  size_t expected;
+  if (l.block == 0) {
+    if (n_scales != 1 && n_scales != l.axis_len) return LB_ERR_INVALID_ARGUMENT;
+  } else if (__builtin_mul_overflow(l.outer, ceil_div(l.axis_len, l.block), &expected) ||
+             __builtin_mul_overflow(expected, l.inner, &expected) || n_scales != expected) {
+    return LB_ERR_INVALID_ARGUMENT;
+  }
+  for (size_t i = 0; i < n_scales; ++i) {
+    if (!(scale[i] > 0.0f && scale[i] <= 3.4028235e38f)) return LB_ERR_INVALID_ARGUMENT;
+    if (zp && (zp[i] < qt->min || zp[i] > qt->max)) return LB_ERR_INVALID_ARGUMENT;
+  }
+  if (qt->bits < 8 && l.row_len && *total % l.row_len) return LB_ERR_INVALID_ARGUMENT;
+  return LB_OK;
+}
+
+// Calls one(first, count, scale_index) for runs sharing a scale and vec(first, count,
+// scale_index) for runs with one scale per element (scales scale_index .. + count).
+template <class One, class Vec>
+void for_each_run(const lb_qlayout &l, size_t n_scales, size_t total, One one, Vec vec) {
+  const size_t A = l.axis_len, I = l.inner;
+  if (l.block == 0 && n_scales == 1) {
+    one(0, total, 0);
+  } else if (l.block == 0) {  // per axis
+    for (size_t o = 0; o < l.outer; ++o) {
+      if (I == 1) {
+        vec(o * A, A, 0);
+      } else {
+        for (size_t d = 0; d < A; ++d) one((o * A + d) * I, I, d);
+      }
+    }
+  } else {  // blocked
+    const size_t nb = ceil_div(A, l.block);
+    for (size_t o = 0; o < l.outer; ++o) {
+      if (I == 1) {
+        for (size_t b = 0; b < nb; ++b)
+          one(o * A + b * l.block, A - b * l.block < l.block ? A - b * l.block : l.block, o * nb + b);
+      } else {
+        for (size_t d = 0; d < A; ++d) vec((o * A + d) * I, I, (o * nb + d / l.block) * I);
+      }
+    }
+  }
+}
+
+size_t row_len_of(const lb_qlayout &l, size_t total) { return l.row_len ? l.row_len : total; }
+
+struct buffer {
+  void *p = nullptr;
+  ~buffer() { lb_aligned_free(p); }
+};
+
+}  // namespace
+
+extern "C" size_t lb_quantized_bytes(lb_dtype dtype, lb_qlayout l) {
+  qtype qt;
+  size_t total;
+  if (!qtype_of(dtype, &qt) || !total_of(l, &total)) return 0;
+  if (qt.bits == 8) return total;
+  const size_t per = 8 / qt.bits, row = row_len_of(l, total);
+  return row ? total / row * ceil_div(row, per) : 0;
+}
+
+extern "C" lb_status lb_quantize_linear(const float *x, lb_qlayout l, const float *scale,
+                                        const int32_t *zp, size_t n_scales, lb_dtype dtype,
+                                        void *out, size_t out_bytes) {
+  qtype qt;
+  size_t total;
+  lb_status st = check(l, scale, zp, n_scales, dtype, &qt, &total);
+  if (st != LB_OK) return st;
+  if (out_bytes < lb_quantized_bytes(dtype, l)) return LB_ERR_INVALID_ARGUMENT;
+  if (total == 0) return LB_OK;
+  if (!x || !out) return LB_ERR_INVALID_ARGUMENT;
+
+  buffer zeros, bytes;
+  if (!zp) {
+    zp = (const int32_t *)(zeros.p = lb_aligned_alloc(n_scales * sizeof(int32_t)));
+    if (!zp) return LB_ERR_OUT_OF_MEMORY;
+    memset(zeros.p, 0, n_scales * sizeof(int32_t));
+  }
+  uint8_t *q = (uint8_t *)out;
+  if (qt.bits < 8 && !(q = (uint8_t *)(bytes.p = lb_aligned_alloc(total)))) return LB_ERR_OUT_OF_MEMORY;
+
+  const lb_quant_kernels &k = *lb_active()->quant;
+  for_each_run(
+      l, n_scales, total,
+      [&](size_t first, size_t n, size_t s) {
+        k.quantize(n, x + first, scale[s], zp[s], qt.min, qt.max, q + first);
+      },
+      [&](size_t first, size_t n, size_t s) {
+        k.quantize_vec(n, x + first, scale + s, zp + s, qt.min, qt.max, q + first);
+      });
+
+  if (qt.bits < 8) {  // pack: lowest index in the lowest bits, rows on byte boundaries
+    const size_t per = 8 / qt.bits, row = row_len_of(l, total), row_bytes = ceil_div(row, per);
+    const uint8_t mask = (uint8_t)((1u << qt.bits) - 1);
+    uint8_t *packed = (uint8_t *)out;
+    memset(packed, 0, total / row * row_bytes);
+    for (size_t r = 0; r < total / row; ++r)
+      for (size_t i = 0; i < row; ++i)
+        packed[r * row_bytes + i / per] |= (uint8_t)((q[r * row + i] & mask) << (i % per * qt.bits));
+  }
+  return LB_OK;
+}
+
+extern "C" lb_status lb_dequantize_linear(const void *qv, size_t q_bytes, lb_qlayout l,
+                                          const float *scale, const int32_t *zp, size_t n_scales,
+                                          lb_dtype dtype, float *x) {
+  qtype qt;
+  size_t total;
+  lb_status st = check(l, scale, zp, n_scales, dtype, &qt, &total);
+  if (st != LB_OK) return st;
+  if (q_bytes < lb_quantized_bytes(dtype, l)) return LB_ERR_INVALID_ARGUMENT;
+  if (total == 0) return LB_OK;
+  if (!qv || !x) return LB_ERR_INVALID_ARGUMENT;
+
+  buffer zeros, bytes;
+  if (!zp) {
+    zp = (const int32_t *)(zeros.p = lb_aligned_alloc(n_scales * sizeof(int32_t)));
+    if (!zp) return LB_ERR_OUT_OF_MEMORY;
+    memset(zeros.p, 0, n_scales * sizeof(int32_t));
+  }
+  const uint8_t *q = (const uint8_t *)qv;
+  if (qt.bits < 8) {  // unpack to one byte per value, sign-extended for signed dtypes
+    uint8_t *u = (uint8_t *)(bytes.p = lb_aligned_alloc(total));
+    if (!u) return LB_ERR_OUT_OF_MEMORY;
+    const size_t per = 8 / qt.bits, row = row_len_of(l, total), row_bytes = ceil_div(row, per);
+    const int shift = 8 - qt.bits;
+    for (size_t r = 0; r < total / row; ++r)
+      for (size_t i = 0; i < row; ++i) {
+        uint8_t v = (uint8_t)(q[r * row_bytes + i / per] >> (i % per * qt.bits) << shift);
+        u[r * row + i] = qt.is_signed ? (uint8_t)((int8_t)v >> shift) : (uint8_t)(v >> shift);
+      }
+    q = u;
+  }
+  const lb_quant_kernels &k = *lb_active()->quant;
+  for_each_run(
+      l, n_scales, total,
+      [&](size_t first, size_t n, size_t s) {
+        k.dequantize(n, q + first, qt.is_signed, scale[s], zp[s], x + first);
+      },
+      [&](size_t first, size_t n, size_t s) {
+        k.dequantize_vec(n, q + first, qt.is_signed, scale + s, zp + s, x + first);
+      });
+  return LB_OK;
+}
+
+extern "C" lb_status lb_minmax_f32(const float *x, size_t n, float *mn, float *mx) {
+  if (!mn || !mx || (n && !x)) return LB_ERR_INVALID_ARGUMENT;
+  if (n == 0) {
+    *mn = INFINITY;
+    *mx = -INFINITY;
+    return LB_OK;
+  }
+  lb_active()->quant->minmax(n, x, mn, mx);
+  return LB_OK;
+}
