@@ -26,9 +26,20 @@ export function perByte(d: IntDType): number {
   return 8 / DTYPES[d].bits;
 }
 
-/** dtype of an 8-bit typed array, or undefined for any other value. */
+type TypedArrayName = 'Int8Array' | 'Uint8Array' | 'Int32Array' | 'Float32Array';
+type TypedArrayOf<N extends TypedArrayName> = N extends 'Int8Array' ? Int8Array : N extends 'Uint8Array' ? Uint8Array : N extends 'Int32Array' ? Int32Array : Float32Array;
+
+/**
+ * Whether x is a typed array of that class, from any realm (a vm context, a jest sandbox,
+ * structuredClone's output): `instanceof` only sees this realm's classes.
+ */
+export function isTyped<N extends TypedArrayName>(x: unknown, name: N): x is TypedArrayOf<N> {
+  return ArrayBuffer.isView(x) && Object.prototype.toString.call(x) === `[object ${name}]`;
+}
+
+/** dtype of an 8-bit typed array (Uint8ClampedArray excluded), or undefined for any other value. */
 export function dtypeOf8(x: unknown): ByteDType | undefined {
-  if (x instanceof Int8Array) return 'int8';
-  if (x instanceof Uint8Array && !(x instanceof Uint8ClampedArray)) return 'uint8';
+  if (isTyped(x, 'Int8Array')) return 'int8';
+  if (isTyped(x, 'Uint8Array')) return 'uint8';
   return undefined;
 }

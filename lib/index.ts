@@ -5,6 +5,9 @@
 export { matmulInteger, type ZeroPoint } from './matmul_integer';
 export { quantizeLinear, dequantizeLinear, dynamicQuantizeLinear, type QuantizeLinearOptions, type QuantZeroPoint, type QuantizedData } from './quantize_linear';
 export { packInt4, unpackInt4, packUint4, unpackUint4, packInt2, unpackInt2, packUint2, unpackUint2 } from './pack';
+export { quantize, dequantize, bitsPerWeight, type QTensor, type QDType, type QuantizeOptions, type Scheme, type ScaleQuant } from './qtensor';
+export { NF4_CODE } from './fallback/nf4';
+export type { Calibration } from './calibrate';
 export { errorStats, type ErrorStats } from './stats';
 export { cpuInfo, setIsa, getIsa, setBackend, getBackend, type CpuInfo, type BackendName } from './backend';
 export { DTYPES, type IntDType } from './dtype';

@@ -24,6 +24,7 @@ export interface NativeBinding {
   quantizeLinear(
     x: Float32Array, scale: Float32Array, zeroPoint: Int32Array | null, dtypeCode: number,
     outer: number, axisLen: number, inner: number, block: number, rowLen: number, out: Int8Array | Uint8Array,
+    qmin: number, qmax: number,
   ): void;
   dequantizeLinear(
     q: Int8Array | Uint8Array, scale: Float32Array, zeroPoint: Int32Array | null, dtypeCode: number,

@@ -3,14 +3,14 @@
  * in the lowest bits (int4: element 2j in bits 0-3, 2j+1 in bits 4-7); an odd tail is padded
  * with zero bits.
  */
-import { DTYPES, type IntDType } from './dtype';
+import { DTYPES, isTyped, type IntDType } from './dtype';
 import { describe, rangeError, typeError } from './errors';
 import { packBits, unpackBits } from './fallback/quantize';
 
 type SubByte = Exclude<IntDType, 'int8' | 'uint8'>;
 
 function pack(fn: string, dtype: SubByte, values: ArrayLike<number>): Uint8Array {
-  if (!(Array.isArray(values) || ArrayBuffer.isView(values)) || values instanceof DataView)
+  if (!(Array.isArray(values) || ArrayBuffer.isView(values)) || Object.prototype.toString.call(values) === '[object DataView]')
     throw typeError(fn, 'values', 'an array or typed array of integers', values);
   const { min, max } = DTYPES[dtype];
   for (let i = 0; i < values.length; i++) {
@@ -22,7 +22,7 @@ function pack(fn: string, dtype: SubByte, values: ArrayLike<number>): Uint8Array
 }
 
 function unpack(fn: string, dtype: SubByte, bytes: Uint8Array, count: number): Int32Array {
-  if (!(bytes instanceof Uint8Array)) throw typeError(fn, 'bytes', 'a Uint8Array', bytes);
+  if (!isTyped(bytes, 'Uint8Array')) throw typeError(fn, 'bytes', 'a Uint8Array', bytes);
   if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 0)
     throw rangeError(fn, `count must be a non-negative integer, got ${describe(count)}`);
   const need = Math.ceil((count * DTYPES[dtype].bits) / 8);

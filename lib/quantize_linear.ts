@@ -4,7 +4,7 @@
  * documented in README ("Differences from onnxruntime").
  */
 import { activeNative } from './backend';
-import { DTYPES, dtypeOf8, isIntDType, perByte, type IntDType } from './dtype';
+import { DTYPES, dtypeOf8, isIntDType, isTyped, perByte, type IntDType } from './dtype';
 import { checkShape, describe, rangeError, shapeSize, typeError } from './errors';
 import { dequantizeLinearTs, dynamicQuantizeLinearTs, packBits, quantizeLinearTs, unpackBits, type Layout } from './fallback/quantize';
 
@@ -53,7 +53,7 @@ function resolve(fn: string, length: number | null, scale: unknown, zeroPoint: u
   // Scales: a number or a Float32Array; each finite and > 0 once rounded to float32.
   let scales: Float32Array;
   if (typeof scale === 'number') scales = Float32Array.of(scale);
-  else if (scale instanceof Float32Array) scales = scale;
+  else if (isTyped(scale, 'Float32Array')) scales = scale;
   else throw typeError(fn, 'scale', 'a number or a Float32Array', scale);
   for (let i = 0; i < scales.length; i++) {
     const s = scales[i]!;
@@ -129,20 +129,28 @@ function packedBytes(dtype: IntDType, size: number, rowLength: number): number {
  * zero point; ±Inf and every out-of-range value saturate by sign. Sub-byte dtypes come back packed.
  */
 export function quantizeLinear<D extends IntDType>(x: Float32Array, scale: number | Float32Array, zeroPoint: QuantZeroPoint | undefined | null, opts: QuantizeLinearOptions & { dtype: D }): QuantizedData<D> {
-  const FN = 'quantizeLinear';
-  if (!(x instanceof Float32Array)) throw typeError(FN, 'x', 'a Float32Array', x);
+  return quantizeLinearRange('quantizeLinear', x, scale, zeroPoint, opts, null) as QuantizedData<D>;
+}
+
+/**
+ * quantizeLinear with the saturation range narrowed to `range` (inside the dtype's), as the
+ * symmetric scheme of `quantize` needs ([-127, 127] for int8); null = the dtype's range.
+ */
+export function quantizeLinearRange(FN: string, x: Float32Array, scale: number | Float32Array, zeroPoint: QuantZeroPoint | undefined | null, opts: QuantizeLinearOptions, range: [number, number] | null): Int8Array | Uint8Array {
+  if (!isTyped(x, 'Float32Array')) throw typeError(FN, 'x', 'a Float32Array', x);
   const r = resolve(FN, x.length, scale, zeroPoint, opts);
+  const [qmin, qmax] = range ?? [DTYPES[r.dtype].min, DTYPES[r.dtype].max];
   const native = activeNative();
   if (native) {
     const out = r.dtype === 'int8' ? new Int8Array(r.size) : new Uint8Array(packedBytes(r.dtype, r.size, r.rowLength));
-    native.quantizeLinear(x, r.scale, r.zp, DTYPES[r.dtype].code, ...nativeLayout(r), out);
-    return out as QuantizedData<D>;
+    native.quantizeLinear(x, r.scale, r.zp, DTYPES[r.dtype].code, ...nativeLayout(r), out, qmin, qmax);
+    return out;
   }
   const q = new Int32Array(r.size);
-  quantizeLinearTs(x, r.scale, r.zp, r.dtype, r.layout, q);
-  if (r.dtype === 'int8') return Int8Array.from(q) as QuantizedData<D>;
-  if (r.dtype === 'uint8') return Uint8Array.from(q) as QuantizedData<D>;
-  return packBits(q, r.dtype, r.rowLength) as QuantizedData<D>;
+  quantizeLinearTs(x, r.scale, r.zp, qmin, qmax, r.layout, q);
+  if (r.dtype === 'int8') return Int8Array.from(q);
+  if (r.dtype === 'uint8') return Uint8Array.from(q);
+  return packBits(q, r.dtype, r.rowLength);
 }
 
 /**
@@ -182,7 +190,7 @@ export function dequantizeLinear(q: Int8Array | Uint8Array, scale: number | Floa
  */
 export function dynamicQuantizeLinear(x: Float32Array): { y: Uint8Array; scale: number; zeroPoint: number } {
   const FN = 'dynamicQuantizeLinear';
-  if (!(x instanceof Float32Array)) throw typeError(FN, 'x', 'a Float32Array', x);
+  if (!isTyped(x, 'Float32Array')) throw typeError(FN, 'x', 'a Float32Array', x);
   for (let i = 0; i < x.length; i++)
     if (x[i] === Infinity || x[i] === -Infinity) throw rangeError(FN, `x[${i}] is ${x[i]}: no finite scale covers it`);
   return dynamicQuantizeLinearTs(x);

@@ -16,7 +16,7 @@ export interface ErrorStats {
 /** Compares `approx` with `ref` element by element, in double precision. */
 export function errorStats(ref: ArrayLike<number>, approx: ArrayLike<number>): ErrorStats {
   const FN = 'errorStats';
-  const ok = (v: unknown): boolean => Array.isArray(v) || (ArrayBuffer.isView(v) && !(v instanceof DataView));
+  const ok = (v: unknown): boolean => Array.isArray(v) || (ArrayBuffer.isView(v) && Object.prototype.toString.call(v) !== '[object DataView]');
   if (!ok(ref)) throw typeError(FN, 'ref', 'an array or typed array of numbers', ref);
   if (!ok(approx)) throw typeError(FN, 'approx', 'an array or typed array of numbers', approx);
   if (ref.length !== approx.length) throw rangeError(FN, `ref has ${ref.length} values but approx has ${approx.length}`);

@@ -54,9 +54,8 @@ export function forEachElement(l: Layout, f: (i: number, s: number) => void): vo
     }
 }
 
-export function quantizeLinearTs(x: Float32Array, scale: Float32Array, zp: Int32Array, dtype: IntDType, l: Layout, out: Int32Array): void {
-  const { min, max } = DTYPES[dtype];
-  forEachElement(l, (i, s) => { out[i] = quantizeValue(x[i]!, scale[s]!, zp[s]!, min, max); });
+export function quantizeLinearTs(x: Float32Array, scale: Float32Array, zp: Int32Array, qmin: number, qmax: number, l: Layout, out: Int32Array): void {
+  forEachElement(l, (i, s) => { out[i] = quantizeValue(x[i]!, scale[s]!, zp[s]!, qmin, qmax); });
 }
 
 export function dequantizeLinearTs(q: Int32Array, scale: Float32Array, zp: Int32Array, l: Layout, out: Float32Array): void {

@@ -167,22 +167,24 @@ bool get_qargs(const Napi::CallbackInfo &info, size_t first, view *scale, view *
          get_size(info[first + 7], &l->row_len);
 }
 
-// quantizeLinear(x: Float32Array, ...layout args, out: Int8Array | Uint8Array)
+// quantizeLinear(x: Float32Array, ...layout args, out: Int8Array | Uint8Array, qmin, qmax)
 Napi::Value QuantizeLinear(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   view x, scale, zp{}, out;
   bool has_zp;
   lb_dtype dtype;
   lb_qlayout l;
-  if (info.Length() != 10 || !get_view(info[0], &x) || x.type != napi_float32_array ||
-      !get_qargs(info, 1, &scale, &zp, &has_zp, &dtype, &l) || !get_view(info[9], &out) || !is_8bit(out.type))
+  if (info.Length() != 12 || !get_view(info[0], &x) || x.type != napi_float32_array ||
+      !get_qargs(info, 1, &scale, &zp, &has_zp, &dtype, &l) || !get_view(info[9], &out) ||
+      !is_8bit(out.type) || !info[10].IsNumber() || !info[11].IsNumber())
     return throw_type(env, "quantizeLinear: bad arguments to the native binding");
+  const int32_t qmin = info[10].As<Napi::Number>().Int32Value(), qmax = info[11].As<Napi::Number>().Int32Value();
   size_t total;
   if (__builtin_mul_overflow(l.outer, l.axis_len, &total) || __builtin_mul_overflow(total, l.inner, &total) || total != x.length)
     return throw_range(env, "quantizeLinear: layout does not match x's length");
-  lb_status st = lb_quantize_linear((const float *)x.data, l, (const float *)scale.data,
-                                    has_zp ? (const int32_t *)zp.data : nullptr, scale.length, dtype,
-                                    out.data, out.length);
+  lb_status st = lb_quantize_linear_range((const float *)x.data, l, (const float *)scale.data,
+                                          has_zp ? (const int32_t *)zp.data : nullptr, scale.length,
+                                          dtype, qmin, qmax, out.data, out.length);
   if (st != LB_OK) return status_error(env, "quantizeLinear", st);
   return env.Undefined();
 }

@@ -151,6 +151,13 @@ LB_API lb_status lb_quantize_linear(const float *x, lb_qlayout layout, const flo
                                     const int32_t *zero_point, size_t n_scales, lb_dtype dtype,
                                     void *out, size_t out_bytes);
 
+/* The same with the saturation range narrowed to [qmin, qmax] (inside the dtype's range), e.g.
+ * [-127, 127] for symmetric int8 so that no value lands on -128. */
+LB_API lb_status lb_quantize_linear_range(const float *x, lb_qlayout layout, const float *scale,
+                                          const int32_t *zero_point, size_t n_scales,
+                                          lb_dtype dtype, int32_t qmin, int32_t qmax, void *out,
+                                          size_t out_bytes);
+
 /* x = float(q - zero_point) * scale in float32; q as lb_quantize_linear writes it. */
 LB_API lb_status lb_dequantize_linear(const void *q, size_t q_bytes, lb_qlayout layout,
                                       const float *scale, const int32_t *zero_point,

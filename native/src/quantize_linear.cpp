@@ -36,7 +36,7 @@ size_t ceil_div(size_t a, size_t b) { return a / b + (a % b != 0); }
 // Everything but the data: layout vs scale count, scales finite and > 0, zero points in range.
 lb_status check(const lb_qlayout &l, const float *scale, const int32_t *zp, size_t n_scales,
                 lb_dtype dtype, qtype *qt, size_t *total) {
-  if (!qtype_of(dtype, qt) || !total_of(l, total) || !scale) return LB_ERR_INVALID_ARGUMENT;
+  if (!qtype_of(dtype, qt) || !total_of(l, total) || (!scale && n_scales)) return LB_ERR_INVALID_ARGUMENT;
   size_t expected;
   if (l.block == 0) {
     if (n_scales != 1 && n_scales != l.axis_len) return LB_ERR_INVALID_ARGUMENT;
@@ -102,9 +102,19 @@ extern "C" lb_status lb_quantize_linear(const float *x, lb_qlayout l, const floa
                                         const int32_t *zp, size_t n_scales, lb_dtype dtype,
                                         void *out, size_t out_bytes) {
   qtype qt;
+  if (!qtype_of(dtype, &qt)) return LB_ERR_INVALID_ARGUMENT;
+  return lb_quantize_linear_range(x, l, scale, zp, n_scales, dtype, qt.min, qt.max, out, out_bytes);
+}
+
+extern "C" lb_status lb_quantize_linear_range(const float *x, lb_qlayout l, const float *scale,
+                                              const int32_t *zp, size_t n_scales, lb_dtype dtype,
+                                              int32_t qmin, int32_t qmax, void *out,
+                                              size_t out_bytes) {
+  qtype qt;
   size_t total;
   lb_status st = check(l, scale, zp, n_scales, dtype, &qt, &total);
   if (st != LB_OK) return st;
+  if (qmin < qt.min || qmax > qt.max || qmin > qmax) return LB_ERR_INVALID_ARGUMENT;
   if (out_bytes < lb_quantized_bytes(dtype, l)) return LB_ERR_INVALID_ARGUMENT;
   if (total == 0) return LB_OK;
   if (!x || !out) return LB_ERR_INVALID_ARGUMENT;
@@ -122,10 +132,10 @@ extern "C" lb_status lb_quantize_linear(const float *x, lb_qlayout l, const floa
   for_each_run(
       l, n_scales, total,
       [&](size_t first, size_t n, size_t s) {
-        k.quantize(n, x + first, scale[s], zp[s], qt.min, qt.max, q + first);
+        k.quantize(n, x + first, scale[s], zp[s], qmin, qmax, q + first);
       },
       [&](size_t first, size_t n, size_t s) {
-        k.quantize_vec(n, x + first, scale + s, zp + s, qt.min, qt.max, q + first);
+        k.quantize_vec(n, x + first, scale + s, zp + s, qmin, qmax, q + first);
       });
 
   if (qt.bits < 8) {  // pack: lowest index in the lowest bits, rows on byte boundaries

@@ -1,0 +1,103 @@
+/**
+ * Calibration: the clipping range lowbit quantizes a group of values to (SPEC §3).
+ *   minmax      the full range;
+ *   percentile  clip at the p-th percentile of |x| (symmetric) or the (100-p)-th / p-th
+ *               percentiles of x (asymmetric);
+ *   mse         search the clipping range that minimises the reconstruction MSE.
+ */
+import { quantizeValue, roundHalfEven } from './fallback/quantize';
+
+export type Calibration = 'minmax' | 'percentile' | 'mse';
+
+/** The integer grid a group is quantized onto: [qmin, qmax], and whether it is symmetric. */
+export interface Grid {
+  qmin: number;
+  qmax: number;
+  symmetric: boolean;
+  /** The symmetric scheme's fixed zero point (0, or 2^(bits-1) for unsigned dtypes). */
+  zeroPoint: number;
+}
+
+/** Scale and zero point for the range [lo, hi] (lo <= 0 <= hi) on a grid, in float32. */
+export function paramsFor(lo: number, hi: number, g: Grid): { scale: number; zeroPoint: number } {
+  if (g.symmetric) {
+    const amax = Math.max(-lo, hi);
+    const scale = Math.fround(amax / (g.qmax - g.zeroPoint));
+    return { scale: scale > 0 && scale < Infinity ? scale : 1, zeroPoint: g.zeroPoint };
+  }
+  const scale = Math.fround(Math.fround(hi - lo) / (g.qmax - g.qmin));
+  if (!(scale > 0 && scale < Infinity)) return { scale: 1, zeroPoint: clamp(roundHalfEven(g.qmin - lo), g.qmin, g.qmax) };
+  return { scale, zeroPoint: clamp(roundHalfEven(Math.fround(g.qmin - Math.fround(lo / scale))), g.qmin, g.qmax) };
+}
+
+function clamp(v: number, lo: number, hi: number): number {
+  return v < lo ? lo : v > hi ? hi : v;
+}
+
+/** The k-th smallest value (0-based) of `a`, reordering `a` (quickselect, O(n) expected). */
+export function select(a: Float32Array, k: number): number {
+  let lo = 0, hi = a.length - 1;
+  while (lo < hi) {
+    const pivot = a[(lo + hi) >> 1]!;
+    let i = lo, j = hi;
+    while (i <= j) {
+      while (a[i]! < pivot) i++;
+      while (a[j]! > pivot) j--;
+      if (i <= j) { const t = a[i]!; a[i] = a[j]!; a[j] = t; i++; j--; }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return a[k]!;
+  }
+  return a[k]!;
+}
+
+/** The p-th percentile (0..100) of `values` by the nearest-rank method; `values` is reordered. */
+function percentileOf(values: Float32Array, p: number): number {
+  if (values.length === 0) return 0;
+  const k = Math.min(values.length - 1, Math.max(0, Math.ceil((p / 100) * values.length) - 1));
+  return select(values, k);
+}
+
+/** Reconstruction squared error of quantizing `x` with (scale, zeroPoint) onto the grid. */
+function reconstructionError(x: Float32Array, scale: number, zeroPoint: number, g: Grid): number {
+  let e = 0;
+  for (let i = 0; i < x.length; i++) {
+    const q = quantizeValue(x[i]!, scale, zeroPoint, g.qmin, g.qmax);
+    const d = x[i]! - Math.fround((q - zeroPoint) * scale);
+    e += d * d;
+  }
+  return e;
+}
+
+const MSE_STEPS = 40; // clipping ratios tried by 'mse': 1, 0.98, ..., 0.22 of the full range
+
+/** Scale and zero point for one group of finite values. */
+export function calibrate(x: Float32Array, g: Grid, method: Calibration, percentile: number): { scale: number; zeroPoint: number } {
+  let lo = 0, hi = 0; // ranges always include 0 (SPEC §3)
+  for (let i = 0; i < x.length; i++) {
+    if (x[i]! < lo) lo = x[i]!;
+    if (x[i]! > hi) hi = x[i]!;
+  }
+  if (method === 'percentile') {
+    if (g.symmetric) {
+      const abs = x.map(Math.abs);
+      const a = percentileOf(abs, percentile);
+      lo = -a; hi = a;
+    } else {
+      const copy = x.slice();
+      lo = Math.min(0, percentileOf(copy, 100 - percentile));
+      hi = Math.max(0, percentileOf(copy, percentile));
+    }
+  } else if (method === 'mse') {
+    let best = paramsFor(lo, hi, g), bestErr = reconstructionError(x, best.scale, best.zeroPoint, g);
+    for (let s = 1; s < MSE_STEPS; s++) {
+      const ratio = 1 - s * 0.02;
+      const p = paramsFor(Math.fround(lo * ratio), Math.fround(hi * ratio), g);
+      const err = reconstructionError(x, p.scale, p.zeroPoint, g);
+      if (err < bestErr) { best = p; bestErr = err; }
+    }
+    return best;
+  }
+  return paramsFor(lo, hi, g);
+}
