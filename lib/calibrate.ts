@@ -6,6 +6,7 @@
  *   mse         search the clipping range that minimises the reconstruction MSE.
  */
 import { quantizeValue, roundHalfEven } from './fallback/quantize';
+import { INF, abs, ceil, fround, max, min } from './math';
 
 export type Calibration = 'minmax' | 'percentile' | 'mse';
 
@@ -21,13 +22,13 @@ export interface Grid {
 /** Scale and zero point for the range [lo, hi] (lo <= 0 <= hi) on a grid, in float32. */
 export function paramsFor(lo: number, hi: number, g: Grid): { scale: number; zeroPoint: number } {
   if (g.symmetric) {
-    const amax = Math.max(-lo, hi);
-    const scale = Math.fround(amax / (g.qmax - g.zeroPoint));
-    return { scale: scale > 0 && scale < Infinity ? scale : 1, zeroPoint: g.zeroPoint };
+    const amax = max(-lo, hi);
+    const scale = fround(amax / (g.qmax - g.zeroPoint));
+    return { scale: scale > 0 && scale < INF ? scale : 1, zeroPoint: g.zeroPoint };
   }
-  const scale = Math.fround(Math.fround(hi - lo) / (g.qmax - g.qmin));
-  if (!(scale > 0 && scale < Infinity)) return { scale: 1, zeroPoint: clamp(roundHalfEven(g.qmin - lo), g.qmin, g.qmax) };
-  return { scale, zeroPoint: clamp(roundHalfEven(Math.fround(g.qmin - Math.fround(lo / scale))), g.qmin, g.qmax) };
+  const scale = fround(fround(hi - lo) / (g.qmax - g.qmin));
+  if (!(scale > 0 && scale < INF)) return { scale: 1, zeroPoint: clamp(roundHalfEven(g.qmin - lo), g.qmin, g.qmax) };
+  return { scale, zeroPoint: clamp(roundHalfEven(fround(g.qmin - fround(lo / scale))), g.qmin, g.qmax) };
 }
 
 function clamp(v: number, lo: number, hi: number): number {
@@ -55,7 +56,7 @@ export function select(a: Float32Array, k: number): number {
 /** The p-th percentile (0..100) of `values` by the nearest-rank method; `values` is reordered. */
 function percentileOf(values: Float32Array, p: number): number {
   if (values.length === 0) return 0;
-  const k = Math.min(values.length - 1, Math.max(0, Math.ceil((p / 100) * values.length) - 1));
+  const k = min(values.length - 1, max(0, ceil((p / 100) * values.length) - 1));
   return select(values, k);
 }
 
@@ -64,7 +65,7 @@ function reconstructionError(x: Float32Array, scale: number, zeroPoint: number, 
   let e = 0;
   for (let i = 0; i < x.length; i++) {
     const q = quantizeValue(x[i]!, scale, zeroPoint, g.qmin, g.qmax);
-    const d = x[i]! - Math.fround((q - zeroPoint) * scale);
+    const d = x[i]! - fround((q - zeroPoint) * scale);
     e += d * d;
   }
   return e;
@@ -81,19 +82,19 @@ export function calibrate(x: Float32Array, g: Grid, method: Calibration, percent
   }
   if (method === 'percentile') {
     if (g.symmetric) {
-      const abs = x.map(Math.abs);
-      const a = percentileOf(abs, percentile);
+      const magnitudes = x.map(abs);
+      const a = percentileOf(magnitudes, percentile);
       lo = -a; hi = a;
     } else {
       const copy = x.slice();
-      lo = Math.min(0, percentileOf(copy, 100 - percentile));
-      hi = Math.max(0, percentileOf(copy, percentile));
+      lo = min(0, percentileOf(copy, 100 - percentile));
+      hi = max(0, percentileOf(copy, percentile));
     }
   } else if (method === 'mse') {
     let best = paramsFor(lo, hi, g), bestErr = reconstructionError(x, best.scale, best.zeroPoint, g);
     for (let s = 1; s < MSE_STEPS; s++) {
       const ratio = 1 - s * 0.02;
-      const p = paramsFor(Math.fround(lo * ratio), Math.fround(hi * ratio), g);
+      const p = paramsFor(fround(lo * ratio), fround(hi * ratio), g);
       const err = reconstructionError(x, p.scale, p.zeroPoint, g);
       if (err < bestErr) { best = p; bestErr = err; }
     }

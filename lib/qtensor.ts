@@ -8,6 +8,7 @@ import { checkShape, describe, rangeError, shapeSize, typeError } from './errors
 import { forEachElement, packBits, roundHalfEven, unpackBits, type Layout } from './fallback/quantize';
 import { nf4Index, nf4Value } from './fallback/nf4';
 import { dequantizeLinear, quantizeLinearRange } from './quantize_linear';
+import { abs, ceil, floor, fround, isFiniteNumber, max, min } from './math';
 
 export type QDType = IntDType | 'nf4';
 export type Scheme = 'symmetric' | 'asymmetric';
@@ -87,7 +88,7 @@ function plan(FN: string, shape: number[], axisOpt: unknown, blockOpt: unknown, 
   const D = shape[axis]!, outer = shape.slice(0, axis).reduce((p, d) => p * d, 1), inner = shape.slice(axis + 1).reduce((p, d) => p * d, 1);
   if (blockSize === undefined) return { shape, size, layout: { outer, D, inner, kind: 'axis', block: 1 }, axis, blockSize, nScales: D, rowLength: size };
   const rowLength = rank >= 2 && axis === rank - 1 ? D : size;
-  return { shape, size, layout: { outer, D, inner, kind: 'block', block: blockSize }, axis, blockSize, nScales: outer * Math.ceil(D / blockSize) * inner, rowLength };
+  return { shape, size, layout: { outer, D, inner, kind: 'block', block: blockSize }, axis, blockSize, nScales: outer * ceil(D / blockSize) * inner, rowLength };
 }
 
 /** The values of each scale group, gathered contiguously: group s is values[start[s] .. start[s+1]). */
@@ -132,7 +133,7 @@ export function quantize(x: Float32Array, shape: readonly number[], opts: Quanti
   if (size !== x.length) throw rangeError(FN, `shape [${s.join(', ')}] holds ${size} elements but x has ${x.length}`);
   const o = checkOptions(FN, opts);
   for (let i = 0; i < x.length; i++)
-    if (!Number.isFinite(x[i])) throw rangeError(FN, `x[${i}] is ${x[i]}: quantize derives its scales from the data, which must be finite`);
+    if (!isFiniteNumber(x[i])) throw rangeError(FN, `x[${i}] is ${x[i]}: quantize derives its scales from the data, which must be finite`);
   const p = plan(FN, s, o.axis, o.blockSize, o.dtype === 'nf4' ? 64 : undefined);
   if (o.dtype === 'nf4') return quantizeNf4(x, p, o.doubleQuant === true);
 
@@ -164,7 +165,7 @@ function quantizeNf4(x: Float32Array, p: Plan, doubleQuant: boolean): QTensor {
   let absmax: Float32Array = new Float32Array(p.nScales);
   for (let g = 0; g < p.nScales; g++) {
     let a = 0;
-    for (let i = start[g]!; i < start[g + 1]!; i++) a = Math.max(a, Math.abs(values[i]!));
+    for (let i = start[g]!; i < start[g + 1]!; i++) a = max(a, abs(values[i]!));
     absmax[g] = a;
   }
   let scaleQuant: ScaleQuant | undefined;
@@ -173,7 +174,7 @@ function quantizeNf4(x: Float32Array, p: Plan, doubleQuant: boolean): QTensor {
     absmax = decodeScales(scaleQuant);
   }
   const idx = new Int32Array(x.length);
-  forEachElement(p.layout, (i, g) => { idx[i] = absmax[g]! > 0 ? nf4Index(Math.fround(x[i]! / absmax[g]!)) : 7; });
+  forEachElement(p.layout, (i, g) => { idx[i] = absmax[g]! > 0 ? nf4Index(fround(x[i]! / absmax[g]!)) : 7; });
   const q: QTensor = { dtype: 'nf4', shape: p.shape, data: packBits(idx, 'uint4', p.rowLength), scale: absmax, scheme: 'symmetric', axis: p.axis, blockSize: p.blockSize };
   if (scaleQuant) q.scaleQuant = scaleQuant;
   return q;
@@ -185,18 +186,18 @@ const SCALE_BLOCK = 256;
 function quantizeScales(absmax: Float32Array): ScaleQuant {
   let sum = 0;
   for (const a of absmax) sum += a;
-  const offset = Math.fround(absmax.length ? sum / absmax.length : 0);
-  const blocks = Math.ceil(absmax.length / SCALE_BLOCK);
+  const offset = fround(absmax.length ? sum / absmax.length : 0);
+  const blocks = ceil(absmax.length / SCALE_BLOCK);
   const data = new Int8Array(absmax.length), scale = new Float32Array(blocks);
   for (let b = 0; b < blocks; b++) {
     let amax = 0;
-    const end = Math.min(absmax.length, (b + 1) * SCALE_BLOCK);
-    for (let i = b * SCALE_BLOCK; i < end; i++) amax = Math.max(amax, Math.abs(Math.fround(absmax[i]! - offset)));
-    const s = Math.fround(amax / 127);
+    const end = min(absmax.length, (b + 1) * SCALE_BLOCK);
+    for (let i = b * SCALE_BLOCK; i < end; i++) amax = max(amax, abs(fround(absmax[i]! - offset)));
+    const s = fround(amax / 127);
     scale[b] = s > 0 ? s : 1;
     for (let i = b * SCALE_BLOCK; i < end; i++) {
-      const v = roundHalfEven(Math.fround(Math.fround(absmax[i]! - offset) / scale[b]!));
-      data[i] = Math.max(-127, Math.min(127, v));
+      const v = roundHalfEven(fround(fround(absmax[i]! - offset) / scale[b]!));
+      data[i] = max(-127, min(127, v));
     }
   }
   return { data, scale, offset, blockSize: SCALE_BLOCK };
@@ -205,7 +206,7 @@ function quantizeScales(absmax: Float32Array): ScaleQuant {
 /** absmax = max(0, q * scale + offset) in float32 (a block decoding below 0 holds zeros). */
 function decodeScales(sq: ScaleQuant): Float32Array {
   const out = new Float32Array(sq.data.length);
-  for (let i = 0; i < out.length; i++) out[i] = Math.max(0, Math.fround(Math.fround(sq.data[i]! * sq.scale[Math.floor(i / sq.blockSize)]!) + sq.offset));
+  for (let i = 0; i < out.length; i++) out[i] = max(0, fround(fround(sq.data[i]! * sq.scale[floor(i / sq.blockSize)]!) + sq.offset));
   return out;
 }
 
@@ -228,7 +229,7 @@ function checkQTensor(FN: string, q: unknown): { t: QTensor; p: Plan } {
   const unpacked = t.dtype === 'int8' || t.dtype === 'uint8';
   const wantClass = t.dtype === 'int8' ? 'int8' : 'uint8';
   if (dtypeOf8(t.data) !== wantClass) throw typeError(FN, 'q.data', `${wantClass === 'int8' ? 'an Int8Array' : 'a Uint8Array'} for dtype ${t.dtype}`, t.data);
-  const bytes = unpacked ? p.size : p.rowLength === 0 ? 0 : (p.size / p.rowLength) * Math.ceil(p.rowLength / perByte(nf4 ? 'uint4' : (t.dtype as IntDType)));
+  const bytes = unpacked ? p.size : p.rowLength === 0 ? 0 : (p.size / p.rowLength) * ceil(p.rowLength / perByte(nf4 ? 'uint4' : (t.dtype as IntDType)));
   if (t.data.length !== bytes) throw rangeError(FN, `q.data has ${t.data.length} bytes but shape [${s.join(', ')}] of ${t.dtype} takes ${bytes}`);
   if (t.zeroPoint !== undefined) {
     if (nf4) throw rangeError(FN, 'q.zeroPoint must be absent for nf4');
@@ -242,8 +243,8 @@ function checkQTensor(FN: string, q: unknown): { t: QTensor; p: Plan } {
     const sq = t.scaleQuant;
     if (!nf4) throw rangeError(FN, 'q.scaleQuant is for nf4 only');
     if (!isTyped(sq.data, 'Int8Array') || !isTyped(sq.scale, 'Float32Array') || typeof sq.offset !== 'number' || sq.blockSize !== SCALE_BLOCK ||
-        sq.data.length !== t.scale.length || sq.scale.length !== Math.ceil(t.scale.length / SCALE_BLOCK))
-      throw typeError(FN, 'q.scaleQuant', `{ data: Int8Array(${t.scale.length}), scale: Float32Array(${Math.ceil(t.scale.length / SCALE_BLOCK)}), offset, blockSize: ${SCALE_BLOCK} }`, sq);
+        sq.data.length !== t.scale.length || sq.scale.length !== ceil(t.scale.length / SCALE_BLOCK))
+      throw typeError(FN, 'q.scaleQuant', `{ data: Int8Array(${t.scale.length}), scale: Float32Array(${ceil(t.scale.length / SCALE_BLOCK)}), offset, blockSize: ${SCALE_BLOCK} }`, sq);
     const decoded = decodeScales(sq);
     const bad = decoded.findIndex((v, i) => v !== t.scale[i]);
     if (bad >= 0) throw rangeError(FN, `q.scale[${bad}] = ${t.scale[bad]} disagrees with q.scaleQuant, which decodes to ${decoded[bad]}`);

@@ -1,5 +1,6 @@
 /** errorStats: how far an approximation is from a reference, in the usual measures. */
 import { rangeError, typeError } from './errors';
+import { abs, isNaNNumber, log10, sqrt } from './math';
 
 export interface ErrorStats {
   /** Mean squared error. */
@@ -24,7 +25,7 @@ export function errorStats(ref: ArrayLike<number>, approx: ArrayLike<number>): E
   for (let i = 0; i < ref.length; i++) {
     const r = Number(ref[i]), a = Number(approx[i]), d = r - a;
     se += d * d;
-    if (Math.abs(d) > maxAbs || Number.isNaN(d)) maxAbs = Math.abs(d);
+    if (abs(d) > maxAbs || isNaNNumber(d)) maxAbs = abs(d);
     rr += r * r;
     aa += a * a;
     ra += r * a;
@@ -33,9 +34,9 @@ export function errorStats(ref: ArrayLike<number>, approx: ArrayLike<number>): E
   const mse = n ? se / n : 0;
   return {
     mse,
-    rmse: Math.sqrt(mse),
+    rmse: sqrt(mse),
     maxAbs,
-    sqnrDb: se === 0 ? Infinity : 10 * Math.log10(rr / se),
-    cosine: rr > 0 && aa > 0 ? ra / Math.sqrt(rr * aa) : NaN,
+    sqnrDb: se === 0 ? Infinity : 10 * log10(rr / se),
+    cosine: rr > 0 && aa > 0 ? ra / sqrt(rr * aa) : NaN,
   };
 }

@@ -175,3 +175,24 @@ describe('bad input names the argument', () => {
     expect(call).toThrow(message);
   });
 });
+
+describe('accuracy on real trained float32 weights and embeddings (USE-lite, docs/ACCURACY.md)', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const real = require('../bench/real_weights') as typeof import('../bench/real_weights');
+  test('int8 per-channel loses almost nothing; int4 needs blocks; nf4 matches int4 blocks', () => {
+    const w = real.realLayerWeights().find((t) => t.name.endsWith('L1.ffn.conv2'))!; // [1536, 512], the widest range
+    const s = (o: QuantizeOptions): ReturnType<typeof errorStats> => errorStats(w.data, dequantize(quantize(w.data, w.shape, o)));
+    const int8 = s({ dtype: 'int8', axis: 1 });
+    expect(int8.sqnrDb).toBeGreaterThan(38);
+    expect(int8.cosine).toBeGreaterThan(0.9999);
+    const tensor4 = s({ dtype: 'int4' }), block4 = s({ dtype: 'int4', axis: 0, blockSize: 64 }), nf4 = s({ dtype: 'nf4', axis: 0, blockSize: 64 });
+    expect(block4.sqnrDb).toBeGreaterThan(tensor4.sqnrDb + 6);
+    expect(nf4.sqnrDb).toBeGreaterThan(block4.sqnrDb - 1);
+    expect(s({ dtype: 'int4', calibration: 'mse' }).sqnrDb).toBeGreaterThan(tensor4.sqnrDb);
+  });
+  test('real embeddings: int8 per token keeps cosine > 0.9999', () => {
+    const e = real.realEmbeddings(2000);
+    const y = dequantize(quantize(e.data, e.shape, { dtype: 'int8', axis: 0 }));
+    expect(errorStats(e.data, y).cosine).toBeGreaterThan(0.9999);
+  });
+});

@@ -1,14 +1,15 @@
 /**
  * TS fallback of the quantization family (SPEC §2, §3), written as reference code. Every
- * float32 operation is rounded to float32 with Math.fround right where the native code rounds:
+ * float32 operation is rounded to float32 with fround right where the native code rounds:
  * a float32 quotient or product computed in double and rounded once is the correctly rounded
  * float32 result (double has more than 2·24 + 2 bits), so this matches IEEE float32 exactly.
  */
 import { DTYPES, perByte, type IntDType } from '../dtype';
+import { INF, ceil, floor, fround, isNaNNumber } from '../math';
 
 /** Round half to even, for a finite float value (Math.round rounds half up). */
 export function roundHalfEven(v: number): number {
-  const f = Math.floor(v);
+  const f = floor(v);
   const d = v - f;
   if (d > 0.5) return f + 1;
   if (d < 0.5) return f;
@@ -17,17 +18,17 @@ export function roundHalfEven(v: number): number {
 
 /** q = saturate(round_half_even(x / scale) + zp); NaN -> zp; ±Inf saturate by sign. */
 export function quantizeValue(x: number, scale: number, zp: number, qmin: number, qmax: number): number {
-  const v = Math.fround(x / scale);
-  if (Number.isNaN(v)) return zp;
-  if (v === Infinity) return qmax;
-  if (v === -Infinity) return qmin;
+  const v = fround(x / scale);
+  if (isNaNNumber(v)) return zp;
+  if (v === INF) return qmax;
+  if (v === -INF) return qmin;
   const q = roundHalfEven(v) + zp;
   return q < qmin ? qmin : q > qmax ? qmax : q;
 }
 
 /** x = (q - zp) * scale in float32, the integer subtraction first. */
 export function dequantizeValue(q: number, scale: number, zp: number): number {
-  return Math.fround((q - zp) * scale);
+  return fround((q - zp) * scale);
 }
 
 /**
@@ -45,11 +46,11 @@ export interface Layout {
 
 /** Calls f(elementIndex, scaleIndex) for every element, in order. */
 export function forEachElement(l: Layout, f: (i: number, s: number) => void): void {
-  const blocks = l.kind === 'block' ? Math.ceil(l.D / l.block) : 1;
+  const blocks = l.kind === 'block' ? ceil(l.D / l.block) : 1;
   let i = 0;
   for (let o = 0; o < l.outer; o++)
     for (let d = 0; d < l.D; d++) {
-      const base = l.kind === 'axis' ? d : l.kind === 'block' ? (o * blocks + Math.floor(d / l.block)) * l.inner : 0;
+      const base = l.kind === 'axis' ? d : l.kind === 'block' ? (o * blocks + floor(d / l.block)) * l.inner : 0;
       for (let j = 0; j < l.inner; j++, i++) f(i, l.kind === 'block' ? base + j : base);
     }
 }
@@ -69,11 +70,11 @@ export function dequantizeLinearTs(q: Int32Array, scale: Float32Array, zp: Int32
  */
 export function packBits(values: ArrayLike<number>, dtype: IntDType, rowLength: number): Uint8Array {
   const per = perByte(dtype), bits = DTYPES[dtype].bits, mask = (1 << bits) - 1;
-  const rows = rowLength === 0 ? 0 : values.length / rowLength, rowBytes = Math.ceil(rowLength / per);
+  const rows = rowLength === 0 ? 0 : values.length / rowLength, rowBytes = ceil(rowLength / per);
   const out = new Uint8Array(rows * rowBytes);
   for (let r = 0; r < rows; r++)
     for (let i = 0; i < rowLength; i++)
-      out[r * rowBytes + Math.floor(i / per)]! |= (values[r * rowLength + i]! & mask) << ((i % per) * bits);
+      out[r * rowBytes + floor(i / per)]! |= (values[r * rowLength + i]! & mask) << ((i % per) * bits);
   return out;
 }
 
@@ -81,11 +82,11 @@ export function packBits(values: ArrayLike<number>, dtype: IntDType, rowLength: 
 export function unpackBits(bytes: Uint8Array, dtype: IntDType, rowLength: number, count: number): Int32Array {
   const per = perByte(dtype), bits = DTYPES[dtype].bits, mask = (1 << bits) - 1;
   const signBit = DTYPES[dtype].signed ? 1 << (bits - 1) : 0;
-  const rowBytes = Math.ceil(rowLength / per);
+  const rowBytes = ceil(rowLength / per);
   const out = new Int32Array(count);
   for (let e = 0; e < count; e++) {
-    const r = Math.floor(e / rowLength), i = e % rowLength;
-    const v = (bytes[r * rowBytes + Math.floor(i / per)]! >> ((i % per) * bits)) & mask;
+    const r = floor(e / rowLength), i = e % rowLength;
+    const v = (bytes[r * rowBytes + floor(i / per)]! >> ((i % per) * bits)) & mask;
     out[e] = signBit && v & signBit ? v - (1 << bits) : v;
   }
   return out;
@@ -99,11 +100,11 @@ export function dynamicQuantizeLinearTs(x: Float32Array): { y: Uint8Array; scale
     if (v < lo) lo = v;
     if (v > hi) hi = v;
   }
-  let scale = Math.fround(Math.fround(hi - lo) / 255);
+  let scale = fround(fround(hi - lo) / 255);
   let zeroPoint = 0;
   if (scale === 0) scale = 1; // all-zero range, or a range so small the scale underflows
   else {
-    const z = roundHalfEven(Math.fround(0 - Math.fround(lo / scale)));
+    const z = roundHalfEven(fround(0 - fround(lo / scale)));
     zeroPoint = z < 0 ? 0 : z > 255 ? 255 : z;
   }
   const y = new Uint8Array(x.length);
