@@ -13,10 +13,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Bench } from 'tinybench';
 
-import { cpuInfo, matmulInteger, setIsa } from '../lib/index.js';
+import { cpuInfo, dequantizeLinear, matmulInteger, quantize, quantizeLinear, setIsa } from '../lib/index.js';
 import { loaded, packageRoot } from '../lib/native.js';
 
 interface Shape { M: number; N: number; K: number }
+interface BandwidthRow { kernel: string; isa: string; threads: number; elements: number; medianMs: number; gbps: number; vsCopy: number }
 interface Row {
   shape: string; kernel: string; isa: string; threads: number;
   medianMs: number; gops: number; vsScalar: number | null; vsFloat32: number | null; samples: number;
@@ -102,12 +103,47 @@ async function main(): Promise<void> {
     }
   }
   if (native) setIsa(info.isa);
+  const bandwidth = await quantBench(isas, native !== null, timeMs);
 
   const out = path.join(packageRoot(), 'bench', 'results', 'latest.json');
   fs.mkdirSync(path.dirname(out), { recursive: true });
-  fs.writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), cpu: cpuModel, node: process.version, cpuInfo: info, timeMs, rows }, null, 2) + '\n');
+  fs.writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), cpu: cpuModel, node: process.version, cpuInfo: info, timeMs, rows, bandwidth }, null, 2) + '\n');
   process.stdout.write(`\nwrote ${path.relative(process.cwd(), out) || out}\n`);
 }
+
+/**
+ * Quantize / dequantize are memory-bound: GB/s of float32 read (written, for dequantize) over
+ * 16M elements (64 MiB, beyond the last-level cache), against a plain copy of the same bytes
+ * (TypedArray.prototype.set, a memcpy) in the same run.
+ */
+async function quantBench(isas: readonly string[], native: boolean, timeMs: number): Promise<BandwidthRow[]> {
+  const n = 16 * 1024 * 1024, bytes = n * 4;
+  const x = new Float32Array(n), copy = new Float32Array(n);
+  for (let i = 0; i < n; i++) x[i] = Math.sin(i) * 3;
+  const q8 = quantizeLinear(x, 0.025, 0, { dtype: 'int8' });
+  const copyMs = (await measure('copy', () => copy.set(x), timeMs)).medianMs;
+  const rows: BandwidthRow[] = [];
+  const gbps = (ms: number): number => bytes / ms / 1e6;
+  process.stdout.write(`
+${pad('kernel (16M float32)', 40, true)} ${pad('isa', 12, true)} ${pad('median ms', 11)} ${pad('GB/s', 8)} ${pad('vs copy', 8)}
+`);
+  const add = (kernel: string, isa: string, ms: number): void => {
+    const row = { kernel, isa, threads: 1, elements: n, medianMs: ms, gbps: gbps(ms), vsCopy: copyMs / ms };
+    rows.push(row);
+    process.stdout.write(`${pad(kernel, 40, true)} ${pad(isa, 12, true)} ${pad(ms.toFixed(3), 11)} ${pad(row.gbps.toFixed(1), 8)} ${pad((row.vsCopy * 100).toFixed(0) + '%', 8)}
+`);
+  };
+  add('copy (TypedArray.set)', '-', copyMs);
+  for (const isa of isas) {
+    if (native) setIsa(isa);
+    add('quantizeLinear int8 per-tensor', isa, (await measure('q8', () => quantizeLinear(x, 0.025, 0, { dtype: 'int8' }), timeMs)).medianMs);
+    add('quantizeLinear int4 blocks of 32', isa, (await measure('q4', () => quantizeLinear(x, blockScales, 0, { dtype: 'int4', shape: [4096, 4096], axis: 1, blockSize: 32 }), timeMs)).medianMs);
+    add('dequantizeLinear int8 per-tensor', isa, (await measure('dq8', () => dequantizeLinear(q8, 0.025, 0, { dtype: 'int8' }), timeMs)).medianMs);
+    add('quantize (calibrated) int8 per-channel', isa, (await measure('qc', () => quantize(x, [4096, 4096], { dtype: 'int8', axis: 0 }), timeMs)).medianMs);
+  }
+  return rows;
+}
+const blockScales = new Float32Array(4096 * 128).fill(0.4);
 
 main().catch((e: unknown) => {
   process.stderr.write(`bench failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);

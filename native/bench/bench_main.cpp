@@ -1,11 +1,19 @@
 // lowbit native benchmark: the integer and float32 products on every ISA this CPU has.
 // No Node needed, so it runs under qemu-aarch64 and on machines without Node.
 //
-//   lowbit_bench [--isa NAME] [--shape MxNxK]... [--min-ms N]
+//   lowbit_bench [--isa NAME] [--shape MxNxK]... [--min-ms N] [--no-scalar] [--quant-only]
+//                [--quant-n N]
 // Prints one row per (shape, ISA, kernel): median time over repetitions and GOPS (2*M*N*K/s),
 // and the speed-up over the scalar reference and over float32 on the same ISA.
+// Then one row per (ISA, kernel) of the quantize family, single thread, on N float32
+// (default 16M = 64 MiB, beyond the last-level cache): GB/s of float32 read (written, for
+// dequantize), the speed-up over the scalar reference, and the fraction of a plain copy of the
+// same float32 bytes with that ISA's widest vector loads and stores ("copy": the memory roof).
+// The quantize rows run by default, with --quant-only (no GEMM rows) or --quant-n; an explicit
+// --shape without either asks for those GEMM shapes alone.
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -14,6 +22,14 @@
 #include <vector>
 
 #include "lowbit.h"
+
+#if defined(__x86_64__) || defined(_M_X64)
+#include <immintrin.h>
+#define LB_BENCH_X86 1
+#elif defined(__aarch64__)
+#include <arm_neon.h>
+#define LB_BENCH_ARM 1
+#endif
 
 namespace {
 
@@ -40,13 +56,156 @@ double median_time(F fn, double min_s) {
   return t[t.size() / 2];
 }
 
+// ---- the memory roof: a plain copy of n floats (n % 64 == 0) with each ISA's widest vectors.
+// Written here, not in the library: it is the yardstick, not a kernel. GCC's loop-pattern
+// recognition is off so that it does not turn a copy into a call to memcpy; the scalar ISA's
+// copy moves 8-byte words, not vectorized either.
+#if defined(__GNUC__) && !defined(__clang__)
+#define LB_PLAIN_LOOP __attribute__((noinline, optimize("no-tree-loop-distribute-patterns")))
+#define LB_SCALAR_LOOP                                                                        \
+  __attribute__((noinline, optimize("no-tree-loop-distribute-patterns", "no-tree-vectorize", \
+                                    "no-tree-slp-vectorize")))
+#else
+#define LB_PLAIN_LOOP __attribute__((noinline))
+#define LB_SCALAR_LOOP __attribute__((noinline))
+#endif
+
+LB_SCALAR_LOOP void copy_scalar(const float *src, float *dst, size_t n) {
+  const uint64_t *s = (const uint64_t *)src;
+  uint64_t *d = (uint64_t *)dst;
+  for (size_t i = 0; i < n / 2; i += 4) {
+    uint64_t a = s[i], b = s[i + 1], c = s[i + 2], e = s[i + 3];
+    d[i] = a, d[i + 1] = b, d[i + 2] = c, d[i + 3] = e;
+  }
+}
+
+#if LB_BENCH_X86
+__attribute__((target("avx2"))) LB_PLAIN_LOOP void copy_avx2(const float *src, float *dst,
+                                                             size_t n) {
+  for (size_t i = 0; i < n; i += 32) {
+    __m256 a = _mm256_loadu_ps(src + i), b = _mm256_loadu_ps(src + i + 8);
+    __m256 c = _mm256_loadu_ps(src + i + 16), d = _mm256_loadu_ps(src + i + 24);
+    _mm256_storeu_ps(dst + i, a);
+    _mm256_storeu_ps(dst + i + 8, b);
+    _mm256_storeu_ps(dst + i + 16, c);
+    _mm256_storeu_ps(dst + i + 24, d);
+  }
+}
+
+__attribute__((target("avx512f"))) LB_PLAIN_LOOP void copy_avx512(const float *src, float *dst,
+                                                                  size_t n) {
+  for (size_t i = 0; i < n; i += 64) {
+    __m512 a = _mm512_loadu_ps(src + i), b = _mm512_loadu_ps(src + i + 16);
+    __m512 c = _mm512_loadu_ps(src + i + 32), d = _mm512_loadu_ps(src + i + 48);
+    _mm512_storeu_ps(dst + i, a);
+    _mm512_storeu_ps(dst + i + 16, b);
+    _mm512_storeu_ps(dst + i + 32, c);
+    _mm512_storeu_ps(dst + i + 48, d);
+  }
+}
+#endif
+
+#if LB_BENCH_ARM
+LB_PLAIN_LOOP void copy_neon(const float *src, float *dst, size_t n) {
+  for (size_t i = 0; i < n; i += 16) {
+    float32x4_t a = vld1q_f32(src + i), b = vld1q_f32(src + i + 4);
+    float32x4_t c = vld1q_f32(src + i + 8), d = vld1q_f32(src + i + 12);
+    vst1q_f32(dst + i, a);
+    vst1q_f32(dst + i + 4, b);
+    vst1q_f32(dst + i + 8, c);
+    vst1q_f32(dst + i + 12, d);
+  }
+}
+#endif
+
+typedef void (*copy_fn)(const float *, float *, size_t);
+
+// The copy of an ISA's vector width, by its name.
+copy_fn copy_for(const char *isa) {
+#if LB_BENCH_X86
+  if (!std::strcmp(isa, "avx2") || !std::strcmp(isa, "avxvnni")) return copy_avx2;
+  if (!std::strcmp(isa, "avx512vnni") || !std::strcmp(isa, "amx")) return copy_avx512;
+#elif LB_BENCH_ARM
+  if (!std::strncmp(isa, "neon", 4)) return copy_neon;
+#endif
+  (void)isa;
+  return copy_scalar;
+}
+
+// The quantize family on n floats, one row per (ISA, kernel).
+void bench_quant(size_t n, const char *only, bool with_scalar, double min_s) {
+  n = (n + 4095) / 4096 * 4096;  // whole rows of 4096 for the blocked int4 layout
+  const size_t row = 4096, block = 32;
+  std::vector<float> x(n), y(n);
+  std::vector<uint8_t> q8(n), q4(n / 2);
+  std::mt19937 rng(7);
+  std::normal_distribution<float> gauss(0.0f, 1.0f);
+  for (float &v : x) v = gauss(rng);
+  float amax = 0;
+  for (float v : x) amax = std::max(amax, std::fabs(v));
+  const float scale8 = amax / 127.0f;
+  const int32_t zp8 = 0;
+  std::vector<float> scale4(n / block);
+  for (size_t b = 0; b < n / block; ++b) {
+    float m = 0;
+    for (size_t i = 0; i < block; ++i) m = std::max(m, std::fabs(x[b * block + i]));
+    scale4[b] = m > 0 ? m / 7.0f : 1.0f;
+  }
+  const lb_qlayout flat{1, n, 1, 0, 0}, blocked{n / row, row, 1, block, row};
+
+  char size[32];
+  std::snprintf(size, sizeof size, "%zuM f32", n >> 20);
+  if (n < (1u << 20)) std::snprintf(size, sizeof size, "%zuK f32", n >> 10);
+  std::printf("\n%-18s %-12s %-16s %12s %10s %10s %10s\n", "quantize, 1 thread", "isa", "kernel",
+              "median ms", "GB/s", "vs scalar", "vs copy");
+  const char *kernels[] = {"copy", "quant_int8", "quant_int4_b32", "dequant_int8", "minmax"};
+  double scalar_t[5] = {0, 0, 0, 0, 0};
+  for (int i = 0; i < lb_isa_count(); ++i) {
+    const char *isa = lb_isa_name(i);
+    if (!lb_isa_usable(i) || (only && std::strcmp(only, isa) && std::strcmp(isa, "scalar")))
+      continue;
+    const bool is_scalar = !std::strcmp(isa, "scalar");
+    if (is_scalar && !with_scalar) continue;
+    lb_set_isa(isa);
+    const copy_fn copy = copy_for(isa);
+    double copy_t = 0;
+    for (int k = 0; k < 5; ++k) {
+      float mn, mx;
+      double t = median_time([&] {
+        switch (k) {
+          case 0: copy(x.data(), y.data(), n); break;
+          case 1:
+            lb_quantize_linear(x.data(), flat, &scale8, &zp8, 1, LB_INT8, q8.data(), n);
+            break;
+          case 2:
+            lb_quantize_linear(x.data(), blocked, scale4.data(), nullptr, n / block, LB_INT4,
+                               q4.data(), n / 2);
+            break;
+          case 3:
+            lb_dequantize_linear(q8.data(), n, flat, &scale8, &zp8, 1, LB_INT8, y.data());
+            break;
+          default: lb_minmax_f32(x.data(), n, &mn, &mx); break;
+        }
+      }, min_s);
+      if (k == 0) copy_t = t;
+      if (is_scalar) scalar_t[k] = t;
+      char vs_scalar[16] = "-";
+      if (scalar_t[k] > 0) std::snprintf(vs_scalar, sizeof vs_scalar, "%.1fx", scalar_t[k] / t);
+      std::printf("%-18s %-12s %-16s %12.3f %10.2f %10s %9.2fx\n", size, isa, kernels[k], t * 1e3,
+                  4.0 * n / t * 1e-9, vs_scalar, copy_t / t);
+      std::fflush(stdout);
+    }
+  }
+}
+
 }  // namespace
 
 int main(int argc, char **argv) {
   std::vector<shape> shapes;
   const char *only = std::getenv("LOWBIT_ISA");
   double min_s = 0.3;
-  bool with_scalar = true;
+  bool with_scalar = true, quant_only = false;
+  size_t quant_n = 0;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--isa") && i + 1 < argc) {
       only = argv[++i];
@@ -61,13 +220,25 @@ int main(int argc, char **argv) {
       min_s = std::atof(argv[++i]) / 1000.0;
     } else if (!std::strcmp(argv[i], "--no-scalar")) {
       with_scalar = false;
+    } else if (!std::strcmp(argv[i], "--quant-only")) {
+      quant_only = true;
+    } else if (!std::strcmp(argv[i], "--quant-n") && i + 1 < argc) {
+      quant_n = std::strtoull(argv[++i], nullptr, 10);
+      if (quant_n == 0) {
+        std::fprintf(stderr, "--quant-n wants a positive number of floats, got %s\n", argv[i]);
+        return 2;
+      }
     } else {
       std::fprintf(stderr,
-                   "usage: lowbit_bench [--isa NAME] [--shape MxNxK]... [--min-ms N] [--no-scalar]\n");
+                   "usage: lowbit_bench [--isa NAME] [--shape MxNxK]... [--min-ms N] [--no-scalar]"
+                   " [--quant-only] [--quant-n N]\n");
       return 2;
     }
   }
-  if (shapes.empty())
+  const bool run_quant = shapes.empty() || quant_only || quant_n;
+  if (quant_only)
+    shapes.clear();
+  else if (shapes.empty())
     shapes = {{256, 256, 256},   {1, 4096, 4096},    {8, 4096, 4096},     {64, 4096, 4096},
               {512, 4096, 4096}, {1, 11008, 4096},   {1024, 1024, 1024}};
 
@@ -75,8 +246,10 @@ int main(int argc, char **argv) {
   std::printf("lowbit_bench: arch %s, ISAs:", lb_cpu_arch());
   for (int i = 0; i < lb_isa_count(); ++i)
     if (lb_isa_usable(i)) std::printf(" %s", lb_isa_name(i));
-  std::printf("\n%-18s %-12s %-16s %12s %10s %10s %10s\n", "shape MxNxK", "isa", "kernel",
-              "median ms", "GOPS", "vs scalar", "vs fp32");
+  std::printf("\n");
+  if (!shapes.empty())
+    std::printf("%-18s %-12s %-16s %12s %10s %10s %10s\n", "shape MxNxK", "isa", "kernel",
+                "median ms", "GOPS", "vs scalar", "vs fp32");
   for (shape s : shapes) {
     std::vector<uint8_t> A(s.M * s.K);
     std::vector<int8_t> B(s.K * s.N);
@@ -114,5 +287,6 @@ int main(int argc, char **argv) {
       std::fflush(stdout);
     }
   }
+  if (run_quant) bench_quant(quant_n ? quant_n : (size_t)16 << 20, only, with_scalar, min_s);
   return 0;
 }

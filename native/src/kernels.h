@@ -60,19 +60,19 @@ struct lb_quant_kernels {
 #define LB_ISA_LIST_COMMON(X) \
   X(scalar, "scalar", 0, gemm_u8s8_ref, false, 1, 1, sgemm_nt_ref, quant_ref)
 #define LB_ISA_LIST_X86(X)                                                                  \
-  X(avx2, "avx2", LB_CPU_AVX2, gemm_u8s8_avx2, false, 1, 1, sgemm_nt_avx2, quant_ref)      \
+  X(avx2, "avx2", LB_CPU_AVX2, gemm_u8s8_avx2, false, 1, 1, sgemm_nt_avx2, quant_avx2)      \
   X(avxvnni, "avxvnni", LB_CPU_AVX2 | LB_CPU_AVXVNNI, gemm_u8s8_avxvnni, false, 1, 1,       \
-    sgemm_nt_avx2, quant_ref)                                                              \
+    sgemm_nt_avx2, quant_avx2)                                                              \
   X(avx512vnni, "avx512vnni", LB_CPU_AVX512F | LB_CPU_AVX512VNNI, gemm_u8s8_avx512vnni,     \
-    false, 1, 1, sgemm_nt_avx512, quant_ref)                                             \
+    false, 1, 1, sgemm_nt_avx512, quant_avx512)                                             \
   X(amx, "amx", LB_CPU_AVX512F | LB_CPU_AMX_INT8, gemm_u8s8_amx, false, 16, 16,             \
-    sgemm_nt_avx512, quant_ref)
+    sgemm_nt_avx512, quant_avx512)
 #define LB_ISA_LIST_ARM(X)                                                                  \
-  X(neon, "neon", LB_CPU_NEON, gemm_u8s8_neon, false, 1, 1, sgemm_nt_neon, quant_ref)      \
-  X(neon_dotprod, "neon-dotprod", LB_CPU_NEON | LB_CPU_NEON_DOTPROD,                         \
-    gemm_s8s8_neon_dotprod, true, 1, 1, sgemm_nt_neon, quant_ref)                          \
-  X(neon_i8mm, "neon-i8mm", LB_CPU_NEON | LB_CPU_NEON_I8MM, gemm_s8s8_neon_i8mm, true, 1,    \
-    1, sgemm_nt_neon, quant_ref)
+  X(neon, "neon", LB_CPU_NEON, gemm_u8s8_neon, false, 1, 1, sgemm_nt_neon, quant_neon)      \
+  X(neon_dotprod, "neon-dotprod", LB_CPU_NEON | LB_CPU_NEON_DOTPROD,                        \
+    gemm_s8s8_neon_dotprod, true, 1, 1, sgemm_nt_neon, quant_neon)                          \
+  X(neon_i8mm, "neon-i8mm", LB_CPU_NEON | LB_CPU_NEON_I8MM, gemm_s8s8_neon_i8mm, true, 1,   \
+    1, sgemm_nt_neon, quant_neon)
 
 #if LB_ARCH_X86
 #define LB_ISA_LIST(X) LB_ISA_LIST_COMMON(X) LB_ISA_LIST_X86(X)

@@ -82,6 +82,35 @@ void for_each_run(const lb_qlayout &l, size_t n_scales, size_t total, One one, V
 
 size_t row_len_of(const lb_qlayout &l, size_t total) { return l.row_len ? l.row_len : total; }
 
+// One row of n values (low BITS bits of each byte) into ceil(n / (8 / BITS)) bytes: element i in
+// byte i / per, the lowest index in the lowest bits; the last byte's unused bits are zero.
+template <int BITS>
+void pack_row(const uint8_t *q, size_t n, uint8_t *out) {
+  constexpr int per = 8 / BITS;
+  constexpr uint8_t mask = (1u << BITS) - 1;
+  const size_t full = n / per;
+  for (size_t j = 0; j < full; ++j) {
+    uint8_t b = 0;
+    for (int k = 0; k < per; ++k) b |= (uint8_t)((q[j * per + k] & mask) << (k * BITS));
+    out[j] = b;
+  }
+  if (n % per) {
+    uint8_t b = 0;
+    for (size_t k = 0; k < n % per; ++k) b |= (uint8_t)((q[full * per + k] & mask) << (k * BITS));
+    out[full] = b;
+  }
+}
+
+// The inverse: one byte per value, sign-extended (as int8) for signed dtypes.
+template <int BITS>
+void unpack_row(const uint8_t *in, size_t n, bool is_signed, uint8_t *q) {
+  constexpr int per = 8 / BITS, shift = 8 - BITS;
+  for (size_t i = 0; i < n; ++i) {
+    uint8_t v = (uint8_t)(in[i / per] >> (i % per * BITS) << shift);
+    q[i] = is_signed ? (uint8_t)((int8_t)v >> shift) : (uint8_t)(v >> shift);
+  }
+}
+
 struct buffer {
   void *p = nullptr;
   ~buffer() { lb_aligned_free(p); }
@@ -138,14 +167,11 @@ extern "C" lb_status lb_quantize_linear_range(const float *x, lb_qlayout l, cons
         k.quantize_vec(n, x + first, scale + s, zp + s, qmin, qmax, q + first);
       });
 
-  if (qt.bits < 8) {  // pack: lowest index in the lowest bits, rows on byte boundaries
-    const size_t per = 8 / qt.bits, row = row_len_of(l, total), row_bytes = ceil_div(row, per);
-    const uint8_t mask = (uint8_t)((1u << qt.bits) - 1);
-    uint8_t *packed = (uint8_t *)out;
-    memset(packed, 0, total / row * row_bytes);
+  if (qt.bits < 8) {
+    const size_t row = row_len_of(l, total);
     for (size_t r = 0; r < total / row; ++r)
-      for (size_t i = 0; i < row; ++i)
-        packed[r * row_bytes + i / per] |= (uint8_t)((q[r * row + i] & mask) << (i % per * qt.bits));
+      qt.bits == 4 ? pack_row<4>(q + r * row, row, (uint8_t *)out + r * ceil_div(row, 2))
+                   : pack_row<2>(q + r * row, row, (uint8_t *)out + r * ceil_div(row, 4));
   }
   return LB_OK;
 }
@@ -171,13 +197,10 @@ extern "C" lb_status lb_dequantize_linear(const void *qv, size_t q_bytes, lb_qla
   if (qt.bits < 8) {  // unpack to one byte per value, sign-extended for signed dtypes
     uint8_t *u = (uint8_t *)(bytes.p = lb_aligned_alloc(total));
     if (!u) return LB_ERR_OUT_OF_MEMORY;
-    const size_t per = 8 / qt.bits, row = row_len_of(l, total), row_bytes = ceil_div(row, per);
-    const int shift = 8 - qt.bits;
+    const size_t row = row_len_of(l, total);
     for (size_t r = 0; r < total / row; ++r)
-      for (size_t i = 0; i < row; ++i) {
-        uint8_t v = (uint8_t)(q[r * row_bytes + i / per] >> (i % per * qt.bits) << shift);
-        u[r * row + i] = qt.is_signed ? (uint8_t)((int8_t)v >> shift) : (uint8_t)(v >> shift);
-      }
+      qt.bits == 4 ? unpack_row<4>(q + r * ceil_div(row, 2), row, qt.is_signed, u + r * row)
+                   : unpack_row<2>(q + r * ceil_div(row, 4), row, qt.is_signed, u + r * row);
     q = u;
   }
   const lb_quant_kernels &k = *lb_active()->quant;

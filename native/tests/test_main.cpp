@@ -1,5 +1,7 @@
 // lowbit native tests: every kernel family on every ISA this CPU has, against the scalar
-// references, bit for bit (integer) or within a float tolerance (the float32 baseline).
+// references, bit for bit (integer; the quantize family, floats included) or within a float
+// tolerance (the float32 baseline); the C ABI's quantize / dequantize also against a
+// per-element reference written here.
 //
 // Fresh random seed each run (printed); LOWBIT_SEED=<n> replays one. LOWBIT_ISA=<name> limits
 // the run to one ISA. ISAs the CPU lacks are skipped with the reason printed.
@@ -14,6 +16,7 @@
 #include <vector>
 
 #include "lowbit.h"
+#include "../src/kernels.h"  // the quant kernels are tested directly against quant_ref
 
 namespace {
 
@@ -246,6 +249,535 @@ void test_bad_arguments() {
             std::string("ISA the CPU lacks is refused: ") + lb_isa_name(i));
 }
 
+// ---- quantize / dequantize / minmax ------------------------------------------------------
+
+uint32_t bits_of(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  return u;
+}
+float float_of(uint32_t u) {
+  float f;
+  std::memcpy(&f, &u, 4);
+  return f;
+}
+double uniform(double lo, double hi) {
+  return std::uniform_real_distribution<double>(lo, hi)(g_rng);
+}
+int32_t rand_int(int32_t lo, int32_t hi) { return lo + (int32_t)rand_below((size_t)(hi - lo + 1)); }
+
+struct qdtype {
+  lb_dtype t;
+  const char *name;
+  int32_t qmin, qmax;
+  int bits;
+};
+const qdtype kQTypes[] = {{LB_INT8, "int8", -128, 127, 8}, {LB_UINT8, "uint8", 0, 255, 8},
+                          {LB_INT4, "int4", -8, 7, 4},     {LB_UINT4, "uint4", 0, 15, 4},
+                          {LB_INT2, "int2", -2, 1, 2},     {LB_UINT2, "uint2", 0, 3, 2}};
+
+// A positive finite scale: powers of two (x / scale exact, so ties are exact), ordinary values,
+// subnormals, tiny normals, huge values.
+float rand_scale() {
+  switch (rand_below(8)) {
+    case 0: case 1: case 2: return std::ldexp(1.0f, rand_int(-30, 10));
+    case 3: case 4: return (float)std::pow(10.0, uniform(-4, 2));
+    case 5: return float_of(1 + (uint32_t)rand_below(0x007FFFFF));  // subnormal
+    case 6: return std::ldexp(1.0f + (float)uniform(0, 1), rand_int(-126, -100));
+    default: return (float)std::pow(10.0, uniform(20, 38));
+  }
+}
+
+const uint32_t kSpecial[] = {
+    0x7FC00000, 0xFFC00000, 0x7F800001, 0xFF800001, 0x7FFFFFFF,  // NaNs, signalling ones too
+    0x7F800000, 0xFF800000, 0x7F7FFFFF, 0xFF7FFFFF,              // +-inf, +-FLT_MAX
+    0x4F000000, 0xCF000000, 0x4EFFFFFF, 0xCEFFFFFF, 0x4F800000,  // +-2^31, just below, 2^32
+    0x00000001, 0x80000001, 0x007FFFFF, 0x807FFFFF, 0x00800000,  // subnormals, FLT_MIN
+    0x00000000, 0x80000000, 0x3F000000, 0xBF000000, 0x3FC00000, 0xBFC00000, 0x40200000,
+    0xC0200000, 0x7149F2CA, 0xF149F2CA};  // +-0, +-0.5, +-1.5, +-2.5, +-1e30
+
+// One input for a quantizer with scale s and range width span: ordinary values around the
+// range, exact ties (k + 0.5) * s, any magnitude 1e-40 .. 1e30, NaN / inf / huge / subnormal
+// specials, random bit patterns, exact multiples.
+float rand_x(float s, int32_t span) {
+  const double w = 1.3 * (span + 2);
+  switch (rand_below(10)) {
+    case 0: case 1: case 2: return (float)uniform(-w, w) * s;
+    case 3: case 4: return ((float)rand_int(-span - 3, span + 3) + 0.5f) * s;
+    case 5: return (rand_below(2) ? -1.0f : 1.0f) * (float)std::pow(10.0, uniform(-40, 30));
+    case 6: return float_of(kSpecial[rand_below(sizeof kSpecial / sizeof kSpecial[0])]);
+    case 7: return float_of((uint32_t)rand_below(0x00800000) | (rand_below(2) ? 0x80000000u : 0u));
+    case 8: return float_of((uint32_t)g_rng());
+    default: return (float)rand_int(-span - 3, span + 3) * s;
+  }
+}
+
+// A saturation range narrowed inside the dtype's (lb_quantize_linear_range): the symmetric one
+// of a signed dtype ([-127, 127], [-7, 7], [-1, 1]) or any [a, b]; zero points stay anywhere
+// in the dtype's range, so they may lie outside it.
+void rand_narrow(const qdtype &d, int32_t *qmin, int32_t *qmax) {
+  if (d.qmin < 0 && rand_below(3) == 0) {
+    *qmin = -d.qmax, *qmax = d.qmax;
+  } else {
+    *qmin = rand_int(d.qmin, d.qmax);
+    *qmax = rand_int(*qmin, d.qmax);
+  }
+}
+
+int32_t rand_zp(int32_t qmin, int32_t qmax) {
+  switch (rand_below(6)) {
+    case 0: return qmin;
+    case 1: return qmax;
+    default: return rand_int(qmin, qmax);
+  }
+}
+
+struct tally {
+  int cases = 0, bad = 0;
+  std::string first;
+  void add(bool ok, const std::string &what) {
+    ++cases;
+    if (!ok && !bad++) first = what;
+  }
+};
+
+std::string hex_float(float f) {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%.9g (0x%08x)", f, bits_of(f));
+  return buf;
+}
+
+// The kernels of one ISA against quant_ref, on the same inputs, bit for bit, over the whole
+// output buffer (so a write outside [0, n) shows too). Pointers offset by 0..3 elements.
+void test_quant_kernels(const char *isa, const lb_quant_kernels &K) {
+  const lb_quant_kernels &R = quant_ref;
+  std::vector<size_t> lengths;
+  for (size_t n = 0; n <= 100; ++n) lengths.push_back(n);
+  for (size_t n : {255, 256, 1024, 3000 + (int)rand_below(100), 4099}) lengths.push_back(n);
+  tally tq, tv, td, tdv, tm;
+  char what[400];
+  for (size_t n : lengths) {
+    const size_t ox = rand_below(4), oq = rand_below(4), os = rand_below(4), oz = rand_below(4);
+    std::vector<float> xs(n + 4), ss(n + 4);
+    std::vector<int32_t> zs(n + 4);
+    std::vector<uint8_t> qg(n + 8), qr(n + 8);
+    struct qrange {
+      const qdtype *d;
+      int32_t qmin, qmax;
+    };
+    std::vector<qrange> ranges;  // each dtype's range, then a narrowed one of each
+    for (const qdtype &d : kQTypes) ranges.push_back({&d, d.qmin, d.qmax});
+    for (const qdtype &d : kQTypes) {
+      ranges.push_back({&d, 0, 0});
+      rand_narrow(d, &ranges.back().qmin, &ranges.back().qmax);
+    }
+    for (const qrange &rg : ranges) {
+      const qdtype &d = *rg.d;
+      const int32_t span = d.qmax - d.qmin, qmin = rg.qmin, qmax = rg.qmax;
+      char range[48];
+      std::snprintf(range, sizeof range, "%s[%d, %d]", d.name, qmin, qmax);
+      // per tensor
+      const float s = rand_scale();
+      const int32_t zp = rand_zp(d.qmin, d.qmax);
+      for (size_t i = 0; i < n; ++i) xs[ox + i] = rand_x(s, span);
+      std::fill(qg.begin(), qg.end(), 0xA5);
+      std::fill(qr.begin(), qr.end(), 0xA5);
+      K.quantize(n, xs.data() + ox, s, zp, qmin, qmax, qg.data() + oq);
+      R.quantize(n, xs.data() + ox, s, zp, qmin, qmax, qr.data() + oq);
+      if (qg != qr && !tq.bad) {
+        size_t i = 0;
+        while (i + oq < qg.size() && qg[i + oq] == qr[i + oq]) ++i;
+        std::snprintf(what, sizeof what,
+                      "quantize[%s] %s n=%zu scale=%s zp=%d: q[%zu] = %d, quant_ref %d (x = %s)",
+                      isa, range, n, hex_float(s).c_str(), zp, i, qg[i + oq], qr[i + oq],
+                      i < n ? hex_float(xs[ox + i]).c_str() : "past the end");
+        tq.add(false, what);
+      } else {
+        tq.add(qg == qr, "");
+      }
+      // one scale and zero point per element
+      for (size_t i = 0; i < n; ++i) {
+        ss[os + i] = rand_below(4) ? s : rand_scale();
+        zs[oz + i] = rand_zp(d.qmin, d.qmax);
+        xs[ox + i] = rand_x(ss[os + i], span);
+      }
+      std::fill(qg.begin(), qg.end(), 0xA5);
+      std::fill(qr.begin(), qr.end(), 0xA5);
+      K.quantize_vec(n, xs.data() + ox, ss.data() + os, zs.data() + oz, qmin, qmax,
+                     qg.data() + oq);
+      R.quantize_vec(n, xs.data() + ox, ss.data() + os, zs.data() + oz, qmin, qmax,
+                     qr.data() + oq);
+      if (qg != qr && !tv.bad) {
+        size_t i = 0;
+        while (i + oq < qg.size() && qg[i + oq] == qr[i + oq]) ++i;
+        std::snprintf(what, sizeof what,
+                      "quantize_vec[%s] %s n=%zu: q[%zu] = %d, quant_ref %d (x = %s, scale = %s, "
+                      "zp = %d)",
+                      isa, range, n, i, qg[i + oq], qr[i + oq],
+                      i < n ? hex_float(xs[ox + i]).c_str() : "past the end",
+                      i < n ? hex_float(ss[os + i]).c_str() : "-", i < n ? zs[oz + i] : 0);
+        tv.add(false, what);
+      } else {
+        tv.add(qg == qr, "");
+      }
+    }
+    // dequantize, both signednesses
+    std::vector<uint8_t> qin(n + 4);
+    std::vector<float> xg(n + 8), xr(n + 8);
+    for (bool sgn : {true, false}) {
+      const int32_t qmin = sgn ? -128 : 0, qmax = sgn ? 127 : 255;
+      for (size_t i = 0; i < n; ++i) qin[oq + i] = (uint8_t)g_rng();
+      const float s = rand_scale();
+      const int32_t zp = rand_zp(qmin, qmax);
+      std::fill(xg.begin(), xg.end(), -7.0f);
+      std::fill(xr.begin(), xr.end(), -7.0f);
+      K.dequantize(n, qin.data() + oq, sgn, s, zp, xg.data() + ox);
+      R.dequantize(n, qin.data() + oq, sgn, s, zp, xr.data() + ox);
+      bool same = std::memcmp(xg.data(), xr.data(), xg.size() * 4) == 0;
+      std::snprintf(what, sizeof what, "dequantize[%s] %s n=%zu scale=%s zp=%d", isa,
+                    sgn ? "signed" : "unsigned", n, hex_float(s).c_str(), zp);
+      td.add(same, what);
+      for (size_t i = 0; i < n; ++i) {
+        ss[os + i] = rand_scale();
+        zs[oz + i] = rand_zp(qmin, qmax);
+      }
+      std::fill(xg.begin(), xg.end(), -7.0f);
+      std::fill(xr.begin(), xr.end(), -7.0f);
+      K.dequantize_vec(n, qin.data() + oq, sgn, ss.data() + os, zs.data() + oz, xg.data() + ox);
+      R.dequantize_vec(n, qin.data() + oq, sgn, ss.data() + os, zs.data() + oz, xr.data() + ox);
+      same = std::memcmp(xg.data(), xr.data(), xg.size() * 4) == 0;
+      std::snprintf(what, sizeof what, "dequantize_vec[%s] %s n=%zu", isa,
+                    sgn ? "signed" : "unsigned", n);
+      tdv.add(same, what);
+    }
+    // minmax: mixed values, NaN-first, all NaN, zeros of both signs at the extreme
+    for (int pattern = 0; pattern < 6; ++pattern) {
+      for (size_t i = 0; i < n; ++i) {
+        const float zero = rand_below(2) ? 0.0f : -0.0f;
+        const uint32_t nan_bits = 0x7FC00000u | (uint32_t)rand_below(1u << 22) |
+                                  (rand_below(2) ? 0x80000000u : 0u);
+        float v;
+        switch (pattern) {
+          case 0: v = rand_x(rand_scale(), 255); break;
+          case 1: v = i == 0 || rand_below(3) == 0 ? NAN : (float)uniform(-100, 100); break;
+          case 2: v = float_of(nan_bits); break;  // all NaN, any sign and payload
+          case 3: v = rand_below(3) ? (float)uniform(0, 10) : zero; break;
+          case 4: v = rand_below(3) ? (float)uniform(-10, 0) : zero; break;
+          default: v = rand_below(2) ? zero : NAN; break;
+        }
+        xs[ox + i] = v;
+      }
+      float gmn = 1, gmx = 1, rmn = 2, rmx = 2;
+      K.minmax(n, xs.data() + ox, &gmn, &gmx);
+      R.minmax(n, xs.data() + ox, &rmn, &rmx);
+      bool same = bits_of(gmn) == bits_of(rmn) && bits_of(gmx) == bits_of(rmx);
+      std::snprintf(what, sizeof what, "minmax[%s] pattern %d n=%zu: %s / %s, quant_ref %s / %s",
+                    isa, pattern, n, hex_float(gmn).c_str(), hex_float(gmx).c_str(),
+                    hex_float(rmn).c_str(), hex_float(rmx).c_str());
+      tm.add(same, what);
+    }
+  }
+  const tally *all[] = {&tq, &tv, &td, &tdv, &tm};
+  const char *names[] = {"quantize", "quantize_vec", "dequantize", "dequantize_vec", "minmax"};
+  int cases = 0, bad = 0;
+  for (int k = 0; k < 5; ++k) {
+    check(all[k]->bad == 0, all[k]->first + " (" + std::to_string(all[k]->bad) + " of " +
+                                std::to_string(all[k]->cases) + " " + names[k] + " cases differ)");
+    cases += all[k]->cases;
+    bad += all[k]->bad;
+  }
+  std::printf("  quant kernels[%s]: %d cases, %d differ from quant_ref\n", isa, cases, bad);
+}
+
+// ---- the C ABI, against a per-element reference written here ------------------------------
+
+int32_t ref_quantize_one(float x, float s, int32_t zp, int32_t qmin, int32_t qmax) {
+  float v = x / s;
+  if (std::isnan(v)) return zp;
+  v = std::fmin(std::fmax(v, (float)(qmin - zp)), (float)(qmax - zp));
+  return (int32_t)std::nearbyint(v) + zp;  // default rounding mode: ties to even
+}
+
+struct qcase {
+  lb_qlayout l;
+  size_t n_scales;
+};
+
+size_t scale_index(const qcase &c, size_t e) {
+  const lb_qlayout &l = c.l;
+  const size_t A = l.axis_len, I = l.inner, o = e / (A * I), d = e / I % A, in = e % I;
+  if (l.block == 0) return c.n_scales == 1 ? 0 : d;
+  const size_t nb = (A + l.block - 1) / l.block;
+  return (o * nb + d / l.block) * I + in;
+}
+
+struct packing {
+  size_t total, row, row_bytes, bytes;
+  int per;
+};
+packing packing_of(const qcase &c, const qdtype &d) {
+  packing p;
+  p.total = c.l.outer * c.l.axis_len * c.l.inner;
+  p.per = 8 / d.bits;
+  p.row = d.bits == 8 ? 1 : c.l.row_len ? c.l.row_len : p.total;
+  p.row_bytes = (p.row + p.per - 1) / p.per;
+  p.bytes = d.bits == 8 ? p.total : p.row ? p.total / p.row * p.row_bytes : 0;
+  return p;
+}
+
+std::vector<uint8_t> ref_quantize_linear(const qcase &c, const qdtype &d, int32_t qmin,
+                                         int32_t qmax, const float *x, const float *scale,
+                                         const int32_t *zp) {
+  const packing p = packing_of(c, d);
+  std::vector<uint8_t> out(p.bytes, 0);
+  for (size_t e = 0; e < p.total; ++e) {
+    const size_t s = scale_index(c, e);
+    const int32_t q = ref_quantize_one(x[e], scale[s], zp ? zp[s] : 0, qmin, qmax);
+    if (d.bits == 8) {
+      out[e] = (uint8_t)q;
+    } else {
+      const size_t r = e / p.row, i = e % p.row;
+      out[r * p.row_bytes + i / p.per] |=
+          (uint8_t)((q & ((1 << d.bits) - 1)) << (i % p.per * d.bits));
+    }
+  }
+  return out;
+}
+
+std::vector<float> ref_dequantize_linear(const qcase &c, const qdtype &d, const uint8_t *q,
+                                         const float *scale, const int32_t *zp) {
+  const packing p = packing_of(c, d);
+  std::vector<float> out(p.total);
+  for (size_t e = 0; e < p.total; ++e) {
+    const size_t s = scale_index(c, e);
+    int32_t v;
+    if (d.bits == 8) {
+      v = d.qmin < 0 ? (int32_t)(int8_t)q[e] : (int32_t)q[e];
+    } else {
+      const size_t r = e / p.row, i = e % p.row;
+      v = (q[r * p.row_bytes + i / p.per] >> (i % p.per * d.bits)) & ((1 << d.bits) - 1);
+      if (d.qmin < 0 && v >= (1 << (d.bits - 1))) v -= 1 << d.bits;
+    }
+    out[e] = (float)(v - (zp ? zp[s] : 0)) * scale[s];
+  }
+  return out;
+}
+
+// One layout and dtype: lb_quantize_linear (lb_quantize_linear_range when the range is narrowed)
+// against the reference, then lb_dequantize_linear of those bytes and of random bytes; inputs
+// offset by 0..3, guard bytes around the outputs.
+bool run_qcase(const qcase &c, const qdtype &d, int32_t qmin, int32_t qmax, bool with_zp,
+               std::string *why) {
+  const packing p = packing_of(c, d);
+  const size_t off = rand_below(4);
+  std::vector<float> x(p.total + off), sc(c.n_scales + off);
+  std::vector<int32_t> zp(c.n_scales + off);
+  for (size_t i = 0; i < c.n_scales; ++i) {
+    sc[off + i] = rand_below(8) ? (float)std::pow(10.0, uniform(-3, 1)) : rand_scale();
+    zp[off + i] = rand_zp(d.qmin, d.qmax);
+  }
+  for (size_t e = 0; e < p.total; ++e)
+    x[off + e] = rand_x(sc[off + scale_index(c, e)], d.qmax - d.qmin);
+  const float *xs = x.data() + off, *ss = sc.data() + off;
+  const int32_t *zs = with_zp ? zp.data() + off : nullptr;
+  char buf[200];
+  if (lb_quantized_bytes(d.t, c.l) != p.bytes) {
+    std::snprintf(buf, sizeof buf, "lb_quantized_bytes %zu, expected %zu",
+                  lb_quantized_bytes(d.t, c.l), p.bytes);
+    *why = buf;
+    return false;
+  }
+  const std::vector<uint8_t> want = ref_quantize_linear(c, d, qmin, qmax, xs, ss, zs);
+  std::vector<uint8_t> got(p.bytes + off + 4, 0xA5);
+  const bool narrowed = qmin != d.qmin || qmax != d.qmax;
+  lb_status st =
+      narrowed ? lb_quantize_linear_range(xs, c.l, ss, zs, c.n_scales, d.t, qmin, qmax,
+                                          got.data() + off, p.bytes)
+               : lb_quantize_linear(xs, c.l, ss, zs, c.n_scales, d.t, got.data() + off, p.bytes);
+  if (st != LB_OK) {
+    *why = std::string("lb_quantize_linear: ") + lb_status_string(st);
+    return false;
+  }
+  for (size_t i = 0; i < got.size(); ++i) {
+    const bool inside = i >= off && i < off + p.bytes;
+    if (got[i] != (inside ? want[i - off] : 0xA5)) {
+      std::snprintf(buf, sizeof buf, "quantized byte %zd = 0x%02x, expected 0x%02x",
+                    (ptrdiff_t)i - (ptrdiff_t)off, got[i], inside ? want[i - off] : 0xA5);
+      *why = buf;
+      return false;
+    }
+  }
+  for (int source = 0; source < 2; ++source) {
+    std::vector<uint8_t> q(want);
+    if (source == 1)
+      for (uint8_t &b : q) b = (uint8_t)g_rng();  // padding bits set too: they are ignored
+    std::vector<uint8_t> qbuf(q.size() + off);
+    if (!q.empty()) std::memcpy(qbuf.data() + off, q.data(), q.size());
+    const std::vector<float> xw = ref_dequantize_linear(c, d, q.data(), ss, zs);
+    std::vector<float> xg(p.total + off + 4, -7.0f);
+    st = lb_dequantize_linear(qbuf.data() + off, q.size(), c.l, ss, zs, c.n_scales, d.t,
+                              xg.data() + off);
+    if (st != LB_OK) {
+      *why = std::string("lb_dequantize_linear: ") + lb_status_string(st);
+      return false;
+    }
+    for (size_t i = 0; i < xg.size(); ++i) {
+      const bool inside = i >= off && i < off + p.total;
+      const float w = inside ? xw[i - off] : -7.0f;
+      if (bits_of(xg[i]) != bits_of(w)) {
+        std::snprintf(buf, sizeof buf, "dequantized x[%zd] = %s, expected %s (%s bytes)",
+                      (ptrdiff_t)i - (ptrdiff_t)off, hex_float(xg[i]).c_str(),
+                      hex_float(w).c_str(), source ? "random" : "quantized");
+        *why = buf;
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+void test_quantize_linear(const char *isa) {
+  tally t;
+  auto one = [&](const char *kind, lb_qlayout l, size_t n_scales) {
+    for (const qdtype &d : kQTypes) {
+      for (int mode = 0; mode < (d.bits < 8 ? 3 : 2); ++mode) {
+        // mode 0: the dtype's range, row_len 0; 1: a narrowed range; 2: row_len = axis * inner
+        qcase c{l, n_scales};
+        c.l.row_len = mode == 2 ? l.axis_len * l.inner : 0;  // = axis_len when inner == 1
+        int32_t qmin = d.qmin, qmax = d.qmax;
+        if (mode == 1) rand_narrow(d, &qmin, &qmax);
+        const bool with_zp = rand_below(4) != 0;
+        std::string why;
+        bool ok = run_qcase(c, d, qmin, qmax, with_zp, &why);
+        char buf[400];
+        std::snprintf(buf, sizeof buf,
+                      "quantize_linear[%s] %s[%d, %d] %s outer=%zu axis=%zu inner=%zu block=%zu "
+                      "row_len=%zu zp=%s: %s",
+                      isa, d.name, qmin, qmax, kind, c.l.outer, c.l.axis_len, c.l.inner,
+                      c.l.block, c.l.row_len, with_zp ? "yes" : "null", why.c_str());
+        t.add(ok, buf);
+      }
+    }
+  };
+  auto R = [](size_t lo, size_t hi) { return lo + rand_below(hi - lo + 1); };
+  for (int rep = 0; rep < 3; ++rep) {
+    const size_t n = rep == 0 ? 77 : R(1, 300);
+    one("per-tensor", {1, n, 1, 0, 0}, 1);
+    one("per-tensor", {R(1, 4), R(1, 9), R(1, 9), 0, 0}, 1);
+    size_t A = R(1, 70);
+    one("per-axis inner=1", {R(1, 4), A, 1, 0, 0}, A);
+    A = R(2, 9);
+    one("per-axis inner>1", {R(1, 3), A, R(2, 20), 0, 0}, A);
+    // the first round has short last blocks for sure: 70 = 32 + 32 + 6, 10 = 4 + 4 + 2
+    const size_t blocks[] = {1, 4, 7, 16, 32};
+    size_t b = rep == 0 ? 32 : blocks[rand_below(5)], O = R(1, 4);
+    A = rep == 0 ? 70 : R(1, 100);
+    one("blocked inner=1", {O, A, 1, b, 0}, O * ((A + b - 1) / b));
+    b = rep == 0 ? 4 : R(1, 6), O = R(1, 3), A = rep == 0 ? 10 : R(1, 20);
+    const size_t I = R(2, 9);
+    one("blocked inner>1", {O, A, I, b, 0}, O * ((A + b - 1) / b) * I);
+  }
+  // zero-sized tensors: valid, nothing written
+  int zero_bad = 0;
+  const qcase zeros[] = {{{0, 5, 3, 0, 0}, 5}, {{2, 0, 3, 0, 0}, 1}, {{2, 0, 3, 4, 0}, 0},
+                         {{4, 6, 0, 4, 0}, 0}, {{0, 0, 0, 0, 0}, 1}, {{3, 5, 0, 0, 5}, 5}};
+  for (const qcase &c : zeros)
+    for (const qdtype &d : kQTypes) {
+      const float s[8] = {1, 1, 1, 1, 1, 1, 1, 1};  // n_scales of them (0, 1 or 5)
+      float x = 1.0f, xo = -7.0f;
+      uint8_t q = 0xA5;
+      if (lb_quantized_bytes(d.t, c.l) != 0 ||
+          lb_quantize_linear(&x, c.l, s, nullptr, c.n_scales, d.t, &q, 0) != LB_OK || q != 0xA5 ||
+          lb_dequantize_linear(&q, 0, c.l, s, nullptr, c.n_scales, d.t, &xo) != LB_OK ||
+          xo != -7.0f)
+        ++zero_bad;
+    }
+  check(zero_bad == 0, std::string("quantize_linear[") + isa + "]: " + std::to_string(zero_bad) +
+                           " zero-sized cases not accepted or wrote something");
+  // lb_minmax_f32 on the active ISA: the reference's answer; +inf / -inf for none; bad pointers
+  int mm_bad = 0;
+  for (size_t n : {(size_t)0, (size_t)1, (size_t)37, (size_t)1000 + rand_below(100)}) {
+    std::vector<float> x(n + 1);
+    for (size_t i = 0; i < n; ++i) x[1 + i] = rand_below(5) ? rand_x(1.0f, 255) : NAN;
+    float mn = 0, mx = 0, rmn = 0, rmx = 0;
+    quant_ref.minmax(n, x.data() + 1, &rmn, &rmx);
+    if (lb_minmax_f32(x.data() + 1, n, &mn, &mx) != LB_OK || bits_of(mn) != bits_of(rmn) ||
+        bits_of(mx) != bits_of(rmx) || (n == 0 && !(mn == INFINITY && mx == -INFINITY)))
+      ++mm_bad;
+  }
+  float mn, mx;
+  if (lb_minmax_f32(nullptr, 3, &mn, &mx) != LB_ERR_INVALID_ARGUMENT ||
+      lb_minmax_f32(&mn, 1, nullptr, &mx) != LB_ERR_INVALID_ARGUMENT)
+    ++mm_bad;
+  check(mm_bad == 0, std::string("lb_minmax_f32[") + isa + "]: " + std::to_string(mm_bad) +
+                         " cases differ from quant_ref or bad pointers accepted");
+  check(t.bad == 0, t.first + " (" + std::to_string(t.bad) + " of " + std::to_string(t.cases) +
+                        " layouts differ)");
+  std::printf("  quantize_linear[%s]: %d layouts, %d differ from the reference\n", isa, t.cases,
+              t.bad);
+}
+
+// Bad arguments: LB_ERR_INVALID_ARGUMENT and not one byte written.
+void test_quantize_linear_bad(const char *isa) {
+  int bad = 0;
+  std::string first;
+  auto expect_invalid = [&](const char *what, const qdtype &d, lb_qlayout l,
+                            std::vector<float> scale, std::vector<int32_t> zp, size_t n_scales,
+                            size_t out_bytes) {
+    const size_t total = l.outer * l.axis_len * l.inner;
+    std::vector<float> x(total, 1.0f), xo(total + 4, -7.0f);
+    std::vector<uint8_t> q(out_bytes + 16, 0xA5), qin(out_bytes + 16, 0x11);
+    lb_status s1 = lb_quantize_linear(x.data(), l, scale.data(), zp.empty() ? nullptr : zp.data(),
+                                      n_scales, d.t, q.data(), out_bytes);
+    lb_status s2 = lb_dequantize_linear(qin.data(), out_bytes, l, scale.data(),
+                                        zp.empty() ? nullptr : zp.data(), n_scales, d.t, xo.data());
+    bool ok = s1 == LB_ERR_INVALID_ARGUMENT && s2 == LB_ERR_INVALID_ARGUMENT;
+    for (uint8_t b : q) ok = ok && b == 0xA5;
+    for (float v : xo) ok = ok && v == -7.0f;
+    if (!ok && !bad++)
+      first = std::string("quantize_linear[") + isa + "] " + d.name + " " + what +
+              ": status " + lb_status_string(s1) + " / " + lb_status_string(s2) +
+              " (or something written)";
+  };
+  for (const qdtype &d : kQTypes) {
+    const lb_qlayout pt{1, 10, 1, 0, 0}, ax{2, 5, 3, 0, 0}, bl{2, 10, 1, 4, 0};
+    const size_t bytes_pt = lb_quantized_bytes(d.t, pt), bytes_ax = lb_quantized_bytes(d.t, ax);
+    const size_t bytes_bl = lb_quantized_bytes(d.t, bl);
+    for (float s : {0.0f, -0.0f, -1.0f, NAN, INFINITY, -INFINITY})
+      expect_invalid("bad scale", d, pt, {s}, {}, 1, bytes_pt);
+    expect_invalid("bad last per-axis scale", d, ax, {1, 1, 1, 1, NAN}, {}, 5, bytes_ax);
+    expect_invalid("zp above range", d, pt, {1}, {d.qmax + 1}, 1, bytes_pt);
+    expect_invalid("zp below range", d, pt, {1}, {d.qmin - 1}, 1, bytes_pt);
+    expect_invalid("last per-axis zp out of range", d, ax, {1, 1, 1, 1, 1},
+                   {0, 0, 0, 0, d.qmax + 1}, 5, bytes_ax);
+    expect_invalid("n_scales mismatch (per axis)", d, ax, {1, 1, 1, 1, 1, 1}, {}, 6, bytes_ax);
+    expect_invalid("n_scales mismatch (blocked)", d, bl, std::vector<float>(5, 1.0f), {}, 5,
+                   bytes_bl);  // 2 x ceil(10 / 4) = 6
+    expect_invalid("out_bytes too small", d, pt, {1}, {}, 1, bytes_pt - 1);
+    expect_invalid("out_bytes too small (blocked)", d, bl, std::vector<float>(6, 1.0f), {}, 6,
+                   bytes_bl - 1);
+    if (d.bits < 8)
+      expect_invalid("row_len not dividing the tensor", d, {1, 10, 1, 0, 3}, {1}, {}, 1, 16);
+    // lb_quantize_linear_range: a range reaching outside the dtype's, or empty
+    const int32_t ranges[][2] = {{d.qmin - 1, d.qmax}, {d.qmin, d.qmax + 1}, {1, 0}};
+    for (auto &r : ranges) {
+      std::vector<uint8_t> q(bytes_pt + 8, 0xA5);
+      const float x[10] = {0}, s = 1.0f;
+      lb_status st =
+          lb_quantize_linear_range(x, pt, &s, nullptr, 1, d.t, r[0], r[1], q.data(), bytes_pt);
+      bool ok = st == LB_ERR_INVALID_ARGUMENT;
+      for (uint8_t b : q) ok = ok && b == 0xA5;
+      if (!ok && !bad++)
+        first = std::string("quantize_linear_range[") + isa + "] " + d.name + " [" +
+                std::to_string(r[0]) + ", " + std::to_string(r[1]) + "]: status " +
+                lb_status_string(st) + " (or something written)";
+    }
+  }
+  const qdtype bogus{(lb_dtype)7, "dtype-7", 0, 255, 8};
+  expect_invalid("unknown dtype", bogus, {1, 10, 1, 0, 0}, {1}, {}, 1, 10);
+  check(bad == 0, first);
+}
+
 std::string missing_features(int isa_index) {
   // The ISA names are the feature names that gate them, except where one ISA needs two.
   (void)isa_index;
@@ -285,6 +817,9 @@ int main() {
     test_matmul_integer(isa);
     test_wraparound(isa);
     test_sgemm(isa);
+    test_quant_kernels(isa, *lb_isa_table()[i].quant);
+    test_quantize_linear(isa);
+    test_quantize_linear_bad(isa);
   }
   std::printf("lowbit_test: %d passed, %d failed, %d skipped\n", g_passed, g_failed, g_skipped);
   return g_failed ? 1 : 0;
