@@ -93,7 +93,14 @@ function plan(FN: string, shape: number[], axisOpt: unknown, blockOpt: unknown, 
 
 /** The values of each scale group, gathered contiguously: group s is values[start[s] .. start[s+1]). */
 function gatherGroups(x: Float32Array, p: Plan): { values: Float32Array; start: Int32Array } {
+  const l = p.layout;
   if (p.nScales === 1) return { values: x, start: Int32Array.of(0, x.length) };
+  // Groups that already lie contiguously, in scale order: no copy.
+  if (l.kind === 'axis' && l.outer === 1) return { values: x, start: Int32Array.from({ length: p.nScales + 1 }, (_, s) => s * l.inner) };
+  if (l.kind === 'block' && l.inner === 1) {
+    const nb = ceil(l.D / l.block);
+    return { values: x, start: Int32Array.from({ length: p.nScales + 1 }, (_, s) => (s === p.nScales ? x.length : floor(s / nb) * l.D + (s % nb) * l.block)) };
+  }
   const start = new Int32Array(p.nScales + 1);
   forEachElement(p.layout, (_i, s) => { start[s + 1]!++; });
   for (let s = 0; s < p.nScales; s++) start[s + 1]! += start[s]!;
