@@ -39,7 +39,8 @@ typedef void (*lb_sgemm_nt_fn)(size_t M, size_t N, size_t K, const float *A, siz
 //   quantize:   q[i] = clamp(round_half_even(x[i] / scale) + zp, qmin, qmax); NaN -> zp;
 //               the division is IEEE float32 (never a reciprocal); q holds the value's low 8 bits.
 //   dequantize: x[i] = float(q[i] - zp) * scale, q read as int8 (q_signed) or uint8.
-//   minmax:     min and max over the non-NaN elements (+inf / -inf when there are none).
+//   minmax:     min and max over the non-NaN elements (+inf / -inf when there are none); a
+//               zero result is +0, so the order lanes see -0 and +0 in does not matter.
 // Every variant gives the scalar reference's bytes / floats exactly: the operations are
 // single IEEE roundings (div, mul, int->float of a small integer) plus exact integer work.
 struct lb_quant_kernels {

@@ -196,22 +196,9 @@ inline float hmax(__m256 v) {
   return _mm_cvtss_f32(m);
 }
 
-// The first element equal to zero (+0 or -0); the caller knows there is one.
-float first_zero(size_t n, const float *x) {
-  const __m256 zero = _mm256_setzero_ps();
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    int m = _mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(x + i), zero, _CMP_EQ_OQ));
-    if (m) return x[i + __builtin_ctz((unsigned)m)];
-  }
-  for (; i < n; ++i)
-    if (x[i] == 0.0f) return x[i];
-  return 0.0f;
-}
-
 void minmax(size_t n, const float *x, float *mn, float *mx) {
   // The accumulators never hold a NaN: vminps / vmaxps return the 2nd operand (acc) when
-  // either is NaN. Lanes may hold +0 where the reference keeps -0 (or the reverse): fixed below.
+  // either is NaN. Which zero a lane keeps depends on order; a zero result is made +0 below.
   __m256 lo0 = _mm256_set1_ps(__builtin_inff()), lo1 = lo0, lo2 = lo0, lo3 = lo0;
   __m256 hi0 = _mm256_set1_ps(-__builtin_inff()), hi1 = hi0, hi2 = hi0, hi3 = hi0;
   size_t i = 0;
@@ -238,13 +225,9 @@ void minmax(size_t n, const float *x, float *mn, float *mx) {
     if (x[i] < lo) lo = x[i];
     if (x[i] > hi) hi = x[i];
   }
-  // The reference keeps the first of equal values, so a zero result has the sign of the
-  // first zero in the data.
-  if (lo == 0.0f || hi == 0.0f) {
-    float z = first_zero(n, x);
-    if (lo == 0.0f) lo = z;
-    if (hi == 0.0f) hi = z;
-  }
+  // A zero result is +0 whichever zero the lanes kept (the contract in kernels.h).
+  if (lo == 0.0f) lo = 0.0f;
+  if (hi == 0.0f) hi = 0.0f;
   *mn = lo;
   *mx = hi;
 }

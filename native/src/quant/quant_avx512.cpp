@@ -164,20 +164,9 @@ void dequantize_vec(size_t n, const uint8_t *q, bool q_signed, const float *scal
            : dequantize_vec_t<false>(n, q, scale, zp, x);
 }
 
-// The first element equal to zero (+0 or -0); the caller knows there is one.
-float first_zero(size_t n, const float *x) {
-  const __m512 zero = _mm512_setzero_ps();
-  for (size_t i = 0; i < n; i += 16) {
-    const __mmask16 m = n - i >= 16 ? (__mmask16)0xFFFF : tail_mask(n - i);
-    unsigned hit = _mm512_mask_cmp_ps_mask(m, _mm512_maskz_loadu_ps(m, x + i), zero, _CMP_EQ_OQ);
-    if (hit) return x[i + __builtin_ctz(hit)];
-  }
-  return 0.0f;
-}
-
 void minmax(size_t n, const float *x, float *mn, float *mx) {
   // The accumulators never hold a NaN: vminps / vmaxps return the 2nd operand (acc) when
-  // either is NaN. Lanes may hold +0 where the reference keeps -0 (or the reverse): fixed below.
+  // either is NaN. Which zero a lane keeps depends on order; a zero result is made +0 below.
   __m512 lo0 = _mm512_set1_ps(__builtin_inff()), lo1 = lo0, lo2 = lo0, lo3 = lo0;
   __m512 hi0 = _mm512_set1_ps(-__builtin_inff()), hi1 = hi0, hi2 = hi0, hi3 = hi0;
   size_t i = 0;
@@ -197,13 +186,9 @@ void minmax(size_t n, const float *x, float *mn, float *mx) {
   }
   float lo = _mm512_reduce_min_ps(_mm512_min_ps(_mm512_min_ps(lo0, lo1), _mm512_min_ps(lo2, lo3)));
   float hi = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_max_ps(hi0, hi1), _mm512_max_ps(hi2, hi3)));
-  // The reference keeps the first of equal values, so a zero result has the sign of the
-  // first zero in the data.
-  if (lo == 0.0f || hi == 0.0f) {
-    float z = first_zero(n, x);
-    if (lo == 0.0f) lo = z;
-    if (hi == 0.0f) hi = z;
-  }
+  // A zero result is +0 whichever zero the lanes kept (the contract in kernels.h).
+  if (lo == 0.0f) lo = 0.0f;
+  if (hi == 0.0f) hi = 0.0f;
   *mn = lo;
   *mx = hi;
 }

@@ -10,7 +10,7 @@
 //   dequantize: widen, subtract zp in int32, convert (exact), one fmul.
 //   minmax:     compare-and-select (fcmgt / fcmlt are false for NaN, so NaN never wins, signalling
 //               NaN included); the result is order-independent except for the sign of a zero,
-//               fixed up at the end.
+//               made +0 at the end.
 // FPCR is never touched (no flush-to-zero). Tails of fewer than 16 elements go through the same
 // vector code on a zero-padded copy.
 #include <arm_neon.h>
@@ -177,16 +177,6 @@ void dequantize_vec(size_t n, const uint8_t *q, bool q_signed, const float *scal
            : dequantize_vec_t<false>(n, q, scale, zp, x);
 }
 
-// The first element equal to zero (+0 or -0); the caller knows there is one.
-float first_zero(size_t n, const float *x) {
-  size_t i = 0;
-  for (; i + 4 <= n; i += 4)
-    if (vmaxvq_u32(vceqzq_f32(vld1q_f32(x + i))) != 0) break;
-  for (; i < n; ++i)
-    if (x[i] == 0.0f) return x[i];
-  return 0.0f;
-}
-
 // acc = x where x < acc (x > acc for max); NaN compares false, so the accumulator stays.
 inline float32x4_t keep_min(float32x4_t x, float32x4_t acc) {
   return vbslq_f32(vcltq_f32(x, acc), x, acc);
@@ -223,13 +213,9 @@ void minmax(size_t n, const float *x, float *mn, float *mx) {
     if (x[i] < lo) lo = x[i];
     if (x[i] > hi) hi = x[i];
   }
-  // The reference keeps the first of equal values, so a zero result has the sign of the
-  // first zero in the data.
-  if (lo == 0.0f || hi == 0.0f) {
-    float z = first_zero(n, x);
-    if (lo == 0.0f) lo = z;
-    if (hi == 0.0f) hi = z;
-  }
+  // A zero result is +0 whichever zero the lanes kept (the contract in kernels.h).
+  if (lo == 0.0f) lo = 0.0f;
+  if (hi == 0.0f) hi = 0.0f;
   *mn = lo;
   *mx = hi;
 }

@@ -52,6 +52,8 @@ void minmax(size_t n, const float *x, float *mn, float *mx) {
     if (x[i] < lo) lo = x[i];  // NaN compares false: skipped
     if (x[i] > hi) hi = x[i];
   }
+  if (lo == 0.0f) lo = 0.0f;  // a zero result is +0, not the sign of whichever zero came first
+  if (hi == 0.0f) hi = 0.0f;
   *mn = lo;
   *mx = hi;
 }
