@@ -121,43 +121,33 @@ function testData(size: number): Float32Array {
 
 interface Case { dtype: 'int8' | 'uint8' | 'int4' | 'uint4'; shape: number[]; axis?: number; blockSize?: number }
 
-async function ortQuantize(c: Case, x: Float32Array, scale: Float32Array, zp: Int8Array | Uint8Array, scaleShape: number[]): Promise<Int8Array | Uint8Array> {
+/**
+ * Runs QuantizeLinear (input x: float) or DequantizeLinear (input q) in onnxruntime. int4 / uint4
+ * travel as int8 / uint8 and are cast inside the model, both ways.
+ */
+async function ortQuantOp(op: 'QuantizeLinear' | 'DequantizeLinear', c: Case, input: Float32Array | Int8Array | Uint8Array, scale: Float32Array, zp: Int8Array | Uint8Array, scaleShape: number[]): Promise<Float32Array | Int8Array | Uint8Array> {
   const sub = c.dtype === 'int4' || c.dtype === 'uint4';
   const carrier: OnnxType = c.dtype === 'int4' || c.dtype === 'int8' ? 'int8' : 'uint8';
+  const quant = op === 'QuantizeLinear';
   const attrs: Record<string, number> = {};
   if (c.axis !== undefined) attrs.axis = c.axis;
   if (c.blockSize !== undefined) attrs.block_size = c.blockSize;
-  const nodes = sub
-    ? [{ op: 'Cast', inputs: ['zp'], outputs: ['zp4'], attributes: { to: ONNX_ELEM[c.dtype]! } },
-      { op: 'QuantizeLinear', inputs: ['x', 's', 'zp4'], outputs: ['y4'], attributes: attrs },
-      { op: 'Cast', inputs: ['y4'], outputs: ['y'], attributes: { to: ONNX_ELEM[carrier]! } }]
-    : [{ op: 'QuantizeLinear', inputs: ['x', 's', 'zp'], outputs: ['y'], attributes: attrs }];
-  const model = graphModel(nodes, [{ name: 'x', type: 'float', shape: c.shape }, { name: 's', type: 'float', shape: scaleShape }, { name: 'zp', type: carrier, shape: scaleShape }],
-    [{ name: 'y', type: carrier, shape: c.shape }]);
+  const to4 = (from: string, name: string) => ({ op: 'Cast', inputs: [from], outputs: [name], attributes: { to: ONNX_ELEM[c.dtype]! } });
+  const nodes = !sub ? [{ op, inputs: ['in', 's', 'zp'], outputs: ['y'], attributes: attrs }]
+    : quant ? [to4('zp', 'zp4'), { op, inputs: ['in', 's', 'zp4'], outputs: ['y4'], attributes: attrs }, { op: 'Cast', inputs: ['y4'], outputs: ['y'], attributes: { to: ONNX_ELEM[carrier]! } }]
+    : [to4('zp', 'zp4'), to4('in', 'in4'), { op, inputs: ['in4', 's', 'zp4'], outputs: ['y'], attributes: attrs }];
+  const inType: OnnxType = quant ? 'float' : carrier, outType: OnnxType = quant ? carrier : 'float';
+  const model = graphModel(nodes, [{ name: 'in', type: inType, shape: c.shape }, { name: 's', type: 'float', shape: scaleShape }, { name: 'zp', type: carrier, shape: scaleShape }],
+    [{ name: 'y', type: outType, shape: c.shape }]);
   const session = await ort!.InferenceSession.create(model);
-  const out = await session.run({ x: new ort!.Tensor('float32', x, c.shape), s: new ort!.Tensor('float32', scale, scaleShape), zp: new ort!.Tensor(carrier, zp, scaleShape) });
+  const out = await session.run({ in: new ort!.Tensor(quant ? 'float32' : carrier, input, c.shape), s: new ort!.Tensor('float32', scale, scaleShape), zp: new ort!.Tensor(carrier, zp, scaleShape) });
   await session.release();
-  return out.y!.data as Int8Array | Uint8Array;
+  return out.y!.data as Float32Array | Int8Array | Uint8Array;
 }
-
-async function ortDequantize(c: Case, q: Int8Array | Uint8Array, scale: Float32Array, zp: Int8Array | Uint8Array, scaleShape: number[]): Promise<Float32Array> {
-  const sub = c.dtype === 'int4' || c.dtype === 'uint4';
-  const carrier: OnnxType = c.dtype === 'int4' || c.dtype === 'int8' ? 'int8' : 'uint8';
-  const attrs: Record<string, number> = {};
-  if (c.axis !== undefined) attrs.axis = c.axis;
-  if (c.blockSize !== undefined) attrs.block_size = c.blockSize;
-  const nodes = sub
-    ? [{ op: 'Cast', inputs: ['zp'], outputs: ['zp4'], attributes: { to: ONNX_ELEM[c.dtype]! } },
-      { op: 'Cast', inputs: ['q'], outputs: ['q4'], attributes: { to: ONNX_ELEM[c.dtype]! } },
-      { op: 'DequantizeLinear', inputs: ['q4', 's', 'zp4'], outputs: ['y'], attributes: attrs }]
-    : [{ op: 'DequantizeLinear', inputs: ['q', 's', 'zp'], outputs: ['y'], attributes: attrs }];
-  const model = graphModel(nodes, [{ name: 'q', type: carrier, shape: c.shape }, { name: 's', type: 'float', shape: scaleShape }, { name: 'zp', type: carrier, shape: scaleShape }],
-    [{ name: 'y', type: 'float', shape: c.shape }]);
-  const session = await ort!.InferenceSession.create(model);
-  const out = await session.run({ q: new ort!.Tensor(carrier, q, c.shape), s: new ort!.Tensor('float32', scale, scaleShape), zp: new ort!.Tensor(carrier, zp, scaleShape) });
-  await session.release();
-  return out.y!.data as Float32Array;
-}
+const ortQuantize = (c: Case, x: Float32Array, scale: Float32Array, zp: Int8Array | Uint8Array, scaleShape: number[]) =>
+  ortQuantOp('QuantizeLinear', c, x, scale, zp, scaleShape) as Promise<Int8Array | Uint8Array>;
+const ortDequantize = (c: Case, q: Int8Array | Uint8Array, scale: Float32Array, zp: Int8Array | Uint8Array, scaleShape: number[]) =>
+  ortQuantOp('DequantizeLinear', c, q, scale, zp, scaleShape) as Promise<Float32Array>;
 
 const CASES: Case[] = [];
 for (const dtype of ['int8', 'uint8', 'int4', 'uint4'] as const) {
