@@ -13,7 +13,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Bench } from 'tinybench';
 
-import { cpuInfo, dequantizeLinear, matmulInteger, quantize, quantizeLinear, setIsa } from '../lib/index.js';
+import { cpuInfo, dequantizeLinear, getThreads, matmulInteger, quantize, quantizeLinear, setIsa, setThreads } from '../lib/index.js';
 import { loaded, packageRoot } from '../lib/native.js';
 
 interface Shape { M: number; N: number; K: number }
@@ -72,7 +72,7 @@ async function main(): Promise<void> {
   const native = loaded.binding;
   const isas = native ? info.isas : ['scalar'];
   const cpuModel = os.cpus()[0]?.model ?? 'unknown CPU';
-  process.stdout.write(`lowbit bench on ${cpuModel} (${info.arch}, backend ${info.backend}, ISAs ${isas.join(', ')}), 1 thread\n`);
+  process.stdout.write(`lowbit bench on ${cpuModel} (${info.arch}, backend ${info.backend}, ISAs ${isas.join(', ')}); products on 1 thread\n`);
   if (!native) process.stdout.write('the native addon is not loaded: only the TS fallback is measured\n');
   process.stdout.write(`${pad('shape MxNxK', 16, true)} ${pad('kernel', 16, true)} ${pad('isa', 12, true)} ${pad('median ms', 11)} ${pad('GOPS', 9)} ${pad('vs scalar', 10)} ${pad('vs fp32', 8)}\n`);
 
@@ -124,23 +124,26 @@ async function quantBench(isas: readonly string[], native: boolean, timeMs: numb
   const copyMs = (await measure('copy', () => copy.set(x), timeMs)).medianMs;
   const rows: BandwidthRow[] = [];
   const gbps = (ms: number): number => bytes / ms / 1e6;
-  process.stdout.write(`
-${pad('kernel (16M float32)', 40, true)} ${pad('isa', 12, true)} ${pad('median ms', 11)} ${pad('GB/s', 8)} ${pad('vs copy', 8)}
-`);
-  const add = (kernel: string, isa: string, ms: number): void => {
-    const row = { kernel, isa, threads: 1, elements: n, medianMs: ms, gbps: gbps(ms), vsCopy: copyMs / ms };
+  process.stdout.write(`\n${pad('kernel (16M float32)', 40, true)} ${pad('isa', 12, true)} ${pad('threads', 8)} ${pad('median ms', 11)} ${pad('GB/s', 8)} ${pad('vs copy', 8)}\n`);
+  const add = (kernel: string, isa: string, threads: number, ms: number): void => {
+    const row = { kernel, isa, threads, elements: n, medianMs: ms, gbps: gbps(ms), vsCopy: copyMs / ms };
     rows.push(row);
-    process.stdout.write(`${pad(kernel, 40, true)} ${pad(isa, 12, true)} ${pad(ms.toFixed(3), 11)} ${pad(row.gbps.toFixed(1), 8)} ${pad((row.vsCopy * 100).toFixed(0) + '%', 8)}
-`);
+    process.stdout.write(`${pad(kernel, 40, true)} ${pad(isa, 12, true)} ${pad(threads, 8)} ${pad(ms.toFixed(3), 11)} ${pad(row.gbps.toFixed(1), 8)} ${pad((row.vsCopy * 100).toFixed(0) + '%', 8)}\n`);
   };
-  add('copy (TypedArray.set)', '-', copyMs);
+  add('copy (TypedArray.set)', '-', 1, copyMs);
+  const allThreads = getThreads();
   for (const isa of isas) {
     if (native) setIsa(isa);
-    add('quantizeLinear int8 per-tensor', isa, (await measure('q8', () => quantizeLinear(x, 0.025, 0, { dtype: 'int8' }), timeMs)).medianMs);
-    add('quantizeLinear int4 blocks of 32', isa, (await measure('q4', () => quantizeLinear(x, blockScales, 0, { dtype: 'int4', shape: [4096, 4096], axis: 1, blockSize: 32 }), timeMs)).medianMs);
-    add('dequantizeLinear int8 per-tensor', isa, (await measure('dq8', () => dequantizeLinear(q8, 0.025, 0, { dtype: 'int8' }), timeMs)).medianMs);
-    add('quantize (calibrated) int8 per-channel', isa, (await measure('qc', () => quantize(x, [4096, 4096], { dtype: 'int8', axis: 0 }), timeMs)).medianMs);
+    // Single thread on every ISA; all threads too on the best one (the default).
+    for (const threads of isa === isas[isas.length - 1] && allThreads > 1 ? [1, allThreads] : [1]) {
+      setThreads(threads);
+      add('quantizeLinear int8 per-tensor', isa, threads, (await measure('q8', () => quantizeLinear(x, 0.025, 0, { dtype: 'int8' }), timeMs)).medianMs);
+      add('quantizeLinear int4 blocks of 32', isa, threads, (await measure('q4', () => quantizeLinear(x, blockScales, 0, { dtype: 'int4', shape: [4096, 4096], axis: 1, blockSize: 32 }), timeMs)).medianMs);
+      add('dequantizeLinear int8 per-tensor', isa, threads, (await measure('dq8', () => dequantizeLinear(q8, 0.025, 0, { dtype: 'int8' }), timeMs)).medianMs);
+      add('quantize (calibrated) int8 per-channel', isa, threads, (await measure('qc', () => quantize(x, [4096, 4096], { dtype: 'int8', axis: 0 }), timeMs)).medianMs);
+    }
   }
+  setThreads(0);
   return rows;
 }
 const blockScales = new Float32Array(4096 * 128).fill(0.4);

@@ -1,6 +1,4 @@
 /** Backend (native addon or TS fallback) and ISA selection, and cpuInfo(). */
-import * as os from 'node:os';
-
 import { describe, rangeError, typeError } from './errors';
 import { loaded, type NativeBinding } from './native';
 
@@ -15,7 +13,7 @@ export interface CpuInfo {
   isa: string;
   /** Every ISA usable on this CPU and OS, best last. */
   isas: string[];
-  /** Threads lowbit would use by default. */
+  /** Threads the native backend uses for large operations (setThreads); 1 on the TS backend. */
   threads: number;
   backend: BackendName;
 }
@@ -40,10 +38,24 @@ export function setBackend(name: BackendName): void {
 }
 
 export function cpuInfo(): CpuInfo {
-  const threads = os.availableParallelism();
-  if (!loaded.binding) return { arch: process.arch, features: {}, isa: 'scalar', isas: ['scalar'], threads, backend };
+  if (!loaded.binding) return { arch: process.arch, features: {}, isa: 'scalar', isas: ['scalar'], threads: 1, backend };
   const info = loaded.binding.cpuInfo();
-  return { ...info, isa: backend === 'native' ? info.isa : 'scalar', threads, backend };
+  return { ...info, isa: backend === 'native' ? info.isa : 'scalar', threads: backend === 'native' ? loaded.binding.threads() : 1, backend };
+}
+
+/**
+ * Sets the threads the native backend uses for large operations; 0 (or no argument) restores
+ * the default, one per hardware thread. Results never depend on it.
+ */
+export function setThreads(n = 0): void {
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 1024)
+    throw rangeError('setThreads', `n must be an integer in [0, 1024], got ${describe(n)}`);
+  loaded.binding?.threads(n);
+}
+
+/** The threads the native backend uses (the hardware threads by default); 1 without the addon. */
+export function getThreads(): number {
+  return loaded.binding ? loaded.binding.threads() : 1;
 }
 
 /** Forces an ISA (a name from cpuInfo().isas); a RangeError names the usable ones. */
@@ -63,6 +75,12 @@ export function getIsa(): string {
   const env = process.env.LOWBIT_BACKEND;
   if (env !== undefined && env !== '' && env !== 'native' && env !== 'ts')
     throw new RangeError(`lowbit: LOWBIT_BACKEND must be 'native' or 'ts', got ${describe(env)}`);
+  const threads = process.env.LOWBIT_THREADS;
+  if (threads) {
+    const n = Number(threads);
+    if (!Number.isInteger(n) || n < 0 || n > 1024) throw new RangeError(`lowbit: LOWBIT_THREADS must be an integer in [0, 1024], got ${describe(threads)}`);
+    setThreads(n);
+  }
   const isa = process.env.LOWBIT_ISA;
   if (isa) {
     try {

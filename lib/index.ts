@@ -9,5 +9,5 @@ export { quantize, dequantize, bitsPerWeight, type QTensor, type QDType, type Qu
 export { NF4_CODE } from './fallback/nf4';
 export type { Calibration } from './calibrate';
 export { errorStats, type ErrorStats } from './stats';
-export { cpuInfo, setIsa, getIsa, setBackend, getBackend, type CpuInfo, type BackendName } from './backend';
+export { cpuInfo, setIsa, getIsa, setBackend, getBackend, setThreads, getThreads, type CpuInfo, type BackendName } from './backend';
 export { DTYPES, type IntDType } from './dtype';

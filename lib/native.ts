@@ -30,13 +30,15 @@ export interface NativeBinding {
     q: Int8Array | Uint8Array, scale: Float32Array, zeroPoint: Int32Array | null, dtypeCode: number,
     outer: number, axisLen: number, inner: number, block: number, rowLen: number, out: Float32Array,
   ): void;
+  /** The thread count of the native thread pool; with n, sets it first (0 = the hardware threads). */
+  threads(n?: number): number;
   /** [min, max] of the non-NaN values; [Infinity, -Infinity] when there are none. */
   minmax(x: Float32Array): [number, number];
   sgemmNT(a: Float32Array, b: Float32Array, M: number, N: number, K: number, out: Float32Array): void;
 }
 
 /** The ABI version this TS layer was written against (LB_ABI_VERSION in lowbit.h). */
-const EXPECTED_ABI = 2;
+const EXPECTED_ABI = 3;
 
 /** The package root: the nearest folder above this file holding lowbit's package.json. */
 export function packageRoot(): string {

@@ -2,6 +2,7 @@
 // No Node needed, so it runs under qemu-aarch64 and on machines without Node.
 //
 //   lowbit_bench [--isa NAME] [--shape MxNxK]... [--min-ms N] [--no-scalar] [--quant-only]
+//                [--threads N]  (quantize rows; 1 by default, 0 = every hardware thread)
 //                [--quant-n N]
 // Prints one row per (shape, ISA, kernel): median time over repetitions and GOPS (2*M*N*K/s),
 // and the speed-up over the scalar reference and over float32 on the same ISA.
@@ -156,7 +157,9 @@ void bench_quant(size_t n, const char *only, bool with_scalar, double min_s) {
   char size[32];
   std::snprintf(size, sizeof size, "%zuM f32", n >> 20);
   if (n < (1u << 20)) std::snprintf(size, sizeof size, "%zuK f32", n >> 10);
-  std::printf("\n%-18s %-12s %-16s %12s %10s %10s %10s\n", "quantize, 1 thread", "isa", "kernel",
+  char title[40];
+  std::snprintf(title, sizeof title, "quantize, %zu thr", lb_get_threads());
+  std::printf("\n%-18s %-12s %-16s %12s %10s %10s %10s\n", title, "isa", "kernel",
               "median ms", "GB/s", "vs scalar", "vs copy");
   const char *kernels[] = {"copy", "quant_int8", "quant_int4_b32", "dequant_int8", "minmax"};
   double scalar_t[5] = {0, 0, 0, 0, 0};
@@ -205,7 +208,7 @@ int main(int argc, char **argv) {
   const char *only = std::getenv("LOWBIT_ISA");
   double min_s = 0.3;
   bool with_scalar = true, quant_only = false;
-  size_t quant_n = 0;
+  size_t quant_n = 0, threads = 1;  // the products are single-threaded; quantize honours --threads
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--isa") && i + 1 < argc) {
       only = argv[++i];
@@ -220,6 +223,8 @@ int main(int argc, char **argv) {
       min_s = std::atof(argv[++i]) / 1000.0;
     } else if (!std::strcmp(argv[i], "--no-scalar")) {
       with_scalar = false;
+    } else if (!std::strcmp(argv[i], "--threads") && i + 1 < argc) {
+      threads = std::strtoull(argv[++i], nullptr, 10);
     } else if (!std::strcmp(argv[i], "--quant-only")) {
       quant_only = true;
     } else if (!std::strcmp(argv[i], "--quant-n") && i + 1 < argc) {
@@ -231,10 +236,11 @@ int main(int argc, char **argv) {
     } else {
       std::fprintf(stderr,
                    "usage: lowbit_bench [--isa NAME] [--shape MxNxK]... [--min-ms N] [--no-scalar]"
-                   " [--quant-only] [--quant-n N]\n");
+                   " [--quant-only] [--quant-n N] [--threads N (0 = all)]\n");
       return 2;
     }
   }
+  lb_set_threads(threads);
   const bool run_quant = shapes.empty() || quant_only || quant_n;
   if (quant_only)
     shapes.clear();

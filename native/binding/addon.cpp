@@ -225,6 +225,17 @@ Napi::Value MinMax(const Napi::CallbackInfo &info) {
   return r;
 }
 
+// threads() -> the thread count; threads(n) sets it (0 = the hardware threads) and returns it.
+Napi::Value Threads(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() > 0) {
+    size_t n;
+    if (!get_size(info[0], &n) || lb_set_threads(n) != LB_OK)
+      return throw_range(env, "setThreads: n must be an integer in [0, 1024]");
+  }
+  return Napi::Number::New(env, (double)lb_get_threads());
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("abiVersion", Napi::Number::New(env, lb_abi_version()));
   exports.Set("version", Napi::String::New(env, lb_version_string()));
@@ -238,6 +249,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("quantizeLinear", Napi::Function::New(env, QuantizeLinear, "quantizeLinear"));
   exports.Set("dequantizeLinear", Napi::Function::New(env, DequantizeLinear, "dequantizeLinear"));
   exports.Set("minmax", Napi::Function::New(env, MinMax, "minmax"));
+  exports.Set("threads", Napi::Function::New(env, Threads, "threads"));
   return exports;
 }
 

@@ -26,7 +26,7 @@ extern "C" {
 #define LB_VERSION_MAJOR 0
 #define LB_VERSION_MINOR 1
 #define LB_VERSION_PATCH 0
-#define LB_ABI_VERSION 2
+#define LB_ABI_VERSION 3
 
 #if defined(_WIN32) && defined(LB_BUILD_SHARED)
 #define LB_API __declspec(dllexport)
@@ -90,6 +90,13 @@ LB_API int lb_isa_usable(int index);
 LB_API const char *lb_get_isa(void);
 /* Select an ISA by name (e.g. "avx2", "neon-dotprod"); LB_ERR_UNSUPPORTED_ISA if unusable. */
 LB_API lb_status lb_set_isa(const char *name);
+
+/* ---- Threads --------------------------------------------------------------------------- */
+
+/* Threads the library uses for large operations (default: the hardware threads). Results never
+ * depend on it. lb_set_threads(0) restores the default; more than 1024 is an invalid argument. */
+LB_API size_t lb_get_threads(void);
+LB_API lb_status lb_set_threads(size_t n);
 
 /* ---- Integer matrix product (ONNX MatMulInteger) ------------------------------------ */
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "kernels.h"
+#include "thread_pool.h"
 
 namespace {
 
@@ -53,32 +54,43 @@ lb_status check(const lb_qlayout &l, const float *scale, const int32_t *zp, size
 }
 
 // Calls one(first, count, scale_index) for runs sharing a scale and vec(first, count,
-// scale_index) for runs with one scale per element (scales scale_index .. + count).
+// scale_index) for runs with one scale per element (scales scale_index .. + count), covering
+// exactly the elements [lo, hi): runs that straddle an edge are cut there.
 template <class One, class Vec>
-void for_each_run(const lb_qlayout &l, size_t n_scales, size_t total, One one, Vec vec) {
+void for_each_run(const lb_qlayout &l, size_t n_scales, size_t lo, size_t hi, One one, Vec vec) {
   const size_t A = l.axis_len, I = l.inner;
   if (l.block == 0 && n_scales == 1) {
-    one(0, total, 0);
-  } else if (l.block == 0) {  // per axis
-    for (size_t o = 0; o < l.outer; ++o) {
-      if (I == 1) {
-        vec(o * A, A, 0);
+    if (hi > lo) one(lo, hi - lo, 0);
+    return;
+  }
+  const size_t nb = l.block ? ceil_div(A, l.block) : 0;
+  for (size_t e = lo; e < hi;) {
+    // The run holding element e: its end, and the scale index of element e.
+    size_t end, s;
+    bool shared;
+    if (I == 1) {  // the axis is contiguous: per axis, one vec run per row; blocked, one run per block
+      const size_t o = e / A, d = e % A;
+      if (l.block == 0) {
+        end = (o + 1) * A, s = d, shared = false;
       } else {
-        for (size_t d = 0; d < A; ++d) one((o * A + d) * I, I, d);
+        const size_t b = d / l.block;
+        end = o * A + (A < (b + 1) * l.block ? A : (b + 1) * l.block), s = o * nb + b, shared = true;
       }
+    } else {  // runs of `inner` elements at fixed (o, d)
+      const size_t od = e / I, j = e % I, o = od / A, d = od % A;
+      end = (od + 1) * I;
+      if (l.block == 0) s = d, shared = true;
+      else s = (o * nb + d / l.block) * I + j, shared = false;
     }
-  } else {  // blocked
-    const size_t nb = ceil_div(A, l.block);
-    for (size_t o = 0; o < l.outer; ++o) {
-      if (I == 1) {
-        for (size_t b = 0; b < nb; ++b)
-          one(o * A + b * l.block, A - b * l.block < l.block ? A - b * l.block : l.block, o * nb + b);
-      } else {
-        for (size_t d = 0; d < A; ++d) vec((o * A + d) * I, I, (o * nb + d / l.block) * I);
-      }
-    }
+    if (end > hi) end = hi;
+    shared ? one(e, end - e, s) : vec(e, end - e, s);
+    e = end;
   }
 }
+
+// Work is cut into tasks of this many elements (a multiple of every per-byte count), so that
+// a large tensor spreads over the threads and a small one stays on the caller's thread.
+constexpr size_t TASK = 1 << 16;
 
 size_t row_len_of(const lb_qlayout &l, size_t total) { return l.row_len ? l.row_len : total; }
 
@@ -109,6 +121,26 @@ void unpack_row(const uint8_t *in, size_t n, bool is_signed, uint8_t *q) {
     uint8_t v = (uint8_t)(in[i / per] >> (i % per * BITS) << shift);
     q[i] = is_signed ? (uint8_t)((int8_t)v >> shift) : (uint8_t)(v >> shift);
   }
+}
+
+// Calls piece(first element, count, first byte) over the packed tensor in parallel: whole rows
+// when rows are packed separately, TASK-long pieces (whole bytes) of a flat tensor otherwise.
+template <class Piece>
+void for_each_packed_piece(int bits, size_t total, size_t row, Piece piece) {
+  const size_t per = 8 / (size_t)bits;
+  if (row == total) {
+    lb_parallel(ceil_div(total, TASK), [&](size_t t) {
+      const size_t first = t * TASK;
+      piece(first, total - first < TASK ? total - first : TASK, first / per);
+    });
+    return;
+  }
+  const size_t rows = total / row, row_bytes = ceil_div(row, per);
+  const size_t rows_per_task = TASK / row ? TASK / row : 1;
+  lb_parallel(ceil_div(rows, rows_per_task), [&](size_t t) {
+    for (size_t r = t * rows_per_task; r < rows && r < (t + 1) * rows_per_task; ++r)
+      piece(r * row, row, r * row_bytes);
+  });
 }
 
 struct buffer {
@@ -158,20 +190,23 @@ extern "C" lb_status lb_quantize_linear_range(const float *x, lb_qlayout l, cons
   if (qt.bits < 8 && !(q = (uint8_t *)(bytes.p = lb_aligned_alloc(total)))) return LB_ERR_OUT_OF_MEMORY;
 
   const lb_quant_kernels &k = *lb_active()->quant;
-  for_each_run(
-      l, n_scales, total,
-      [&](size_t first, size_t n, size_t s) {
-        k.quantize(n, x + first, scale[s], zp[s], qmin, qmax, q + first);
-      },
-      [&](size_t first, size_t n, size_t s) {
-        k.quantize_vec(n, x + first, scale + s, zp + s, qmin, qmax, q + first);
-      });
+  lb_parallel(ceil_div(total, TASK), [&](size_t t) {
+    const size_t lo = t * TASK, hi = total - lo < TASK ? total : lo + TASK;
+    for_each_run(
+        l, n_scales, lo, hi,
+        [&](size_t first, size_t n, size_t s) {
+          k.quantize(n, x + first, scale[s], zp[s], qmin, qmax, q + first);
+        },
+        [&](size_t first, size_t n, size_t s) {
+          k.quantize_vec(n, x + first, scale + s, zp + s, qmin, qmax, q + first);
+        });
+  });
 
   if (qt.bits < 8) {
-    const size_t row = row_len_of(l, total);
-    for (size_t r = 0; r < total / row; ++r)
-      qt.bits == 4 ? pack_row<4>(q + r * row, row, (uint8_t *)out + r * ceil_div(row, 2))
-                   : pack_row<2>(q + r * row, row, (uint8_t *)out + r * ceil_div(row, 4));
+    for_each_packed_piece(qt.bits, total, row_len_of(l, total), [&](size_t first, size_t n, size_t byte) {
+      qt.bits == 4 ? pack_row<4>(q + first, n, (uint8_t *)out + byte)
+                   : pack_row<2>(q + first, n, (uint8_t *)out + byte);
+    });
   }
   return LB_OK;
 }
@@ -197,21 +232,24 @@ extern "C" lb_status lb_dequantize_linear(const void *qv, size_t q_bytes, lb_qla
   if (qt.bits < 8) {  // unpack to one byte per value, sign-extended for signed dtypes
     uint8_t *u = (uint8_t *)(bytes.p = lb_aligned_alloc(total));
     if (!u) return LB_ERR_OUT_OF_MEMORY;
-    const size_t row = row_len_of(l, total);
-    for (size_t r = 0; r < total / row; ++r)
-      qt.bits == 4 ? unpack_row<4>(q + r * ceil_div(row, 2), row, qt.is_signed, u + r * row)
-                   : unpack_row<2>(q + r * ceil_div(row, 4), row, qt.is_signed, u + r * row);
+    for_each_packed_piece(qt.bits, total, row_len_of(l, total), [&](size_t first, size_t n, size_t byte) {
+      qt.bits == 4 ? unpack_row<4>(q + byte, n, qt.is_signed, u + first)
+                   : unpack_row<2>(q + byte, n, qt.is_signed, u + first);
+    });
     q = u;
   }
   const lb_quant_kernels &k = *lb_active()->quant;
-  for_each_run(
-      l, n_scales, total,
-      [&](size_t first, size_t n, size_t s) {
-        k.dequantize(n, q + first, qt.is_signed, scale[s], zp[s], x + first);
-      },
-      [&](size_t first, size_t n, size_t s) {
-        k.dequantize_vec(n, q + first, qt.is_signed, scale + s, zp + s, x + first);
-      });
+  lb_parallel(ceil_div(total, TASK), [&](size_t t) {
+    const size_t lo = t * TASK, hi = total - lo < TASK ? total : lo + TASK;
+    for_each_run(
+        l, n_scales, lo, hi,
+        [&](size_t first, size_t n, size_t s) {
+          k.dequantize(n, q + first, qt.is_signed, scale[s], zp[s], x + first);
+        },
+        [&](size_t first, size_t n, size_t s) {
+          k.dequantize_vec(n, q + first, qt.is_signed, scale + s, zp + s, x + first);
+        });
+  });
   return LB_OK;
 }
 

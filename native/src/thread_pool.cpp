@@ -1,0 +1,117 @@
+// The thread pool: persistent workers, created on first use, that run the tasks of one
+// parallel region at a time. Tasks are independent and write disjoint outputs, so results do
+// not depend on which thread runs which task, nor on the thread count.
+//
+// A region started while another is running (another JS worker thread, a C caller's thread)
+// does not wait for the pool: it runs its tasks serially on its own thread.
+#include "thread_pool.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace {
+
+class pool {
+ public:
+  static pool &instance() {
+    static pool *p = new pool();  // never destroyed: workers may outlive static destructors
+    return *p;
+  }
+
+  size_t threads() const { return threads_.load(std::memory_order_relaxed); }
+
+  void set_threads(size_t n) {
+    std::lock_guard<std::mutex> region(region_);  // not while a region runs
+    threads_.store(n ? n : default_threads(), std::memory_order_relaxed);
+  }
+
+  void run(size_t n_tasks, lb_task_fn fn, void *ctx) {
+    const size_t want = threads() < n_tasks ? threads() : n_tasks;
+    std::unique_lock<std::mutex> region(region_, std::try_to_lock);
+    if (want <= 1 || !region.owns_lock()) {
+      for (size_t t = 0; t < n_tasks; ++t) fn(ctx, t);
+      return;
+    }
+    start_workers(want - 1);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      fn_ = fn;
+      ctx_ = ctx;
+      n_tasks_ = n_tasks;
+      next_.store(0, std::memory_order_relaxed);
+      active_ = want - 1;  // workers that will join this region
+      pending_ = want - 1;
+      ++generation_;
+    }
+    wake_.notify_all();
+    drain();
+    std::unique_lock<std::mutex> lock(mu_);
+    done_.wait(lock, [&] { return pending_ == 0; });
+  }
+
+ private:
+  pool() : threads_(default_threads()) {}
+
+  static size_t default_threads() {
+    unsigned n = std::thread::hardware_concurrency();
+    return n ? n : 1;
+  }
+
+  void start_workers(size_t n) {
+    while (workers_.size() < n) {
+      size_t index = workers_.size();
+      workers_.emplace_back([this, index] { worker(index); });
+      workers_.back().detach();
+    }
+  }
+
+  void drain() {
+    for (size_t t; (t = next_.fetch_add(1, std::memory_order_relaxed)) < n_tasks_;) fn_(ctx_, t);
+  }
+
+  void worker(size_t index) {
+    uint64_t seen = 0;
+    for (;;) {
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        wake_.wait(lock, [&] { return generation_ != seen && index < active_; });
+        seen = generation_;
+      }
+      drain();
+      std::lock_guard<std::mutex> lock(mu_);
+      if (--pending_ == 0) done_.notify_one();
+    }
+  }
+
+  std::atomic<size_t> threads_;
+  std::mutex region_;  // one parallel region at a time
+  std::mutex mu_;
+  std::condition_variable wake_, done_;
+  std::vector<std::thread> workers_;
+  lb_task_fn fn_ = nullptr;
+  void *ctx_ = nullptr;
+  size_t n_tasks_ = 0, active_ = 0, pending_ = 0;
+  uint64_t generation_ = 0;
+  std::atomic<size_t> next_{0};
+};
+
+}  // namespace
+
+void lb_parallel_for(size_t n_tasks, lb_task_fn fn, void *ctx) {
+  pool::instance().run(n_tasks, fn, ctx);
+}
+
+extern "C" {
+
+size_t lb_get_threads(void) { return pool::instance().threads(); }
+
+lb_status lb_set_threads(size_t n) {
+  if (n > 1024) return LB_ERR_INVALID_ARGUMENT;
+  pool::instance().set_threads(n);
+  return LB_OK;
+}
+
+}  // extern "C"

@@ -1,0 +1,19 @@
+// Parallel regions for the drivers (thread_pool.cpp). Tasks must be independent and write
+// disjoint outputs: then results never depend on the thread count (SPEC §4: determinism).
+#pragma once
+#include <stddef.h>
+
+#include <type_traits>
+
+#include "lowbit.h"
+
+typedef void (*lb_task_fn)(void *ctx, size_t task);
+
+// Runs fn(ctx, 0 .. n_tasks-1) on up to lb_get_threads() threads, the caller's included.
+void lb_parallel_for(size_t n_tasks, lb_task_fn fn, void *ctx);
+
+template <class F>
+void lb_parallel(size_t n_tasks, F &&f) {
+  using Fn = std::remove_reference_t<F>;
+  lb_parallel_for(n_tasks, [](void *c, size_t t) { (*(Fn *)c)(t); }, (void *)&f);
+}
