@@ -5,7 +5,7 @@
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 
-import { dequantizeLinear, getThreads, quantize, quantizeLinear, setThreads } from '../lib';
+import { dequantizeLinear, getThreads, quantize, quantizeLinear, setBackend, setThreads } from '../lib';
 import { loaded } from '../lib/native';
 import { makeRng } from './helpers/random';
 
@@ -27,7 +27,7 @@ it('setThreads / getThreads, with range checks', () => {
   expect(() => setThreads(1.5)).toThrow(RangeError);
 });
 
-it('quantizeLinear / dequantizeLinear / quantize give the same bytes on 1, 2, 3 and 7 threads', () => {
+it('quantizeLinear / dequantizeLinear / quantize give the TS fallback\'s bytes on 1, 2, 3 and 7 threads', () => {
   // Large enough for many 64K-element tasks, with layouts whose runs straddle task edges.
   const layouts = [
     { shape: [300_001] },
@@ -35,6 +35,7 @@ it('quantizeLinear / dequantizeLinear / quantize give the same bytes on 1, 2, 3 
     { shape: [100_003, 3], axis: 1 },
     { shape: [1001, 333], axis: 1, blockSize: 32 },
     { shape: [333, 1001], axis: 0, blockSize: 7 },
+    { shape: [3, 100_003], axis: 1, blockSize: 64 }, // packed rows longer than a task
   ];
   for (const dtype of ['int8', 'uint4', 'int2'] as const) {
     for (const l of layouts) {
@@ -44,12 +45,16 @@ it('quantizeLinear / dequantizeLinear / quantize give the same bytes on 1, 2, 3 
       const nScale = l.axis === undefined ? 1 : l.blockSize ? (size / l.shape[axis]!) * Math.ceil(l.shape[axis]! / l.blockSize) : l.shape[axis]!;
       const scale = new Float32Array(nScale).map(() => Math.fround(0.01 + rng.next()));
       const opts = { dtype, shape: l.shape, axis: l.axis, blockSize: l.blockSize };
+      setBackend('ts');
+      const wantQ = quantizeLinear(x, scale, 1, opts);
+      const want = { q: Buffer.from(wantQ.buffer).toString('base64'), x: Buffer.from(dequantizeLinear(wantQ, scale, 1, opts).buffer).toString('base64') };
+      setBackend('native');
       const results = [1, 2, 3, 7].map((threads) => {
         setThreads(threads);
         const q = quantizeLinear(x, scale, 1, opts);
         return { threads, q: Buffer.from(q.buffer).toString('base64'), x: Buffer.from(dequantizeLinear(q, scale, 1, opts).buffer).toString('base64') };
       });
-      for (const r of results.slice(1)) expect({ ...opts, ...r }).toEqual({ ...opts, ...results[0]!, threads: r.threads });
+      for (const r of results) expect({ ...opts, ...r }).toEqual({ ...opts, ...want, threads: r.threads });
     }
   }
   const w = data(512 * 1024);

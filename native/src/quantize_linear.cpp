@@ -123,25 +123,46 @@ void unpack_row(const uint8_t *in, size_t n, bool is_signed, uint8_t *q) {
   }
 }
 
-// Calls piece(first element, count, first byte) over the packed tensor in parallel: whole rows
-// when rows are packed separately, TASK-long pieces (whole bytes) of a flat tensor otherwise.
-template <class Piece>
-void for_each_packed_piece(int bits, size_t total, size_t row, Piece piece) {
-  const size_t per = 8 / (size_t)bits;
-  if (row == total) {
-    lb_parallel(ceil_div(total, TASK), [&](size_t t) {
-      const size_t first = t * TASK;
-      piece(first, total - first < TASK ? total - first : TASK, first / per);
-    });
-    return;
+// The tensor cut into tasks of at most TASK elements, each starting on a byte boundary of the
+// packed output: several whole rows when rows are short, TASK-long pieces of a row otherwise (a
+// flat tensor is one row; 8-bit dtypes are flat with one element per byte). Tasks write
+// disjoint bytes, so they run in parallel and the result does not depend on the thread count.
+struct segmentation {
+  size_t row, rows, per, row_bytes, rows_per_task = 0, pieces_per_row = 0, n_tasks;
+
+  segmentation(int bits, size_t total, size_t row_len)
+      : row(row_len), rows(total / row_len), per(8 / (size_t)bits), row_bytes(ceil_div(row_len, per)) {
+    if (row >= TASK) {
+      pieces_per_row = ceil_div(row, TASK);
+      n_tasks = rows * pieces_per_row;
+    } else {
+      rows_per_task = TASK / row;
+      n_tasks = ceil_div(rows, rows_per_task);
+    }
   }
-  const size_t rows = total / row, row_bytes = ceil_div(row, per);
-  const size_t rows_per_task = TASK / row ? TASK / row : 1;
-  lb_parallel(ceil_div(rows, rows_per_task), [&](size_t t) {
-    for (size_t r = t * rows_per_task; r < rows && r < (t + 1) * rows_per_task; ++r)
-      piece(r * row, row, r * row_bytes);
-  });
-}
+
+  // Elements [lo, hi) of task t.
+  void range(size_t t, size_t *lo, size_t *hi) const {
+    if (pieces_per_row) {
+      const size_t r = t / pieces_per_row, k = t % pieces_per_row;
+      *lo = r * row + k * TASK;
+      *hi = r * row + (row < (k + 1) * TASK ? row : (k + 1) * TASK);
+    } else {
+      *lo = t * rows_per_task * row;
+      *hi = (rows < (t + 1) * rows_per_task ? rows : (t + 1) * rows_per_task) * row;
+    }
+  }
+
+  // piece(first element, count, first byte) for each part of a row inside [lo, hi).
+  template <class Piece>
+  void pieces(size_t lo, size_t hi, Piece piece) const {
+    for (size_t e = lo; e < hi;) {
+      const size_t r = e / row, end = (r + 1) * row < hi ? (r + 1) * row : hi;
+      piece(e, end - e, r * row_bytes + (e - r * row) / per);
+      e = end;
+    }
+  }
+};
 
 struct buffer {
   void *p = nullptr;
@@ -180,34 +201,35 @@ extern "C" lb_status lb_quantize_linear_range(const float *x, lb_qlayout l, cons
   if (total == 0) return LB_OK;
   if (!x || !out) return LB_ERR_INVALID_ARGUMENT;
 
-  buffer zeros, bytes;
+  buffer zeros;
   if (!zp) {
     zp = (const int32_t *)(zeros.p = lb_aligned_alloc(n_scales * sizeof(int32_t)));
     if (!zp) return LB_ERR_OUT_OF_MEMORY;
     memset(zeros.p, 0, n_scales * sizeof(int32_t));
   }
-  uint8_t *q = (uint8_t *)out;
-  if (qt.bits < 8 && !(q = (uint8_t *)(bytes.p = lb_aligned_alloc(total)))) return LB_ERR_OUT_OF_MEMORY;
-
+  // Sub-byte values are quantized into a task-local buffer, one byte each, then packed.
   const lb_quant_kernels &k = *lb_active()->quant;
-  lb_parallel(ceil_div(total, TASK), [&](size_t t) {
-    const size_t lo = t * TASK, hi = total - lo < TASK ? total : lo + TASK;
+  const bool packed = qt.bits < 8;
+  const segmentation seg(qt.bits, total, packed ? row_len_of(l, total) : total);
+  lb_parallel(seg.n_tasks, [&](size_t t) {
+    size_t lo, hi;
+    seg.range(t, &lo, &hi);
+    alignas(64) uint8_t local[TASK];  // used for sub-byte dtypes only
+    auto dst = [&](size_t first) { return packed ? local + (first - lo) : (uint8_t *)out + first; };
     for_each_run(
         l, n_scales, lo, hi,
         [&](size_t first, size_t n, size_t s) {
-          k.quantize(n, x + first, scale[s], zp[s], qmin, qmax, q + first);
+          k.quantize(n, x + first, scale[s], zp[s], qmin, qmax, dst(first));
         },
         [&](size_t first, size_t n, size_t s) {
-          k.quantize_vec(n, x + first, scale + s, zp + s, qmin, qmax, q + first);
+          k.quantize_vec(n, x + first, scale + s, zp + s, qmin, qmax, dst(first));
         });
+    if (packed)
+      seg.pieces(lo, hi, [&](size_t first, size_t n, size_t byte) {
+        qt.bits == 4 ? pack_row<4>(dst(first), n, (uint8_t *)out + byte)
+                     : pack_row<2>(dst(first), n, (uint8_t *)out + byte);
+      });
   });
-
-  if (qt.bits < 8) {
-    for_each_packed_piece(qt.bits, total, row_len_of(l, total), [&](size_t first, size_t n, size_t byte) {
-      qt.bits == 4 ? pack_row<4>(q + first, n, (uint8_t *)out + byte)
-                   : pack_row<2>(q + first, n, (uint8_t *)out + byte);
-    });
-  }
   return LB_OK;
 }
 
@@ -222,32 +244,34 @@ extern "C" lb_status lb_dequantize_linear(const void *qv, size_t q_bytes, lb_qla
   if (total == 0) return LB_OK;
   if (!qv || !x) return LB_ERR_INVALID_ARGUMENT;
 
-  buffer zeros, bytes;
+  buffer zeros;
   if (!zp) {
     zp = (const int32_t *)(zeros.p = lb_aligned_alloc(n_scales * sizeof(int32_t)));
     if (!zp) return LB_ERR_OUT_OF_MEMORY;
     memset(zeros.p, 0, n_scales * sizeof(int32_t));
   }
+  // Sub-byte values are unpacked into a task-local buffer (sign-extended), then dequantized.
   const uint8_t *q = (const uint8_t *)qv;
-  if (qt.bits < 8) {  // unpack to one byte per value, sign-extended for signed dtypes
-    uint8_t *u = (uint8_t *)(bytes.p = lb_aligned_alloc(total));
-    if (!u) return LB_ERR_OUT_OF_MEMORY;
-    for_each_packed_piece(qt.bits, total, row_len_of(l, total), [&](size_t first, size_t n, size_t byte) {
-      qt.bits == 4 ? unpack_row<4>(q + byte, n, qt.is_signed, u + first)
-                   : unpack_row<2>(q + byte, n, qt.is_signed, u + first);
-    });
-    q = u;
-  }
   const lb_quant_kernels &k = *lb_active()->quant;
-  lb_parallel(ceil_div(total, TASK), [&](size_t t) {
-    const size_t lo = t * TASK, hi = total - lo < TASK ? total : lo + TASK;
+  const bool packed = qt.bits < 8;
+  const segmentation seg(qt.bits, total, packed ? row_len_of(l, total) : total);
+  lb_parallel(seg.n_tasks, [&](size_t t) {
+    size_t lo, hi;
+    seg.range(t, &lo, &hi);
+    alignas(64) uint8_t local[TASK];  // used for sub-byte dtypes only
+    auto src = [&](size_t first) { return packed ? local + (first - lo) : q + first; };
+    if (packed)
+      seg.pieces(lo, hi, [&](size_t first, size_t n, size_t byte) {
+        qt.bits == 4 ? unpack_row<4>(q + byte, n, qt.is_signed, local + (first - lo))
+                     : unpack_row<2>(q + byte, n, qt.is_signed, local + (first - lo));
+      });
     for_each_run(
         l, n_scales, lo, hi,
         [&](size_t first, size_t n, size_t s) {
-          k.dequantize(n, q + first, qt.is_signed, scale[s], zp[s], x + first);
+          k.dequantize(n, src(first), qt.is_signed, scale[s], zp[s], x + first);
         },
         [&](size_t first, size_t n, size_t s) {
-          k.dequantize_vec(n, q + first, qt.is_signed, scale + s, zp + s, x + first);
+          k.dequantize_vec(n, src(first), qt.is_signed, scale + s, zp + s, x + first);
         });
   });
   return LB_OK;
