@@ -91,6 +91,9 @@ void for_each_run(const lb_qlayout &l, size_t n_scales, size_t lo, size_t hi, On
 // Work is cut into tasks of this many elements (a multiple of every per-byte count), so that
 // a large tensor spreads over the threads and a small one stays on the caller's thread.
 constexpr size_t TASK = 1 << 16;
+// Sub-byte values are staged this many at a time (a multiple of every per-byte count, so each
+// stage starts on a byte boundary too).
+constexpr size_t STAGE = 4096;
 
 size_t row_len_of(const lb_qlayout &l, size_t total) { return l.row_len ? l.row_len : total; }
 
@@ -211,24 +214,32 @@ extern "C" lb_status lb_quantize_linear_range(const float *x, lb_qlayout l, cons
   const lb_quant_kernels &k = *lb_active()->quant;
   const bool packed = qt.bits < 8;
   const segmentation seg(qt.bits, total, packed ? row_len_of(l, total) : total);
+  // Elements [a, b) into dst[0 .. b - a).
+  auto quantize_range = [&](size_t a, size_t b, uint8_t *dst) {
+    for_each_run(
+        l, n_scales, a, b,
+        [&](size_t first, size_t n, size_t s) {
+          k.quantize(n, x + first, scale[s], zp[s], qmin, qmax, dst + (first - a));
+        },
+        [&](size_t first, size_t n, size_t s) {
+          k.quantize_vec(n, x + first, scale + s, zp + s, qmin, qmax, dst + (first - a));
+        });
+  };
   lb_parallel(seg.n_tasks, [&](size_t t) {
     size_t lo, hi;
     seg.range(t, &lo, &hi);
-    alignas(64) uint8_t local[TASK];  // used for sub-byte dtypes only
-    auto dst = [&](size_t first) { return packed ? local + (first - lo) : (uint8_t *)out + first; };
-    for_each_run(
-        l, n_scales, lo, hi,
-        [&](size_t first, size_t n, size_t s) {
-          k.quantize(n, x + first, scale[s], zp[s], qmin, qmax, dst(first));
-        },
-        [&](size_t first, size_t n, size_t s) {
-          k.quantize_vec(n, x + first, scale + s, zp + s, qmin, qmax, dst(first));
-        });
-    if (packed)
-      seg.pieces(lo, hi, [&](size_t first, size_t n, size_t byte) {
-        qt.bits == 4 ? pack_row<4>(dst(first), n, (uint8_t *)out + byte)
-                     : pack_row<2>(dst(first), n, (uint8_t *)out + byte);
-      });
+    if (!packed) return quantize_range(lo, hi, (uint8_t *)out + lo);
+    // Each row part, STAGE values at a time (from its byte-aligned start, so every stage starts
+    // on a byte boundary), through a buffer that stays in L1.
+    seg.pieces(lo, hi, [&](size_t first, size_t n, size_t byte) {
+      for (size_t m = 0; m < n; m += STAGE) {
+        const size_t c = n - m < STAGE ? n - m : STAGE;
+        alignas(64) uint8_t local[STAGE];
+        quantize_range(first + m, first + m + c, local);
+        uint8_t *dst = (uint8_t *)out + byte + m / seg.per;
+        qt.bits == 4 ? pack_row<4>(local, c, dst) : pack_row<2>(local, c, dst);
+      }
+    });
   });
   return LB_OK;
 }
@@ -255,24 +266,30 @@ extern "C" lb_status lb_dequantize_linear(const void *qv, size_t q_bytes, lb_qla
   const lb_quant_kernels &k = *lb_active()->quant;
   const bool packed = qt.bits < 8;
   const segmentation seg(qt.bits, total, packed ? row_len_of(l, total) : total);
+  // Elements [a, b) from src[0 .. b - a).
+  auto dequantize_range = [&](size_t a, size_t b, const uint8_t *src) {
+    for_each_run(
+        l, n_scales, a, b,
+        [&](size_t first, size_t n, size_t s) {
+          k.dequantize(n, src + (first - a), qt.is_signed, scale[s], zp[s], x + first);
+        },
+        [&](size_t first, size_t n, size_t s) {
+          k.dequantize_vec(n, src + (first - a), qt.is_signed, scale + s, zp + s, x + first);
+        });
+  };
   lb_parallel(seg.n_tasks, [&](size_t t) {
     size_t lo, hi;
     seg.range(t, &lo, &hi);
-    alignas(64) uint8_t local[TASK];  // used for sub-byte dtypes only
-    auto src = [&](size_t first) { return packed ? local + (first - lo) : q + first; };
-    if (packed)
-      seg.pieces(lo, hi, [&](size_t first, size_t n, size_t byte) {
-        qt.bits == 4 ? unpack_row<4>(q + byte, n, qt.is_signed, local + (first - lo))
-                     : unpack_row<2>(q + byte, n, qt.is_signed, local + (first - lo));
-      });
-    for_each_run(
-        l, n_scales, lo, hi,
-        [&](size_t first, size_t n, size_t s) {
-          k.dequantize(n, src(first), qt.is_signed, scale[s], zp[s], x + first);
-        },
-        [&](size_t first, size_t n, size_t s) {
-          k.dequantize_vec(n, src(first), qt.is_signed, scale + s, zp + s, x + first);
-        });
+    if (!packed) return dequantize_range(lo, hi, q + lo);
+    seg.pieces(lo, hi, [&](size_t first, size_t n, size_t byte) {
+      for (size_t m = 0; m < n; m += STAGE) {
+        const size_t c = n - m < STAGE ? n - m : STAGE;
+        alignas(64) uint8_t local[STAGE];
+        const uint8_t *src = q + byte + m / seg.per;
+        qt.bits == 4 ? unpack_row<4>(src, c, qt.is_signed, local) : unpack_row<2>(src, c, qt.is_signed, local);
+        dequantize_range(first + m, first + m + c, local);
+      }
+    });
   });
   return LB_OK;
 }

@@ -677,6 +677,26 @@ void test_quantize_linear(const char *isa) {
     const size_t I = R(2, 9);
     one("blocked inner>1", {O, A, I, b, 0}, O * ((A + b - 1) / b) * I);
   }
+  // Tensors spanning many of the driver's 64K-element tasks and 4K-element stages, on several
+  // threads: short odd rows packed separately (stages must restart at each row's first byte),
+  // rows longer than a task, runs cut at task edges.
+  {
+    const size_t saved = lb_get_threads();
+    lb_set_threads(3);
+    const struct { const char *kind; lb_qlayout l; size_t n_scales; } big[] = {
+        {"big per-tensor", {1, 200003, 1, 0, 0}, 1},
+        {"big blocked rows of 333", {613, 333, 1, 32, 333}, 613 * 11},
+        {"big blocked rows of 70001", {2, 70001, 1, 64, 70001}, 2 * 1094},
+        {"big per-axis inner>1", {1, 3, 70001, 0, 0}, 3},
+    };
+    for (const auto &b : big)
+      for (const qdtype &d : {kQTypes[0], kQTypes[3], kQTypes[4]}) {
+        std::string why;
+        const bool ok = run_qcase({b.l, b.n_scales}, d, d.qmin, d.qmax, true, &why);
+        t.add(ok, std::string("quantize_linear[") + isa + "] " + d.name + " " + b.kind + ": " + why);
+      }
+    lb_set_threads(saved);
+  }
   // zero-sized tensors: valid, nothing written
   int zero_bad = 0;
   const qcase zeros[] = {{{0, 5, 3, 0, 0}, 5}, {{2, 0, 3, 0, 0}, 1}, {{2, 0, 3, 4, 0}, 0},
