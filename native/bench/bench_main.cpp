@@ -10,8 +10,10 @@
 // (default 16M = 64 MiB, beyond the last-level cache): GB/s of float32 read (written, for
 // dequantize), the speed-up over the scalar reference, and the fraction of a plain copy of the
 // same float32 bytes with that ISA's widest vector loads and stores ("copy": the memory roof).
-// The quantize rows run by default, with --quant-only (no GEMM rows) or --quant-n; an explicit
-// --shape without either asks for those GEMM shapes alone.
+// Rows named _b32 use blocks of 32 along rows of 4096 (one scale per block, no zero points);
+// the others one scale for the whole tensor. The quantize rows run by default, with
+// --quant-only (no GEMM rows) or --quant-n; an explicit --shape without either asks for those
+// GEMM shapes alone.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -135,7 +137,7 @@ copy_fn copy_for(const char *isa) {
 
 // The quantize family on n floats, one row per (ISA, kernel).
 void bench_quant(size_t n, const char *only, bool with_scalar, double min_s) {
-  n = (n + 4095) / 4096 * 4096;  // whole rows of 4096 for the blocked int4 layout
+  n = (n + 4095) / 4096 * 4096;  // whole rows of 4096 for the blocked layouts
   const size_t row = 4096, block = 32;
   std::vector<float> x(n), y(n);
   std::vector<uint8_t> q8(n), q4(n / 2);
@@ -146,11 +148,12 @@ void bench_quant(size_t n, const char *only, bool with_scalar, double min_s) {
   for (float v : x) amax = std::max(amax, std::fabs(v));
   const float scale8 = amax / 127.0f;
   const int32_t zp8 = 0;
-  std::vector<float> scale4(n / block);
+  std::vector<float> scale4(n / block), scale8b(n / block);
   for (size_t b = 0; b < n / block; ++b) {
     float m = 0;
     for (size_t i = 0; i < block; ++i) m = std::max(m, std::fabs(x[b * block + i]));
     scale4[b] = m > 0 ? m / 7.0f : 1.0f;
+    scale8b[b] = m > 0 ? m / 127.0f : 1.0f;
   }
   const lb_qlayout flat{1, n, 1, 0, 0}, blocked{n / row, row, 1, block, row};
 
@@ -161,8 +164,10 @@ void bench_quant(size_t n, const char *only, bool with_scalar, double min_s) {
   std::snprintf(title, sizeof title, "quantize, %zu thr", lb_get_threads());
   std::printf("\n%-18s %-12s %-16s %12s %10s %10s %10s\n", title, "isa", "kernel",
               "median ms", "GB/s", "vs scalar", "vs copy");
-  const char *kernels[] = {"copy", "quant_int8", "quant_int4_b32", "dequant_int8", "minmax"};
-  double scalar_t[5] = {0, 0, 0, 0, 0};
+  const char *kernels[] = {"copy",         "quant_int8",       "quant_int8_b32", "quant_int4_b32",
+                           "dequant_int8", "dequant_int4_b32", "minmax"};
+  const int n_kernels = sizeof kernels / sizeof kernels[0];
+  double scalar_t[sizeof kernels / sizeof kernels[0]] = {0};
   for (int i = 0; i < lb_isa_count(); ++i) {
     const char *isa = lb_isa_name(i);
     if (!lb_isa_usable(i) || (only && std::strcmp(only, isa) && std::strcmp(isa, "scalar")))
@@ -172,7 +177,7 @@ void bench_quant(size_t n, const char *only, bool with_scalar, double min_s) {
     lb_set_isa(isa);
     const copy_fn copy = copy_for(isa);
     double copy_t = 0;
-    for (int k = 0; k < 5; ++k) {
+    for (int k = 0; k < n_kernels; ++k) {
       float mn, mx;
       double t = median_time([&] {
         switch (k) {
@@ -181,11 +186,19 @@ void bench_quant(size_t n, const char *only, bool with_scalar, double min_s) {
             lb_quantize_linear(x.data(), flat, &scale8, &zp8, 1, LB_INT8, q8.data(), n);
             break;
           case 2:
+            lb_quantize_linear(x.data(), blocked, scale8b.data(), nullptr, n / block, LB_INT8,
+                               q8.data(), n);
+            break;
+          case 3:
             lb_quantize_linear(x.data(), blocked, scale4.data(), nullptr, n / block, LB_INT4,
                                q4.data(), n / 2);
             break;
-          case 3:
+          case 4:
             lb_dequantize_linear(q8.data(), n, flat, &scale8, &zp8, 1, LB_INT8, y.data());
+            break;
+          case 5:
+            lb_dequantize_linear(q4.data(), n / 2, blocked, scale4.data(), nullptr, n / block,
+                                 LB_INT4, y.data());
             break;
           default: lb_minmax_f32(x.data(), n, &mn, &mx); break;
         }

@@ -34,8 +34,11 @@ typedef void (*lb_sgemm_nt_fn)(size_t M, size_t N, size_t K, const float *A, siz
 
 // ---- family: quantize / dequantize float32 runs (SPEC §3) -------------------------------
 // One run of n elements sharing one scale and zero point (per tensor, per axis with the
-// axis not last, blocks along the last axis), or with one scale and zero point per element
-// (`_vec`: scale and zp arrays of length n, for scales that vary along the contiguous axis).
+// axis not last), with one scale and zero point per element (`_vec`: scale and zp arrays of
+// length n, for scales that vary along the contiguous axis), or in consecutive blocks
+// (`_blocks`: element i uses scale[i / block] and zp[i / block], block >= 1; the first block
+// starts at element 0, the last may be short; scale and zp hold ceil(n / block) entries; for
+// blocks along the contiguous axis, one call per row part instead of one per block).
 //   quantize:   q[i] = clamp(round_half_even(x[i] / scale) + zp, qmin, qmax); NaN -> zp;
 //               the division is IEEE float32 (never a reciprocal); q holds the value's low 8 bits.
 //   dequantize: x[i] = float(q[i] - zp) * scale, q read as int8 (q_signed) or uint8.
@@ -43,6 +46,10 @@ typedef void (*lb_sgemm_nt_fn)(size_t M, size_t N, size_t K, const float *A, siz
 //               zero result is +0, so the order lanes see -0 and +0 in does not matter.
 // Every variant gives the scalar reference's bytes / floats exactly: the operations are
 // single IEEE roundings (div, mul, int->float of a small integer) plus exact integer work.
+// The zero points of `_vec` and `_blocks` are taken to lie in the dtype's range (the driver
+// checks them), as the SIMD kernels need them in int16; qmin / qmax of every kernel and the
+// one zp of quantize may be anything (the SIMD kernels hand values outside int16 to the
+// scalar reference).
 struct lb_quant_kernels {
   void (*quantize)(size_t n, const float *x, float scale, int32_t zp, int32_t qmin, int32_t qmax,
                    uint8_t *q);
@@ -51,6 +58,10 @@ struct lb_quant_kernels {
   void (*dequantize)(size_t n, const uint8_t *q, bool q_signed, float scale, int32_t zp, float *x);
   void (*dequantize_vec)(size_t n, const uint8_t *q, bool q_signed, const float *scale,
                          const int32_t *zp, float *x);
+  void (*quantize_blocks)(size_t n, const float *x, size_t block, const float *scale,
+                          const int32_t *zp, int32_t qmin, int32_t qmax, uint8_t *q);
+  void (*dequantize_blocks)(size_t n, const uint8_t *q, bool q_signed, size_t block,
+                            const float *scale, const int32_t *zp, float *x);
   void (*minmax)(size_t n, const float *x, float *min, float *max);
 };
 

@@ -1,6 +1,6 @@
 // lb_quantize_linear / lb_dequantize_linear: walks the tensor in runs that share a scale (or
-// have one scale per element along the contiguous axis) and hands them to the dispatched
-// quant kernels; packs and unpacks sub-byte dtypes.
+// have one scale per element along the contiguous axis, or run through consecutive blocks along
+// it) and hands them to the dispatched quant kernels; packs and unpacks sub-byte dtypes.
 #include <math.h>
 #include <string.h>
 
@@ -55,7 +55,8 @@ lb_status check(const lb_qlayout &l, const float *scale, const int32_t *zp, size
 
 // Calls one(first, count, scale_index) for runs sharing a scale and vec(first, count,
 // scale_index) for runs with one scale per element (scales scale_index .. + count), covering
-// exactly the elements [lo, hi): runs that straddle an edge are cut there.
+// exactly the elements [lo, hi): runs that straddle an edge are cut there. (The drivers take
+// blocks along the contiguous axis through for_each_block_part instead, many blocks a call.)
 template <class One, class Vec>
 void for_each_run(const lb_qlayout &l, size_t n_scales, size_t lo, size_t hi, One one, Vec vec) {
   const size_t A = l.axis_len, I = l.inner;
@@ -88,6 +89,43 @@ void for_each_run(const lb_qlayout &l, size_t n_scales, size_t lo, size_t hi, On
   }
 }
 
+// Zero points for blocked calls given none (no tensor-sized array of zeros to fill and read).
+constexpr size_t kZeroBlocks = 1024;
+alignas(64) const int32_t kZeros[kZeroBlocks] = {};
+
+bool blocked_rows(const lb_qlayout &l) { return l.block != 0 && l.inner == 1; }
+
+// Blocks along the contiguous axis (blocked_rows): for each part of a row inside [lo, hi), calls
+// one(first, count, scale_index, zero_point) for a piece that starts inside a block (up to that
+// block's end), and blocks(first, count, scale_index, zero_points) for the rest of the row part,
+// which starts on a block boundary: one _blocks kernel call over many blocks (kZeroBlocks at a
+// time when zp is null).
+template <class One, class Blocks>
+void for_each_block_part(const lb_qlayout &l, const int32_t *zp, size_t lo, size_t hi, One one,
+                         Blocks blocks) {
+  const size_t A = l.axis_len, B = l.block, nb = ceil_div(A, B);
+  for (size_t e = lo; e < hi;) {
+    const size_t o = e / A, d = e % A, row_end = (o + 1) * A < hi ? (o + 1) * A : hi;
+    size_t s = o * nb + d / B;
+    if (d % B) {  // inside a block: the rest of it (or of [lo, hi)) on its own
+      const size_t block_end = e + (B - d % B) < row_end ? e + (B - d % B) : row_end;
+      one(e, block_end - e, s, zp ? zp[s] : 0);
+      e = block_end, ++s;
+    }
+    if (zp) {
+      if (e < row_end) blocks(e, row_end - e, s, zp + s);
+    } else {
+      const size_t most = B <= SIZE_MAX / kZeroBlocks ? B * kZeroBlocks : SIZE_MAX;
+      for (; e < row_end; s += kZeroBlocks) {
+        const size_t c = row_end - e < most ? row_end - e : most;
+        blocks(e, c, s, kZeros);
+        e += c;
+      }
+    }
+    e = row_end;
+  }
+}
+
 // Work is cut into tasks of this many elements (a multiple of every per-byte count), so that
 // a large tensor spreads over the threads and a small one stays on the caller's thread.
 constexpr size_t TASK = 1 << 16;
@@ -116,11 +154,23 @@ void pack_row(const uint8_t *q, size_t n, uint8_t *out) {
   }
 }
 
-// The inverse: one byte per value, sign-extended (as int8) for signed dtypes.
+// The inverse: one byte per value, sign-extended (as int8) for signed dtypes. Whole bytes first,
+// each value's bits moved to the top of a byte and shifted back down (arithmetically when
+// signed), in loops the compiler vectorizes; then the values of a last partial byte.
 template <int BITS>
 void unpack_row(const uint8_t *in, size_t n, bool is_signed, uint8_t *q) {
   constexpr int per = 8 / BITS, shift = 8 - BITS;
-  for (size_t i = 0; i < n; ++i) {
+  const size_t full = n / per;
+  if (is_signed) {
+    for (size_t j = 0; j < full; ++j)
+      for (int k = 0; k < per; ++k)
+        q[j * per + k] = (uint8_t)((int8_t)(uint8_t)(in[j] << (shift - k * BITS)) >> shift);
+  } else {
+    for (size_t j = 0; j < full; ++j)
+      for (int k = 0; k < per; ++k)
+        q[j * per + k] = (uint8_t)((uint8_t)(in[j] << (shift - k * BITS)) >> shift);
+  }
+  for (size_t i = full * per; i < n; ++i) {
     uint8_t v = (uint8_t)(in[i / per] >> (i % per * BITS) << shift);
     q[i] = is_signed ? (uint8_t)((int8_t)v >> shift) : (uint8_t)(v >> shift);
   }
@@ -205,7 +255,7 @@ extern "C" lb_status lb_quantize_linear_range(const float *x, lb_qlayout l, cons
   if (!x || !out) return LB_ERR_INVALID_ARGUMENT;
 
   buffer zeros;
-  if (!zp) {
+  if (!zp && !blocked_rows(l)) {
     zp = (const int32_t *)(zeros.p = lb_aligned_alloc(n_scales * sizeof(int32_t)));
     if (!zp) return LB_ERR_OUT_OF_MEMORY;
     memset(zeros.p, 0, n_scales * sizeof(int32_t));
@@ -216,6 +266,15 @@ extern "C" lb_status lb_quantize_linear_range(const float *x, lb_qlayout l, cons
   const segmentation seg(qt.bits, total, packed ? row_len_of(l, total) : total);
   // Elements [a, b) into dst[0 .. b - a).
   auto quantize_range = [&](size_t a, size_t b, uint8_t *dst) {
+    if (blocked_rows(l))
+      return for_each_block_part(
+          l, zp, a, b,
+          [&](size_t first, size_t n, size_t s, int32_t z) {
+            k.quantize(n, x + first, scale[s], z, qmin, qmax, dst + (first - a));
+          },
+          [&](size_t first, size_t n, size_t s, const int32_t *z) {
+            k.quantize_blocks(n, x + first, l.block, scale + s, z, qmin, qmax, dst + (first - a));
+          });
     for_each_run(
         l, n_scales, a, b,
         [&](size_t first, size_t n, size_t s) {
@@ -256,7 +315,7 @@ extern "C" lb_status lb_dequantize_linear(const void *qv, size_t q_bytes, lb_qla
   if (!qv || !x) return LB_ERR_INVALID_ARGUMENT;
 
   buffer zeros;
-  if (!zp) {
+  if (!zp && !blocked_rows(l)) {
     zp = (const int32_t *)(zeros.p = lb_aligned_alloc(n_scales * sizeof(int32_t)));
     if (!zp) return LB_ERR_OUT_OF_MEMORY;
     memset(zeros.p, 0, n_scales * sizeof(int32_t));
@@ -268,6 +327,16 @@ extern "C" lb_status lb_dequantize_linear(const void *qv, size_t q_bytes, lb_qla
   const segmentation seg(qt.bits, total, packed ? row_len_of(l, total) : total);
   // Elements [a, b) from src[0 .. b - a).
   auto dequantize_range = [&](size_t a, size_t b, const uint8_t *src) {
+    if (blocked_rows(l))
+      return for_each_block_part(
+          l, zp, a, b,
+          [&](size_t first, size_t n, size_t s, int32_t z) {
+            k.dequantize(n, src + (first - a), qt.is_signed, scale[s], z, x + first);
+          },
+          [&](size_t first, size_t n, size_t s, const int32_t *z) {
+            k.dequantize_blocks(n, src + (first - a), qt.is_signed, l.block, scale + s, z,
+                                x + first);
+          });
     for_each_run(
         l, n_scales, a, b,
         [&](size_t first, size_t n, size_t s) {

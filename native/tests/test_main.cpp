@@ -489,6 +489,115 @@ void test_quant_kernels(const char *isa, const lb_quant_kernels &K) {
   std::printf("  quant kernels[%s]: %d cases, %d differ from quant_ref\n", isa, cases, bad);
 }
 
+// The _blocks kernels of one ISA against quant_ref's, bit for bit over the whole output buffer;
+// quant_ref's own against its per-run kernels called once per block. For each length, a random
+// block size in 1..70 (shorter and longer than a vector, multiples of it or not) and one of 16,
+// 32, 64, 128; each dtype's range and a narrowed one; pointers offset by 0..3 elements.
+void test_quant_block_kernels(const char *isa, const lb_quant_kernels &K) {
+  const lb_quant_kernels &R = quant_ref;
+  std::vector<size_t> lengths;
+  for (size_t n = 0; n <= 300; ++n) lengths.push_back(n);
+  for (size_t n : {1024, 2048 + (int)rand_below(3000), 4099}) lengths.push_back(n);
+  const size_t common[] = {16, 32, 64, 128};
+  tally tq, tr, td;
+  char what[400];
+  for (size_t n : lengths) {
+    for (size_t block : {1 + rand_below(70), common[rand_below(4)]}) {
+      const size_t nb = (n + block - 1) / block;
+      const size_t ox = rand_below(4), oq = rand_below(4), os = rand_below(4), oz = rand_below(4);
+      std::vector<float> xs(n + 4), ss(nb + 4);
+      std::vector<int32_t> zs(nb + 4);
+      std::vector<uint8_t> qg(n + 8), qr(n + 8), qp(n + 8);
+      struct qrange {
+        const qdtype *d;
+        int32_t qmin, qmax;
+      };
+      std::vector<qrange> ranges;  // each dtype's range, then a narrowed one of a random dtype
+      for (const qdtype &d : kQTypes) ranges.push_back({&d, d.qmin, d.qmax});
+      ranges.push_back({&kQTypes[rand_below(6)], 0, 0});
+      rand_narrow(*ranges.back().d, &ranges.back().qmin, &ranges.back().qmax);
+      for (const qrange &rg : ranges) {
+        const qdtype &d = *rg.d;
+        const int32_t span = d.qmax - d.qmin, qmin = rg.qmin, qmax = rg.qmax;
+        const float s = rand_scale();
+        for (size_t b = 0; b < nb; ++b) {
+          ss[os + b] = rand_below(4) ? s : rand_scale();
+          zs[oz + b] = rand_zp(d.qmin, d.qmax);
+        }
+        for (size_t i = 0; i < n; ++i) xs[ox + i] = rand_x(ss[os + i / block], span);
+        std::fill(qg.begin(), qg.end(), 0xA5);
+        std::fill(qr.begin(), qr.end(), 0xA5);
+        std::fill(qp.begin(), qp.end(), 0xA5);
+        K.quantize_blocks(n, xs.data() + ox, block, ss.data() + os, zs.data() + oz, qmin, qmax,
+                          qg.data() + oq);
+        R.quantize_blocks(n, xs.data() + ox, block, ss.data() + os, zs.data() + oz, qmin, qmax,
+                          qr.data() + oq);
+        for (size_t i = 0, b = 0; i < n; i += block, ++b)
+          R.quantize(n - i < block ? n - i : block, xs.data() + ox + i, ss[os + b], zs[oz + b],
+                     qmin, qmax, qp.data() + oq + i);
+        if (qg != qr && !tq.bad) {
+          size_t i = 0;
+          while (i + oq < qg.size() && qg[i + oq] == qr[i + oq]) ++i;
+          std::snprintf(what, sizeof what,
+                        "quantize_blocks[%s] %s[%d, %d] n=%zu block=%zu: q[%zu] = %d, quant_ref "
+                        "%d (x = %s, scale = %s, zp = %d)",
+                        isa, d.name, qmin, qmax, n, block, i, qg[i + oq], qr[i + oq],
+                        i < n ? hex_float(xs[ox + i]).c_str() : "past the end",
+                        i < n ? hex_float(ss[os + i / block]).c_str() : "-",
+                        i < n ? zs[oz + i / block] : 0);
+          tq.add(false, what);
+        } else {
+          tq.add(qg == qr, "");
+        }
+        std::snprintf(what, sizeof what,
+                      "quant_ref.quantize_blocks %s[%d, %d] n=%zu block=%zu differs from "
+                      "quant_ref.quantize block by block",
+                      d.name, qmin, qmax, n, block);
+        tr.add(qr == qp, what);
+      }
+      // dequantize, both signednesses, random bytes
+      std::vector<uint8_t> qin(n + 4);
+      std::vector<float> xg(n + 8), xr(n + 8), xp(n + 8);
+      for (bool sgn : {true, false}) {
+        const int32_t qmin = sgn ? -128 : 0, qmax = sgn ? 127 : 255;
+        for (size_t i = 0; i < n; ++i) qin[oq + i] = (uint8_t)g_rng();
+        for (size_t b = 0; b < nb; ++b) {
+          ss[os + b] = rand_scale();
+          zs[oz + b] = rand_zp(qmin, qmax);
+        }
+        std::fill(xg.begin(), xg.end(), -7.0f);
+        std::fill(xr.begin(), xr.end(), -7.0f);
+        std::fill(xp.begin(), xp.end(), -7.0f);
+        K.dequantize_blocks(n, qin.data() + oq, sgn, block, ss.data() + os, zs.data() + oz,
+                            xg.data() + ox);
+        R.dequantize_blocks(n, qin.data() + oq, sgn, block, ss.data() + os, zs.data() + oz,
+                            xr.data() + ox);
+        for (size_t i = 0, b = 0; i < n; i += block, ++b)
+          R.dequantize(n - i < block ? n - i : block, qin.data() + oq + i, sgn, ss[os + b],
+                       zs[oz + b], xp.data() + ox + i);
+        std::snprintf(what, sizeof what, "dequantize_blocks[%s] %s n=%zu block=%zu", isa,
+                      sgn ? "signed" : "unsigned", n, block);
+        td.add(std::memcmp(xg.data(), xr.data(), xg.size() * 4) == 0, what);
+        std::snprintf(what, sizeof what,
+                      "quant_ref.dequantize_blocks %s n=%zu block=%zu differs from "
+                      "quant_ref.dequantize block by block",
+                      sgn ? "signed" : "unsigned", n, block);
+        tr.add(std::memcmp(xr.data(), xp.data(), xr.size() * 4) == 0, what);
+      }
+    }
+  }
+  const tally *all[] = {&tq, &td, &tr};
+  const char *names[] = {"quantize_blocks", "dequantize_blocks", "quant_ref blocks self-check"};
+  int cases = 0, bad = 0;
+  for (int k = 0; k < 3; ++k) {
+    check(all[k]->bad == 0, all[k]->first + " (" + std::to_string(all[k]->bad) + " of " +
+                                std::to_string(all[k]->cases) + " " + names[k] + " cases differ)");
+    cases += all[k]->cases;
+    bad += all[k]->bad;
+  }
+  std::printf("  quant block kernels[%s]: %d cases, %d differ from quant_ref\n", isa, cases, bad);
+}
+
 // ---- the C ABI, against a per-element reference written here ------------------------------
 
 int32_t ref_quantize_one(float x, float s, int32_t zp, int32_t qmin, int32_t qmax) {
@@ -669,8 +778,8 @@ void test_quantize_linear(const char *isa) {
     A = R(2, 9);
     one("per-axis inner>1", {R(1, 3), A, R(2, 20), 0, 0}, A);
     // the first round has short last blocks for sure: 70 = 32 + 32 + 6, 10 = 4 + 4 + 2
-    const size_t blocks[] = {1, 4, 7, 16, 32};
-    size_t b = rep == 0 ? 32 : blocks[rand_below(5)], O = R(1, 4);
+    const size_t blocks[] = {1, 4, 7, 16, 32, 64, R(1, 70)};
+    size_t b = rep == 0 ? 32 : blocks[rand_below(7)], O = R(1, 4);
     A = rep == 0 ? 70 : R(1, 100);
     one("blocked inner=1", {O, A, 1, b, 0}, O * ((A + b - 1) / b));
     b = rep == 0 ? 4 : R(1, 6), O = R(1, 3), A = rep == 0 ? 10 : R(1, 20);
@@ -679,7 +788,8 @@ void test_quantize_linear(const char *isa) {
   }
   // Tensors spanning many of the driver's 64K-element tasks and 4K-element stages, on several
   // threads: short odd rows packed separately (stages must restart at each row's first byte),
-  // rows longer than a task, runs cut at task edges.
+  // rows longer than a task, runs cut at task edges; blocks cut at task and stage edges (blocks
+  // of 33, and blocks longer than a stage), so that a range starts inside a block.
   {
     const size_t saved = lb_get_threads();
     lb_set_threads(3);
@@ -688,12 +798,18 @@ void test_quantize_linear(const char *isa) {
         {"big blocked rows of 333", {613, 333, 1, 32, 333}, 613 * 11},
         {"big blocked rows of 70001", {2, 70001, 1, 64, 70001}, 2 * 1094},
         {"big per-axis inner>1", {1, 3, 70001, 0, 0}, 3},
+        {"big blocked rows of 70001 (blocks of 33)", {2, 70001, 1, 33, 70001}, 2 * 2122},
+        {"big blocked rows of 9000 (blocks of 5000)", {12, 9000, 1, 5000, 9000}, 12 * 2},
     };
+    // Zero points given or not, alternately (blocked rows without them go 1024 blocks a call).
+    int i = 0;
     for (const auto &b : big)
       for (const qdtype &d : {kQTypes[0], kQTypes[3], kQTypes[4]}) {
         std::string why;
-        const bool ok = run_qcase({b.l, b.n_scales}, d, d.qmin, d.qmax, true, &why);
-        t.add(ok, std::string("quantize_linear[") + isa + "] " + d.name + " " + b.kind + ": " + why);
+        const bool with_zp = i++ % 2 != 0;
+        const bool ok = run_qcase({b.l, b.n_scales}, d, d.qmin, d.qmax, with_zp, &why);
+        t.add(ok, std::string("quantize_linear[") + isa + "] " + d.name + " " + b.kind +
+                      (with_zp ? "" : " (zp null)") + ": " + why);
       }
     lb_set_threads(saved);
   }
@@ -838,6 +954,7 @@ int main() {
     test_wraparound(isa);
     test_sgemm(isa);
     test_quant_kernels(isa, *lb_isa_table()[i].quant);
+    test_quant_block_kernels(isa, *lb_isa_table()[i].quant);
     test_quantize_linear(isa);
     test_quantize_linear_bad(isa);
   }

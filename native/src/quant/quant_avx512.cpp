@@ -9,6 +9,9 @@
 //   dequantize: widen, subtract zp in int32, convert (exact), one vmulps.
 //   minmax:     vminps(x, acc) returns acc when x is NaN, so NaN never wins; the result is
 //               order-independent except for the sign of a zero, fixed up at the end.
+//   blocks:     one block at a time with its scale and zero point broadcast, through the same
+//               per-run code; blocks shorter than a vector through the _vec code, their scales
+//               and zero points expanded to one per element in a small buffer.
 // MXCSR is never touched (no FTZ / DAZ). Tails use masked loads / stores through the same
 // vector code, so every element goes through one path.
 #pragma GCC target("avx512f,avx512bw,avx512vl")
@@ -47,13 +50,10 @@ inline __m512i low_bytes64(__m512i a, __m512i b, __m512i c, __m512i d) {
       _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15), r);
 }
 
-void quantize(size_t n, const float *x, float scale, int32_t zp, int32_t qmin, int32_t qmax,
-              uint8_t *q) {
-  if (!vector_range(qmin, qmax) || !in_int16(zp))
-    return quant_ref.quantize(n, x, scale, zp, qmin, qmax, q);
-  const __m512 s = _mm512_set1_ps(scale);
-  const __m512 lo = _mm512_set1_ps((float)(qmin - zp)), hi = _mm512_set1_ps((float)(qmax - zp));
-  const __m512i z = _mm512_set1_epi32(zp);
+// n elements sharing one scale and zero point: s, zp broadcast, lo / hi = qmin - zp, qmax - zp.
+__attribute__((always_inline)) inline void quantize_run(size_t n, const float *x, __m512 s,
+                                                        __m512 lo, __m512 hi, __m512i z,
+                                                        uint8_t *q) {
   size_t i = 0;
   for (; i + 64 <= n; i += 64) {
     __m512i a = quant16(_mm512_loadu_ps(x + i), s, lo, hi, z);
@@ -67,6 +67,14 @@ void quantize(size_t n, const float *x, float scale, int32_t zp, int32_t qmin, i
     __m512i v = quant16(_mm512_maskz_loadu_ps(m, x + i), s, lo, hi, z);
     _mm512_mask_cvtepi32_storeu_epi8(q + i, m, v);
   }
+}
+
+void quantize(size_t n, const float *x, float scale, int32_t zp, int32_t qmin, int32_t qmax,
+              uint8_t *q) {
+  if (!vector_range(qmin, qmax) || !in_int16(zp))
+    return quant_ref.quantize(n, x, scale, zp, qmin, qmax, q);
+  const __m512 lo = _mm512_set1_ps((float)(qmin - zp)), hi = _mm512_set1_ps((float)(qmax - zp));
+  quantize_run(n, x, _mm512_set1_ps(scale), lo, hi, _mm512_set1_epi32(zp), q);
 }
 
 void quantize_vec(size_t n, const float *x, const float *scale, const int32_t *zp, int32_t qmin,
@@ -110,10 +118,10 @@ inline __m512 dequant16(__m512i q, __m512i zp, __m512 s) {
   return _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(q, zp)), s);
 }
 
+// n elements sharing one scale and zero point (s, z broadcast).
 template <bool Signed>
-void dequantize_t(size_t n, const uint8_t *q, float scale, int32_t zp, float *x) {
-  const __m512 s = _mm512_set1_ps(scale);
-  const __m512i z = _mm512_set1_epi32(zp);
+__attribute__((always_inline)) inline void dequantize_run(size_t n, const uint8_t *q, __m512 s,
+                                                          __m512i z, float *x) {
   size_t i = 0;
   for (; i + 64 <= n; i += 64) {
     __m512 a = dequant16(widen16<Signed>(q + i), z, s);
@@ -129,6 +137,11 @@ void dequantize_t(size_t n, const uint8_t *q, float scale, int32_t zp, float *x)
     const __mmask16 m = n - i >= 16 ? (__mmask16)0xFFFF : tail_mask(n - i);
     _mm512_mask_storeu_ps(x + i, m, dequant16(widen16<Signed>(q + i, m), z, s));
   }
+}
+
+template <bool Signed>
+void dequantize_t(size_t n, const uint8_t *q, float scale, int32_t zp, float *x) {
+  dequantize_run<Signed>(n, q, _mm512_set1_ps(scale), _mm512_set1_epi32(zp), x);
 }
 
 template <bool Signed>
@@ -164,6 +177,83 @@ void dequantize_vec(size_t n, const uint8_t *q, bool q_signed, const float *scal
            : dequantize_vec_t<false>(n, q, scale, zp, x);
 }
 
+// Blocks shorter than a vector: their scales and zero points expanded to one per element, 64
+// elements at a time, for run(first, count, scales, zero points) (the _vec path).
+template <class Run>
+inline void expand_blocks(size_t n, size_t block, const float *scale, const int32_t *zp, Run run) {
+  constexpr size_t C = 64;
+  alignas(64) float sb[C];
+  alignas(64) int32_t zb[C];
+  size_t b = 0, k = 0;  // the block of the next element, and its index in the block
+  for (size_t i = 0; i < n; i += C) {
+    const size_t c = n - i < C ? n - i : C;
+    for (size_t j = 0; j < c; ++j) {
+      sb[j] = scale[b], zb[j] = zp[b];
+      if (++k == block) k = 0, ++b;
+    }
+    run(i, c, sb, zb);
+  }
+}
+
+// run(first, count, block index) for each block of n elements, the last possibly short. The
+// common block sizes are compile-time constants here, so that the per-run code inlined into run
+// has its loops and tail tests folded away for every full block.
+template <size_t B, class Run>
+__attribute__((always_inline)) inline void each_block_of(size_t n, Run run) {
+  size_t i = 0, b = 0;
+  for (; i + B <= n; i += B, ++b) run(i, B, b);
+  if (i < n) run(i, n - i, b);
+}
+
+template <class Run>
+__attribute__((always_inline)) inline void each_block(size_t n, size_t block, Run run) {
+  switch (block) {
+    case 16: return each_block_of<16>(n, run);
+    case 32: return each_block_of<32>(n, run);
+    case 64: return each_block_of<64>(n, run);
+    case 128: return each_block_of<128>(n, run);
+  }
+  for (size_t i = 0, b = 0; i < n; i += block, ++b) run(i, n - i < block ? n - i : block, b);
+}
+
+// One block at a time, its scale and zero point broadcast, through the per-run code (the last
+// elements of a block not filling a vector take its masked tail).
+void quantize_blocks(size_t n, const float *x, size_t block, const float *scale,
+                     const int32_t *zp, int32_t qmin, int32_t qmax, uint8_t *q) {
+  if (!vector_range(qmin, qmax))
+    return quant_ref.quantize_blocks(n, x, block, scale, zp, qmin, qmax, q);
+  if (block < 16)
+    return expand_blocks(n, block, scale, zp,
+                         [&](size_t i, size_t c, const float *sb, const int32_t *zb) {
+                           quantize_vec(c, x + i, sb, zb, qmin, qmax, q + i);
+                         });
+  const __m512i qlo = _mm512_set1_epi32(qmin), qhi = _mm512_set1_epi32(qmax);
+  each_block(n, block, [&](size_t i, size_t len, size_t b) __attribute__((always_inline)) {
+    const __m512i z = _mm512_set1_epi32(zp[b]);
+    quantize_run(len, x + i, _mm512_set1_ps(scale[b]), _mm512_cvtepi32_ps(_mm512_sub_epi32(qlo, z)),
+                 _mm512_cvtepi32_ps(_mm512_sub_epi32(qhi, z)), z, q + i);
+  });
+}
+
+template <bool Signed>
+void dequantize_blocks_t(size_t n, const uint8_t *q, size_t block, const float *scale,
+                         const int32_t *zp, float *x) {
+  if (block < 16)
+    return expand_blocks(n, block, scale, zp,
+                         [&](size_t i, size_t c, const float *sb, const int32_t *zb) {
+                           dequantize_vec_t<Signed>(c, q + i, sb, zb, x + i);
+                         });
+  each_block(n, block, [&](size_t i, size_t len, size_t b) __attribute__((always_inline)) {
+    dequantize_run<Signed>(len, q + i, _mm512_set1_ps(scale[b]), _mm512_set1_epi32(zp[b]), x + i);
+  });
+}
+
+void dequantize_blocks(size_t n, const uint8_t *q, bool q_signed, size_t block,
+                       const float *scale, const int32_t *zp, float *x) {
+  q_signed ? dequantize_blocks_t<true>(n, q, block, scale, zp, x)
+           : dequantize_blocks_t<false>(n, q, block, scale, zp, x);
+}
+
 void minmax(size_t n, const float *x, float *mn, float *mx) {
   // The accumulators never hold a NaN: vminps / vmaxps return the 2nd operand (acc) when
   // either is NaN. Which zero a lane keeps depends on order; a zero result is made +0 below.
@@ -195,5 +285,6 @@ void minmax(size_t n, const float *x, float *mn, float *mx) {
 
 }  // namespace
 
-const lb_quant_kernels quant_avx512 = {quantize, quantize_vec, dequantize, dequantize_vec,
+const lb_quant_kernels quant_avx512 = {quantize,        quantize_vec,      dequantize,
+                                       dequantize_vec,  quantize_blocks,   dequantize_blocks,
                                        minmax};

@@ -11,6 +11,9 @@
 //   minmax:     compare-and-select (fcmgt / fcmlt are false for NaN, so NaN never wins, signalling
 //               NaN included); the result is order-independent except for the sign of a zero,
 //               made +0 at the end.
+//   blocks:     one block at a time with its scale and zero point broadcast, through the same
+//               per-run code; blocks shorter than 16 through the _vec code, their scales and
+//               zero points expanded to one per element in a small buffer.
 // FPCR is never touched (no flush-to-zero). Tails of fewer than 16 elements go through the same
 // vector code on a zero-padded copy.
 #include <arm_neon.h>
@@ -44,11 +47,11 @@ inline uint8x16_t low_bytes16(int32x4_t a, int32x4_t b, int32x4_t c, int32x4_t d
   return vuzp1q_u8(vreinterpretq_u8_s16(ab), vreinterpretq_u8_s16(cd));
 }
 
-// Runs body(x, scale, zp, q) on 16-element blocks; the last n % 16 elements on zero-padded
+// Runs body(x, scale, zp, q) on 16-element groups; the last n % 16 elements on zero-padded
 // copies (x 0, scale 1, zp 0), so they take the same path.
 template <class Body>
-inline void quantize_blocks(size_t n, const float *x, const float *scale, const int32_t *zp,
-                            uint8_t *q, size_t step, Body body) {
+inline void quantize_by16(size_t n, const float *x, const float *scale, const int32_t *zp,
+                          uint8_t *q, size_t step, Body body) {
   size_t i = 0;
   for (; i + 16 <= n; i += 16) body(x + i, scale + i * step, zp + i * step, q + i);
   if (i < n) {
@@ -66,20 +69,26 @@ inline void quantize_blocks(size_t n, const float *x, const float *scale, const 
   }
 }
 
+// n elements sharing one scale and zero point: s, zp broadcast, lo / hi = qmin - zp, qmax - zp.
+__attribute__((always_inline)) inline void quantize_run(size_t n, const float *x, float32x4_t s,
+                                                        int32x4_t lo, int32x4_t hi, int32x4_t z,
+                                                        uint8_t *q) {
+  quantize_by16(n, x, nullptr, nullptr, q, 0,
+                [&](const float *xp, const float *, const int32_t *, uint8_t *qp) {
+                  int32x4_t a = quant4(vld1q_f32(xp), s, lo, hi, z);
+                  int32x4_t b = quant4(vld1q_f32(xp + 4), s, lo, hi, z);
+                  int32x4_t c = quant4(vld1q_f32(xp + 8), s, lo, hi, z);
+                  int32x4_t d = quant4(vld1q_f32(xp + 12), s, lo, hi, z);
+                  vst1q_u8(qp, low_bytes16(a, b, c, d));
+                });
+}
+
 void quantize(size_t n, const float *x, float scale, int32_t zp, int32_t qmin, int32_t qmax,
               uint8_t *q) {
   if (!vector_range(qmin, qmax) || !in_int16(zp))
     return quant_ref.quantize(n, x, scale, zp, qmin, qmax, q);
-  const float32x4_t s = vdupq_n_f32(scale);
-  const int32x4_t lo = vdupq_n_s32(qmin - zp), hi = vdupq_n_s32(qmax - zp), z = vdupq_n_s32(zp);
-  quantize_blocks(n, x, nullptr, nullptr, q, 0,
-                  [&](const float *xp, const float *, const int32_t *, uint8_t *qp) {
-                    int32x4_t a = quant4(vld1q_f32(xp), s, lo, hi, z);
-                    int32x4_t b = quant4(vld1q_f32(xp + 4), s, lo, hi, z);
-                    int32x4_t c = quant4(vld1q_f32(xp + 8), s, lo, hi, z);
-                    int32x4_t d = quant4(vld1q_f32(xp + 12), s, lo, hi, z);
-                    vst1q_u8(qp, low_bytes16(a, b, c, d));
-                  });
+  quantize_run(n, x, vdupq_n_f32(scale), vdupq_n_s32(qmin - zp), vdupq_n_s32(qmax - zp),
+               vdupq_n_s32(zp), q);
 }
 
 void quantize_vec(size_t n, const float *x, const float *scale, const int32_t *zp, int32_t qmin,
@@ -90,12 +99,12 @@ void quantize_vec(size_t n, const float *x, const float *scale, const int32_t *z
     int32x4_t z = vld1q_s32(zpp);
     return quant4(vld1q_f32(xp), vld1q_f32(sp), vsubq_s32(qlo, z), vsubq_s32(qhi, z), z);
   };
-  quantize_blocks(n, x, scale, zp, q, 1,
-                  [&](const float *xp, const float *sp, const int32_t *zpp, uint8_t *qp) {
-                    int32x4_t a = at(xp, sp, zpp), b = at(xp + 4, sp + 4, zpp + 4);
-                    int32x4_t c = at(xp + 8, sp + 8, zpp + 8), d = at(xp + 12, sp + 12, zpp + 12);
-                    vst1q_u8(qp, low_bytes16(a, b, c, d));
-                  });
+  quantize_by16(n, x, scale, zp, q, 1,
+                [&](const float *xp, const float *sp, const int32_t *zpp, uint8_t *qp) {
+                  int32x4_t a = at(xp, sp, zpp), b = at(xp + 4, sp + 4, zpp + 4);
+                  int32x4_t c = at(xp + 8, sp + 8, zpp + 8), d = at(xp + 12, sp + 12, zpp + 12);
+                  vst1q_u8(qp, low_bytes16(a, b, c, d));
+                });
 }
 
 // 16 bytes at p, sign- or zero-extended to 4 x int32.
@@ -121,10 +130,10 @@ inline float32x4_t dequant4(int32x4_t q, int32x4_t zp, float32x4_t s) {
   return vmulq_f32(vcvtq_f32_s32(vsubq_s32(q, zp)), s);
 }
 
-// Runs body(q, scale, zp, x) on 16-element blocks; the last n % 16 on padded copies.
+// Runs body(q, scale, zp, x) on 16-element groups; the last n % 16 on padded copies.
 template <class Body>
-inline void dequantize_blocks(size_t n, const uint8_t *q, const float *scale, const int32_t *zp,
-                              float *x, size_t step, Body body) {
+inline void dequantize_by16(size_t n, const uint8_t *q, const float *scale, const int32_t *zp,
+                            float *x, size_t step, Body body) {
   size_t i = 0;
   for (; i + 16 <= n; i += 16) body(q + i, scale + i * step, zp + i * step, x + i);
   if (i < n) {
@@ -142,29 +151,34 @@ inline void dequantize_blocks(size_t n, const uint8_t *q, const float *scale, co
   }
 }
 
+// n elements sharing one scale and zero point (s, z broadcast).
+template <bool Signed>
+__attribute__((always_inline)) inline void dequantize_run(size_t n, const uint8_t *q,
+                                                          float32x4_t s, int32x4_t z, float *x) {
+  dequantize_by16(n, q, nullptr, nullptr, x, 0,
+                  [&](const uint8_t *qp, const float *, const int32_t *, float *xp) {
+                    int32x4_t w[4];
+                    widen16<Signed>(qp, w);
+                    for (int j = 0; j < 4; ++j) vst1q_f32(xp + 4 * j, dequant4(w[j], z, s));
+                  });
+}
+
 template <bool Signed>
 void dequantize_t(size_t n, const uint8_t *q, float scale, int32_t zp, float *x) {
-  const float32x4_t s = vdupq_n_f32(scale);
-  const int32x4_t z = vdupq_n_s32(zp);
-  dequantize_blocks(n, q, nullptr, nullptr, x, 0,
-                    [&](const uint8_t *qp, const float *, const int32_t *, float *xp) {
-                      int32x4_t w[4];
-                      widen16<Signed>(qp, w);
-                      for (int j = 0; j < 4; ++j) vst1q_f32(xp + 4 * j, dequant4(w[j], z, s));
-                    });
+  dequantize_run<Signed>(n, q, vdupq_n_f32(scale), vdupq_n_s32(zp), x);
 }
 
 template <bool Signed>
 void dequantize_vec_t(size_t n, const uint8_t *q, const float *scale, const int32_t *zp,
                       float *x) {
-  dequantize_blocks(n, q, scale, zp, x, 1,
-                    [&](const uint8_t *qp, const float *sp, const int32_t *zpp, float *xp) {
-                      int32x4_t w[4];
-                      widen16<Signed>(qp, w);
-                      for (int j = 0; j < 4; ++j)
-                        vst1q_f32(xp + 4 * j,
-                                  dequant4(w[j], vld1q_s32(zpp + 4 * j), vld1q_f32(sp + 4 * j)));
-                    });
+  dequantize_by16(n, q, scale, zp, x, 1,
+                  [&](const uint8_t *qp, const float *sp, const int32_t *zpp, float *xp) {
+                    int32x4_t w[4];
+                    widen16<Signed>(qp, w);
+                    for (int j = 0; j < 4; ++j)
+                      vst1q_f32(xp + 4 * j,
+                                dequant4(w[j], vld1q_s32(zpp + 4 * j), vld1q_f32(sp + 4 * j)));
+                  });
 }
 
 void dequantize(size_t n, const uint8_t *q, bool q_signed, float scale, int32_t zp, float *x) {
@@ -175,6 +189,83 @@ void dequantize_vec(size_t n, const uint8_t *q, bool q_signed, const float *scal
                     const int32_t *zp, float *x) {
   q_signed ? dequantize_vec_t<true>(n, q, scale, zp, x)
            : dequantize_vec_t<false>(n, q, scale, zp, x);
+}
+
+// Blocks shorter than a vector body: their scales and zero points expanded to one per element,
+// 64 elements at a time, for run(first, count, scales, zero points) (the _vec path).
+template <class Run>
+inline void expand_blocks(size_t n, size_t block, const float *scale, const int32_t *zp, Run run) {
+  constexpr size_t C = 64;
+  alignas(16) float sb[C];
+  alignas(16) int32_t zb[C];
+  size_t b = 0, k = 0;  // the block of the next element, and its index in the block
+  for (size_t i = 0; i < n; i += C) {
+    const size_t c = n - i < C ? n - i : C;
+    for (size_t j = 0; j < c; ++j) {
+      sb[j] = scale[b], zb[j] = zp[b];
+      if (++k == block) k = 0, ++b;
+    }
+    run(i, c, sb, zb);
+  }
+}
+
+// run(first, count, block index) for each block of n elements, the last possibly short. The
+// common block sizes are compile-time constants here, so that the per-run code inlined into run
+// has its loops and tail tests folded away for every full block.
+template <size_t B, class Run>
+__attribute__((always_inline)) inline void each_block_of(size_t n, Run run) {
+  size_t i = 0, b = 0;
+  for (; i + B <= n; i += B, ++b) run(i, B, b);
+  if (i < n) run(i, n - i, b);
+}
+
+template <class Run>
+__attribute__((always_inline)) inline void each_block(size_t n, size_t block, Run run) {
+  switch (block) {
+    case 16: return each_block_of<16>(n, run);
+    case 32: return each_block_of<32>(n, run);
+    case 64: return each_block_of<64>(n, run);
+    case 128: return each_block_of<128>(n, run);
+  }
+  for (size_t i = 0, b = 0; i < n; i += block, ++b) run(i, n - i < block ? n - i : block, b);
+}
+
+// One block at a time, its scale and zero point broadcast, through the per-run code (the last
+// elements of a block not filling 16 take its padded tail).
+void quantize_blocks(size_t n, const float *x, size_t block, const float *scale,
+                     const int32_t *zp, int32_t qmin, int32_t qmax, uint8_t *q) {
+  if (!vector_range(qmin, qmax))
+    return quant_ref.quantize_blocks(n, x, block, scale, zp, qmin, qmax, q);
+  if (block < 16)
+    return expand_blocks(n, block, scale, zp,
+                         [&](size_t i, size_t c, const float *sb, const int32_t *zb) {
+                           quantize_vec(c, x + i, sb, zb, qmin, qmax, q + i);
+                         });
+  const int32x4_t qlo = vdupq_n_s32(qmin), qhi = vdupq_n_s32(qmax);
+  each_block(n, block, [&](size_t i, size_t len, size_t b) __attribute__((always_inline)) {
+    const int32x4_t z = vdupq_n_s32(zp[b]);
+    quantize_run(len, x + i, vdupq_n_f32(scale[b]), vsubq_s32(qlo, z), vsubq_s32(qhi, z), z,
+                 q + i);
+  });
+}
+
+template <bool Signed>
+void dequantize_blocks_t(size_t n, const uint8_t *q, size_t block, const float *scale,
+                         const int32_t *zp, float *x) {
+  if (block < 16)
+    return expand_blocks(n, block, scale, zp,
+                         [&](size_t i, size_t c, const float *sb, const int32_t *zb) {
+                           dequantize_vec_t<Signed>(c, q + i, sb, zb, x + i);
+                         });
+  each_block(n, block, [&](size_t i, size_t len, size_t b) __attribute__((always_inline)) {
+    dequantize_run<Signed>(len, q + i, vdupq_n_f32(scale[b]), vdupq_n_s32(zp[b]), x + i);
+  });
+}
+
+void dequantize_blocks(size_t n, const uint8_t *q, bool q_signed, size_t block,
+                       const float *scale, const int32_t *zp, float *x) {
+  q_signed ? dequantize_blocks_t<true>(n, q, block, scale, zp, x)
+           : dequantize_blocks_t<false>(n, q, block, scale, zp, x);
 }
 
 // acc = x where x < acc (x > acc for max); NaN compares false, so the accumulator stays.
@@ -222,4 +313,5 @@ void minmax(size_t n, const float *x, float *mn, float *mx) {
 
 }  // namespace
 
-const lb_quant_kernels quant_neon = {quantize, quantize_vec, dequantize, dequantize_vec, minmax};
+const lb_quant_kernels quant_neon = {quantize,        quantize_vec,      dequantize, dequantize_vec,
+                                     quantize_blocks, dequantize_blocks, minmax};

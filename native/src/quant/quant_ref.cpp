@@ -46,6 +46,21 @@ void dequantize_vec(size_t n, const uint8_t *q, bool q_signed, const float *scal
   for (size_t i = 0; i < n; ++i) x[i] = (float)(load_q(q, i, q_signed) - zp[i]) * scale[i];
 }
 
+// Blocks: element i uses scale[i / block] and zp[i / block]; the last block may be short.
+void quantize_blocks(size_t n, const float *x, size_t block, const float *scale,
+                     const int32_t *zp, int32_t qmin, int32_t qmax, uint8_t *q) {
+  for (size_t i = 0, b = 0; i < n; ++b)
+    for (size_t end = n - i < block ? n : i + block; i < end; ++i)
+      q[i] = quantize_one(x[i], scale[b], zp[b], qmin, qmax);
+}
+
+void dequantize_blocks(size_t n, const uint8_t *q, bool q_signed, size_t block,
+                       const float *scale, const int32_t *zp, float *x) {
+  for (size_t i = 0, b = 0; i < n; ++b)
+    for (size_t end = n - i < block ? n : i + block; i < end; ++i)
+      x[i] = (float)(load_q(q, i, q_signed) - zp[b]) * scale[b];
+}
+
 void minmax(size_t n, const float *x, float *mn, float *mx) {
   float lo = INFINITY, hi = -INFINITY;
   for (size_t i = 0; i < n; ++i) {
@@ -60,4 +75,5 @@ void minmax(size_t n, const float *x, float *mn, float *mx) {
 
 }  // namespace
 
-const lb_quant_kernels quant_ref = {quantize, quantize_vec, dequantize, dequantize_vec, minmax};
+const lb_quant_kernels quant_ref = {quantize,        quantize_vec,      dequantize, dequantize_vec,
+                                    quantize_blocks, dequantize_blocks, minmax};
