@@ -13,7 +13,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Bench } from 'tinybench';
 
-import { cpuInfo, dequantizeLinear, getThreads, matmulInteger, quantize, quantizeLinear, setIsa, setThreads } from '../lib/index.js';
+import { cpuInfo, dequantizeLinear, getThreads, matmul, matmulInteger, prepack, quantize, quantizeLinear, setIsa, setThreads } from '../lib/index.js';
 import { loaded, packageRoot } from '../lib/native.js';
 
 interface Shape { M: number; N: number; K: number }
@@ -82,6 +82,7 @@ async function main(): Promise<void> {
     const a = new Uint8Array(M * K), b = new Int8Array(K * N);
     const af = new Float32Array(M * K), bf = new Float32Array(N * K), yf = new Float32Array(M * N);
     fillRandom(a, 0, 255); fillRandom(b, -128, 127); fillRandom(af, -127, 127); fillRandom(bf, -127, 127);
+    const wq = quantize(bf, [N, K], { dtype: 'int8', axis: 0 });
     let scalarMs: number | null = null;
     for (const isa of isas) {
       if (isa === 'scalar' && ops > SCALAR_MAX_OPS) {
@@ -97,8 +98,13 @@ async function main(): Promise<void> {
         vsScalar: scalarMs ? scalarMs / int.medianMs : null, vsFloat32: f32 ? f32.medianMs / int.medianMs : null, samples: int.samples,
       };
       rows.push(row);
+      // The quantized linear layer: float in, float out, activations quantized per row, weights prepacked.
+      const packed = prepack(wq), out = new Float32Array(M * N);
+      const lin = await measure(`matmul ${isa}`, () => { matmul(af, packed, { out }); }, timeMs);
+      packed.free();
+      rows.push({ shape, kernel: 'matmul_w8a8', isa, threads: 1, medianMs: lin.medianMs, gops: ops / lin.medianMs / 1e6, vsScalar: null, vsFloat32: f32 ? f32.medianMs / lin.medianMs : null, samples: lin.samples });
       if (f32) rows.push({ shape, kernel: 'sgemm_f32', isa, threads: 1, medianMs: f32.medianMs, gops: ops / f32.medianMs / 1e6, vsScalar: null, vsFloat32: 1, samples: f32.samples });
-      for (const r of rows.slice(f32 ? -2 : -1))
+      for (const r of rows.slice(f32 ? -3 : -2))
         process.stdout.write(`${pad(r.shape, 16, true)} ${pad(r.kernel, 16, true)} ${pad(r.isa, 12, true)} ${pad(r.medianMs.toFixed(3), 11)} ${pad(r.gops.toFixed(1), 9)} ${pad(r.vsScalar ? r.vsScalar.toFixed(1) + 'x' : '-', 10)} ${pad(r.vsFloat32 ? r.vsFloat32.toFixed(2) + 'x' : '-', 8)}\n`);
     }
   }

@@ -30,6 +30,14 @@ export interface NativeBinding {
     q: Int8Array | Uint8Array, scale: Float32Array, zeroPoint: Int32Array | null, dtypeCode: number,
     outer: number, axisLen: number, inner: number, block: number, rowLen: number, out: Float32Array,
   ): void;
+  /** Packs N x K int8 / uint8 weights; the External frees them when collected. */
+  prepack(w: Int8Array | Uint8Array, N: number, K: number): object;
+  packedFree(handle: object): void;
+  /** lb_linear_f32: float rows in, float out; wZp of the packed dtype or null, bias or null. */
+  linear(x: Float32Array, M: number, handle: object, wScale: Float32Array, wZp: Int8Array | Uint8Array | null,
+    bias: Float32Array | null, activationBits: number, out: Float32Array): void;
+  matmulIntegerPacked(a: Int8Array | Uint8Array, M: number, aZp: Int8Array | Uint8Array | null, handle: object,
+    wZp: Int8Array | Uint8Array | null, out: Int32Array): void;
   /** The thread count of the native thread pool; with n, sets it first (0 = the hardware threads). */
   threads(n?: number): number;
   /** [min, max] of the non-NaN values; [Infinity, -Infinity] when there are none. */
@@ -38,7 +46,7 @@ export interface NativeBinding {
 }
 
 /** The ABI version this TS layer was written against (LB_ABI_VERSION in lowbit.h). */
-const EXPECTED_ABI = 3;
+const EXPECTED_ABI = 4;
 
 /** The package root: the nearest folder above this file holding lowbit's package.json. */
 export function packageRoot(): string {

@@ -218,43 +218,43 @@ function decodeScales(sq: ScaleQuant): Float32Array {
 }
 
 /** Validates a QTensor (one lowbit may not have made) and returns its plan. */
-function checkQTensor(FN: string, q: unknown): { t: QTensor; p: Plan } {
-  if (typeof q !== 'object' || q === null) throw typeError(FN, 'q', 'a QTensor object', q);
+export function checkQTensor(FN: string, q: unknown, arg = 'q'): { t: QTensor; p: Plan } {
+  if (typeof q !== 'object' || q === null) throw typeError(FN, arg, 'a QTensor object', q);
   const t = q as QTensor;
-  if (t.dtype !== 'nf4' && !isIntDType(t.dtype)) throw typeError(FN, 'q.dtype', `one of ${[...Object.keys(DTYPES), 'nf4'].join(', ')}`, t.dtype);
-  const s = checkShape(FN, 'q.shape', t.shape, 0).slice();
-  shapeSize(FN, 'q.shape', s);
-  if (t.scheme !== 'symmetric' && t.scheme !== 'asymmetric') throw typeError(FN, 'q.scheme', "'symmetric' or 'asymmetric'", t.scheme);
+  if (t.dtype !== 'nf4' && !isIntDType(t.dtype)) throw typeError(FN, `${arg}.dtype`, `one of ${[...Object.keys(DTYPES), 'nf4'].join(', ')}`, t.dtype);
+  const s = checkShape(FN, `${arg}.shape`, t.shape, 0).slice();
+  shapeSize(FN, `${arg}.shape`, s);
+  if (t.scheme !== 'symmetric' && t.scheme !== 'asymmetric') throw typeError(FN, `${arg}.scheme`, "'symmetric' or 'asymmetric'", t.scheme);
   const p = plan(FN, s, t.axis, t.blockSize, undefined);
-  if (!isTyped(t.scale, 'Float32Array')) throw typeError(FN, 'q.scale', 'a Float32Array', t.scale);
-  if (t.scale.length !== p.nScales) throw rangeError(FN, `q.scale has ${t.scale.length} values but the granularity of q needs ${p.nScales}`);
+  if (!isTyped(t.scale, 'Float32Array')) throw typeError(FN, `${arg}.scale`, 'a Float32Array', t.scale);
+  if (t.scale.length !== p.nScales) throw rangeError(FN, `${arg}.scale has ${t.scale.length} values but the granularity of ${arg} needs ${p.nScales}`);
   const nf4 = t.dtype === 'nf4';
   for (let i = 0; i < t.scale.length; i++) {
     const v = t.scale[i]!;
-    if (!(nf4 ? v >= 0 : v > 0) || v === Infinity) throw rangeError(FN, `q.scale[${i}] must be finite and ${nf4 ? '>= 0' : '> 0'}, got ${v}`);
+    if (!(nf4 ? v >= 0 : v > 0) || v === Infinity) throw rangeError(FN, `${arg}.scale[${i}] must be finite and ${nf4 ? '>= 0' : '> 0'}, got ${v}`);
   }
   const unpacked = t.dtype === 'int8' || t.dtype === 'uint8';
   const wantClass = t.dtype === 'int8' ? 'int8' : 'uint8';
-  if (dtypeOf8(t.data) !== wantClass) throw typeError(FN, 'q.data', `${wantClass === 'int8' ? 'an Int8Array' : 'a Uint8Array'} for dtype ${t.dtype}`, t.data);
+  if (dtypeOf8(t.data) !== wantClass) throw typeError(FN, `${arg}.data`, `${wantClass === 'int8' ? 'an Int8Array' : 'a Uint8Array'} for dtype ${t.dtype}`, t.data);
   const bytes = unpacked ? p.size : p.rowLength === 0 ? 0 : (p.size / p.rowLength) * ceil(p.rowLength / perByte(nf4 ? 'uint4' : (t.dtype as IntDType)));
-  if (t.data.length !== bytes) throw rangeError(FN, `q.data has ${t.data.length} bytes but shape [${s.join(', ')}] of ${t.dtype} takes ${bytes}`);
+  if (t.data.length !== bytes) throw rangeError(FN, `${arg}.data has ${t.data.length} bytes but shape [${s.join(', ')}] of ${t.dtype} takes ${bytes}`);
   if (t.zeroPoint !== undefined) {
-    if (nf4) throw rangeError(FN, 'q.zeroPoint must be absent for nf4');
+    if (nf4) throw rangeError(FN, `${arg}.zeroPoint must be absent for nf4`);
     const { min, max, signed } = DTYPES[t.dtype as IntDType];
-    if (dtypeOf8(t.zeroPoint) !== (signed ? 'int8' : 'uint8')) throw typeError(FN, 'q.zeroPoint', `${signed ? 'an Int8Array' : 'a Uint8Array'} for dtype ${t.dtype}`, t.zeroPoint);
-    if (t.zeroPoint.length !== t.scale.length) throw rangeError(FN, `q.zeroPoint has ${t.zeroPoint.length} values but q.scale has ${t.scale.length}`);
+    if (dtypeOf8(t.zeroPoint) !== (signed ? 'int8' : 'uint8')) throw typeError(FN, `${arg}.zeroPoint`, `${signed ? 'an Int8Array' : 'a Uint8Array'} for dtype ${t.dtype}`, t.zeroPoint);
+    if (t.zeroPoint.length !== t.scale.length) throw rangeError(FN, `${arg}.zeroPoint has ${t.zeroPoint.length} values but ${arg}.scale has ${t.scale.length}`);
     const bad = t.zeroPoint.findIndex((v: number) => v < min || v > max);
-    if (bad >= 0) throw rangeError(FN, `q.zeroPoint[${bad}] must be an integer in the ${t.dtype} range [${min}, ${max}], got ${t.zeroPoint[bad]}`);
+    if (bad >= 0) throw rangeError(FN, `${arg}.zeroPoint[${bad}] must be an integer in the ${t.dtype} range [${min}, ${max}], got ${t.zeroPoint[bad]}`);
   }
   if (t.scaleQuant !== undefined) {
     const sq = t.scaleQuant;
-    if (!nf4) throw rangeError(FN, 'q.scaleQuant is for nf4 only');
+    if (!nf4) throw rangeError(FN, `${arg}.scaleQuant is for nf4 only`);
     if (!isTyped(sq.data, 'Int8Array') || !isTyped(sq.scale, 'Float32Array') || typeof sq.offset !== 'number' || sq.blockSize !== SCALE_BLOCK ||
         sq.data.length !== t.scale.length || sq.scale.length !== ceil(t.scale.length / SCALE_BLOCK))
-      throw typeError(FN, 'q.scaleQuant', `{ data: Int8Array(${t.scale.length}), scale: Float32Array(${ceil(t.scale.length / SCALE_BLOCK)}), offset, blockSize: ${SCALE_BLOCK} }`, sq);
+      throw typeError(FN, `${arg}.scaleQuant`, `{ data: Int8Array(${t.scale.length}), scale: Float32Array(${ceil(t.scale.length / SCALE_BLOCK)}), offset, blockSize: ${SCALE_BLOCK} }`, sq);
     const decoded = decodeScales(sq);
     const bad = decoded.findIndex((v, i) => v !== t.scale[i]);
-    if (bad >= 0) throw rangeError(FN, `q.scale[${bad}] = ${t.scale[bad]} disagrees with q.scaleQuant, which decodes to ${decoded[bad]}`);
+    if (bad >= 0) throw rangeError(FN, `${arg}.scale[${bad}] = ${t.scale[bad]} disagrees with ${arg}.scaleQuant, which decodes to ${decoded[bad]}`);
   }
   return { t: { ...t, shape: s }, p };
 }

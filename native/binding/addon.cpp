@@ -225,6 +225,97 @@ Napi::Value MinMax(const Napi::CallbackInfo &info) {
   return r;
 }
 
+// Packed weights live in an External whose finalizer frees them; free() may come first.
+struct packed_holder {
+  lb_packed_weights *w;
+};
+
+bool get_packed(const Napi::Value &v, lb_packed_weights **w) {
+  if (!v.IsExternal()) return false;
+  *w = v.As<Napi::External<packed_holder>>().Data()->w;
+  return true;
+}
+
+// prepack(w: Int8Array | Uint8Array, N, K) -> External (N x K weights, one output channel per row)
+Napi::Value Prepack(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  view w;
+  size_t N, K, nk;
+  if (info.Length() != 3 || !get_view(info[0], &w) || !is_8bit(w.type))
+    return throw_type(env, "prepack: w must be an Int8Array or Uint8Array");
+  if (!get_size(info[1], &N) || !get_size(info[2], &K) || __builtin_mul_overflow(N, K, &nk) || w.length < nk)
+    return throw_range(env, "prepack: N, K do not match w");
+  lb_packed_weights *p = nullptr;
+  lb_status st = lb_prepack(w.data, dtype_of(w.type), LB_LAYOUT_NK, K, N, K, &p);
+  if (st != LB_OK) return status_error(env, "prepack", st);
+  return Napi::External<packed_holder>::New(env, new packed_holder{p}, [](Napi::Env, packed_holder *h) {
+    lb_packed_free(h->w);
+    delete h;
+  });
+}
+
+// packedFree(handle): frees now (the finalizer then has nothing left to do).
+Napi::Value PackedFree(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 1 || !info[0].IsExternal()) return throw_type(env, "free: not packed weights");
+  packed_holder *h = info[0].As<Napi::External<packed_holder>>().Data();
+  lb_packed_free(h->w);
+  h->w = nullptr;
+  return env.Undefined();
+}
+
+// linear(x: Float32Array, M, handle, wScale: Float32Array, wZp: typed array | null,
+//        bias: Float32Array | null, activationBits, out: Float32Array)
+Napi::Value Linear(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  view x, ws, wz{}, b{}, out;
+  size_t M, bits;
+  lb_packed_weights *w = nullptr;
+  const bool has_zp = info.Length() == 8 && !info[4].IsNull(), has_bias = info.Length() == 8 && !info[5].IsNull();
+  if (info.Length() != 8 || !get_view(info[0], &x) || x.type != napi_float32_array || !get_size(info[1], &M) ||
+      !get_packed(info[2], &w) || !get_view(info[3], &ws) || ws.type != napi_float32_array ||
+      (has_zp && (!get_view(info[4], &wz) || !is_8bit(wz.type))) ||
+      (has_bias && (!get_view(info[5], &b) || b.type != napi_float32_array)) || !get_size(info[6], &bits) ||
+      !get_view(info[7], &out) || out.type != napi_float32_array)
+    return throw_type(env, "matmul: bad arguments to the native binding");
+  if (!w) return throw_type(env, "matmul: the packed weights were freed");
+  const size_t N = lb_packed_rows(w), K = lb_packed_cols(w);
+  size_t mk, mn;
+  if (__builtin_mul_overflow(M, K, &mk) || __builtin_mul_overflow(M, N, &mn) || x.length < mk ||
+      out.length < mn || (has_bias && b.length < N))
+    return throw_range(env, "matmul: sizes do not match the arrays");
+  lb_status st = lb_linear_f32(M, (const float *)x.data, K, w, (const float *)ws.data, ws.length,
+                               has_zp ? wz.data : nullptr, has_zp ? wz.length : 0,
+                               has_bias ? (const float *)b.data : nullptr, (int)bits,
+                               (float *)out.data, N);
+  if (st != LB_OK) return status_error(env, "matmul", st);
+  return env.Undefined();
+}
+
+// matmulIntegerPacked(a, M, aZp | null, handle, wZp | null, out: Int32Array)
+Napi::Value MatmulIntegerPacked(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  view a, az{}, wz{}, out;
+  size_t M;
+  lb_packed_weights *w = nullptr;
+  const bool has_az = info.Length() == 6 && !info[2].IsNull(), has_wz = info.Length() == 6 && !info[4].IsNull();
+  if (info.Length() != 6 || !get_view(info[0], &a) || !is_8bit(a.type) || !get_size(info[1], &M) ||
+      (has_az && (!get_view(info[2], &az) || az.type != a.type)) || !get_packed(info[3], &w) ||
+      (has_wz && (!get_view(info[4], &wz) || !is_8bit(wz.type))) || !get_view(info[5], &out) ||
+      out.type != napi_int32_array)
+    return throw_type(env, "matmul: bad arguments to the native binding");
+  if (!w) return throw_type(env, "matmul: the packed weights were freed");
+  const size_t N = lb_packed_rows(w), K = lb_packed_cols(w);
+  size_t mk, mn;
+  if (__builtin_mul_overflow(M, K, &mk) || __builtin_mul_overflow(M, N, &mn) || a.length < mk || out.length < mn)
+    return throw_range(env, "matmul: sizes do not match the arrays");
+  lb_status st = lb_matmul_integer_packed(M, a.data, dtype_of(a.type), K, has_az ? az.data : nullptr,
+                                          has_az ? az.length : 0, w, has_wz ? wz.data : nullptr,
+                                          has_wz ? wz.length : 0, (int32_t *)out.data, N);
+  if (st != LB_OK) return status_error(env, "matmul", st);
+  return env.Undefined();
+}
+
 // threads() -> the thread count; threads(n) sets it (0 = the hardware threads) and returns it.
 Napi::Value Threads(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
@@ -250,6 +341,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("dequantizeLinear", Napi::Function::New(env, DequantizeLinear, "dequantizeLinear"));
   exports.Set("minmax", Napi::Function::New(env, MinMax, "minmax"));
   exports.Set("threads", Napi::Function::New(env, Threads, "threads"));
+  exports.Set("prepack", Napi::Function::New(env, Prepack, "prepack"));
+  exports.Set("packedFree", Napi::Function::New(env, PackedFree, "packedFree"));
+  exports.Set("linear", Napi::Function::New(env, Linear, "linear"));
+  exports.Set("matmulIntegerPacked", Napi::Function::New(env, MatmulIntegerPacked, "matmulIntegerPacked"));
   return exports;
 }
 

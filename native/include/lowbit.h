@@ -26,7 +26,7 @@ extern "C" {
 #define LB_VERSION_MAJOR 0
 #define LB_VERSION_MINOR 1
 #define LB_VERSION_PATCH 0
-#define LB_ABI_VERSION 3
+#define LB_ABI_VERSION 4
 
 #if defined(_WIN32) && defined(LB_BUILD_SHARED)
 #define LB_API __declspec(dllexport)
@@ -117,6 +117,41 @@ LB_API lb_status lb_matmul_integer(size_t M, size_t N, size_t K,
                                    const void *a_zp, size_t a_zp_count,
                                    const void *b_zp, size_t b_zp_count,
                                    int32_t *Y, size_t ldy);
+
+/* ---- Prepacked weights ------------------------------------------------------------------ */
+
+/* Weights packed once for repeated products (on the kernel of the ISA in use when packed; the
+ * results are the same on every ISA). Owned by the library: free with lb_packed_free. */
+typedef struct lb_packed_weights lb_packed_weights;
+
+/* Packs B (N x K or K x N as b_layout says, int8 or uint8) for lb_matmul_integer_packed. */
+LB_API lb_status lb_prepack(const void *B, lb_dtype b_type, lb_layout b_layout, size_t ldb,
+                            size_t N, size_t K, lb_packed_weights **out);
+LB_API void lb_packed_free(lb_packed_weights *w);
+LB_API size_t lb_packed_rows(const lb_packed_weights *w); /* N */
+LB_API size_t lb_packed_cols(const lb_packed_weights *w); /* K */
+
+/* lb_matmul_integer with the packed B: Y[m,n] = sum_k (A[m,k] - a_zp)(B[n,k] - w_zp), the
+ * exact sum modulo 2^32. w_zp: NULL, or 1 or N values of the packed dtype. */
+LB_API lb_status lb_matmul_integer_packed(size_t M, const void *A, lb_dtype a_type, size_t lda,
+                                          const void *a_zp, size_t a_zp_count,
+                                          const lb_packed_weights *W, const void *w_zp,
+                                          size_t w_zp_count, int32_t *Y, size_t ldy);
+
+/*
+ * A quantized linear layer, float in and float out (SPEC §4):
+ *   each row of X (M x K, ldx >= K) is quantized to int8 symmetric: s[m] = absmax / qmax
+ *   (qmax = 127 for activation_bits 8, 63 for 7; s = 1 for an all-zero row),
+ *   q = clamp(round_half_even(x / s[m]), -qmax, qmax), NaN -> 0;
+ *   acc = sum_k q[m,k] * (W[n,k] - w_zp[n]) (int32, exact);
+ *   Y[m,n] = float(acc) * (s[m] * w_scale[n]) (+ bias[n]), each step a float32 operation.
+ * w_scale: 1 or N finite values > 0; w_zp: NULL or 1 or N values; bias: NULL or N values.
+ * A row holding +-Inf has no scale: LB_ERR_INVALID_ARGUMENT, nothing written.
+ */
+LB_API lb_status lb_linear_f32(size_t M, const float *X, size_t ldx, const lb_packed_weights *W,
+                               const float *w_scale, size_t w_scale_count, const void *w_zp,
+                               size_t w_zp_count, const float *bias, int activation_bits,
+                               float *Y, size_t ldy);
 
 /* The same product by the plain scalar reference, independent of the ISA in use. */
 LB_API lb_status lb_matmul_integer_ref(size_t M, size_t N, size_t K,

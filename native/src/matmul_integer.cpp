@@ -9,6 +9,8 @@
 // modulo 2^32 whatever the kernel, which is what makes all ISAs agree bit for bit.
 #include <string.h>
 
+#include <new>
+
 #include "kernels.h"
 #include "matmul_integer_args.h"
 
@@ -82,31 +84,75 @@ struct scratch {
 
 }  // namespace
 
-extern "C" lb_status lb_matmul_integer(size_t M, size_t N, size_t K, const void *A, lb_dtype a_type,
-                                       size_t lda, const void *B, lb_dtype b_type,
-                                       lb_layout b_layout, size_t ldb, const void *a_zp,
-                                       size_t a_zp_count, const void *b_zp, size_t b_zp_count,
-                                       int32_t *Y, size_t ldy) {
-  lb_status st = lb_check_matmul_integer_args(M, N, K, A, a_type, lda, B, b_type, b_layout, ldb,
-                                              a_zp, a_zp_count, b_zp, b_zp_count, Y, ldy);
-  if (st != LB_OK || M == 0 || N == 0) return st;
+// Packed weights: B' (Np x Kp int8, zero-padded) for one kernel, with its column sums.
+struct lb_packed_weights {
+  lb_gemm_i8_kernel kern;  // the kernel the layout was made for (ISA changes later do not matter)
+  size_t N, K, Np, Kp;
+  lb_dtype type;
+  int beta;  // caller's value = B' + beta
+  int8_t *Bp;
+  uint32_t *col_sum;
+};
 
-  const lb_gemm_i8_kernel &kern = lb_active()->gemm_i8;
-  const size_t Mp = round_up(M, kern.m_align), Np = round_up(N, kern.n_align);
-  const size_t Kp = round_up(K, 64);
+namespace {
+
+void release(lb_packed_weights *w) {
+  lb_aligned_free(w->Bp);
+  lb_aligned_free(w->col_sum);
+  w->Bp = nullptr;
+  w->col_sum = nullptr;
+}
+
+// B (K x N or N x K, of b_type) -> B' for `kern`, into w (which owns the buffers after).
+lb_status pack_b(const lb_gemm_i8_kernel &kern, const void *B, lb_dtype b_type, lb_layout layout,
+                 size_t ldb, size_t N, size_t K, lb_packed_weights *w) {
+  *w = lb_packed_weights{kern, N, K, round_up(N, kern.n_align), round_up(K, 64), b_type,
+                         offset_of(b_type, true), nullptr, nullptr};
+  size_t b_bytes;
+  if (!mul_ok(w->Np, w->Kp, &b_bytes)) return LB_ERR_SIZE_OVERFLOW;
+  w->Bp = (int8_t *)lb_aligned_alloc(b_bytes);
+  w->col_sum = (uint32_t *)lb_aligned_alloc((N ? N : 1) * sizeof(uint32_t));
+  if (!w->Bp || !w->col_sum) return release(w), LB_ERR_OUT_OF_MEMORY;
+  int8_t *Bp = w->Bp;
+  const size_t Kp = w->Kp;
+  const uint8_t b_flip = w->beta ? 0x80 : 0;
+  if (layout == LB_LAYOUT_NK) {
+    for (size_t n = 0; n < N; ++n) {
+      const uint8_t *src = (const uint8_t *)B + n * ldb;
+      for (size_t k = 0; k < K; ++k) Bp[n * Kp + k] = (int8_t)(src[k] ^ b_flip);
+    }
+  } else {
+    transpose_kn_to_nk(K, N, (const uint8_t *)B, ldb, (uint8_t *)Bp, Kp, b_flip);
+  }
+  for (size_t n = 0; n < N; ++n) {
+    int8_t *row = Bp + n * Kp;
+    memset(row + K, 0, Kp - K);
+    uint32_t sum = 0;
+    for (size_t k = 0; k < K; ++k) sum += (uint32_t)(int32_t)row[k];
+    w->col_sum[n] = sum;
+  }
+  memset(Bp + N * Kp, 0, (w->Np - N) * Kp);
+  return LB_OK;
+}
+
+// Y = (A - a_zp)(B - b_zp)^T on packed B, M >= 1, N >= 1 (arguments checked by the caller).
+lb_status product(size_t M, const void *A, lb_dtype a_type, size_t lda, const void *a_zp,
+                  size_t a_zp_count, const lb_packed_weights &w, const void *b_zp,
+                  size_t b_zp_count, int32_t *Y, size_t ldy) {
+  const lb_gemm_i8_kernel &kern = w.kern;
+  const size_t N = w.N, K = w.K, Kp = w.Kp, Np = w.Np, Mp = round_up(M, kern.m_align);
   const bool direct = Mp == M && Np == N;  // the kernel may write Y itself
-  size_t a_bytes, b_bytes, c_elems, c_bytes;
-  if (!mul_ok(Mp, Kp, &a_bytes) || !mul_ok(Np, Kp, &b_bytes) || !mul_ok(Mp, Np, &c_elems) ||
+  size_t a_bytes, c_elems, c_bytes;
+  if (!mul_ok(Mp, Kp, &a_bytes) || !mul_ok(Mp, Np, &c_elems) ||
       !mul_ok(c_elems, sizeof(int32_t), &c_bytes))
     return LB_ERR_SIZE_OVERFLOW;
 
   scratch s;
   uint8_t *Ap = (uint8_t *)(s.p[0] = lb_aligned_alloc(a_bytes));
-  int8_t *Bp = (int8_t *)(s.p[1] = lb_aligned_alloc(b_bytes));
-  uint32_t *sums = (uint32_t *)(s.p[2] = lb_aligned_alloc((M + N) * sizeof(uint32_t)));
+  uint32_t *row_sum = (uint32_t *)(s.p[2] = lb_aligned_alloc(M * sizeof(uint32_t)));
   int32_t *C = direct ? Y : (int32_t *)(s.p[3] = lb_aligned_alloc(c_bytes));
-  if (!Ap || !Bp || !sums || !C) return LB_ERR_OUT_OF_MEMORY;
-  uint32_t *row_sum = sums, *col_sum = sums + M;
+  if (!Ap || !row_sum || !C) return LB_ERR_OUT_OF_MEMORY;
+  const uint32_t *col_sum = w.col_sum;
 
   // Pack A' (rows padded with zeros to Kp, Mp) and its row sums. The XOR by 0x80 is +-128.
   const int alpha = offset_of(a_type, kern.a_signed);
@@ -125,28 +171,8 @@ extern "C" lb_status lb_matmul_integer(size_t M, size_t N, size_t K, const void 
   }
   memset(Ap + M * Kp, 0, (Mp - M) * Kp);
 
-  // Pack B' as Np x Kp int8 (transposing a K x N input) and its column sums.
-  const int beta = offset_of(b_type, true);
-  const uint8_t b_flip = beta ? 0x80 : 0;
-  if (b_layout == LB_LAYOUT_NK) {
-    for (size_t n = 0; n < N; ++n) {
-      const uint8_t *src = (const uint8_t *)B + n * ldb;
-      for (size_t k = 0; k < K; ++k) Bp[n * Kp + k] = (int8_t)(src[k] ^ b_flip);
-    }
-  } else {
-    transpose_kn_to_nk(K, N, (const uint8_t *)B, ldb, (uint8_t *)Bp, Kp, b_flip);
-  }
-  for (size_t n = 0; n < N; ++n) {
-    int8_t *row = Bp + n * Kp;
-    memset(row + K, 0, Kp - K);
-    uint32_t sum = 0;
-    for (size_t k = 0; k < K; ++k) sum += (uint32_t)(int32_t)row[k];
-    col_sum[n] = sum;
-  }
-  memset(Bp + N * Kp, 0, (Np - N) * Kp);
-
   if (Kp > 0) {
-    kern.fn(Mp, Np, Kp, Ap, Bp, C, direct ? ldy : Np);
+    kern.fn(Mp, Np, Kp, Ap, w.Bp, C, direct ? ldy : Np);
   } else {
     for (size_t m = 0; m < M; ++m) memset(C + m * (direct ? ldy : Np), 0, N * sizeof(int32_t));
   }
@@ -154,14 +180,71 @@ extern "C" lb_status lb_matmul_integer(size_t M, size_t N, size_t K, const void 
   // Zero-point corrections, all modulo 2^32.
   const size_t ldc = direct ? ldy : Np;
   const uint32_t k32 = (uint32_t)K;
+  const int beta = w.beta;
   for (size_t m = 0; m < M; ++m) {
     const uint32_t za = (uint32_t)((a_zp ? load(a_zp, a_type, a_zp_count == 1 ? 0 : m) : 0) - alpha);
     const uint32_t ka = k32 * za;
     for (size_t n = 0; n < N; ++n) {
-      const uint32_t zb = (uint32_t)((b_zp ? load(b_zp, b_type, b_zp_count == 1 ? 0 : n) : 0) - beta);
+      const uint32_t zb = (uint32_t)((b_zp ? load(b_zp, w.type, b_zp_count == 1 ? 0 : n) : 0) - beta);
       uint32_t y = (uint32_t)C[m * ldc + n] - zb * row_sum[m] - za * col_sum[n] + ka * zb;
       Y[m * ldy + n] = (int32_t)y;
     }
   }
   return LB_OK;
+}
+
+}  // namespace
+
+extern "C" lb_status lb_matmul_integer(size_t M, size_t N, size_t K, const void *A, lb_dtype a_type,
+                                       size_t lda, const void *B, lb_dtype b_type,
+                                       lb_layout b_layout, size_t ldb, const void *a_zp,
+                                       size_t a_zp_count, const void *b_zp, size_t b_zp_count,
+                                       int32_t *Y, size_t ldy) {
+  lb_status st = lb_check_matmul_integer_args(M, N, K, A, a_type, lda, B, b_type, b_layout, ldb,
+                                              a_zp, a_zp_count, b_zp, b_zp_count, Y, ldy);
+  if (st != LB_OK || M == 0 || N == 0) return st;
+  lb_packed_weights w;
+  if ((st = pack_b(lb_active()->gemm_i8, B, b_type, b_layout, ldb, N, K, &w)) != LB_OK) return st;
+  st = product(M, A, a_type, lda, a_zp, a_zp_count, w, b_zp, b_zp_count, Y, ldy);
+  release(&w);
+  return st;
+}
+
+extern "C" lb_status lb_prepack(const void *B, lb_dtype b_type, lb_layout b_layout, size_t ldb,
+                                size_t N, size_t K, lb_packed_weights **out) {
+  if (!out) return LB_ERR_INVALID_ARGUMENT;
+  *out = nullptr;
+  if (!lb_is_8bit_dtype(b_type) || (b_layout != LB_LAYOUT_KN && b_layout != LB_LAYOUT_NK) ||
+      ldb < (b_layout == LB_LAYOUT_KN ? N : K) || (K > 0 && N > 0 && !B))
+    return LB_ERR_INVALID_ARGUMENT;
+  lb_status st;
+  lb_packed_weights *w = new (std::nothrow) lb_packed_weights;
+  if (!w) return LB_ERR_OUT_OF_MEMORY;
+  if ((st = pack_b(lb_active()->gemm_i8, B, b_type, b_layout, ldb, N, K, w)) != LB_OK) {
+    delete w;
+    return st;
+  }
+  *out = w;
+  return LB_OK;
+}
+
+extern "C" void lb_packed_free(lb_packed_weights *w) {
+  if (!w) return;
+  release(w);
+  delete w;
+}
+
+extern "C" size_t lb_packed_rows(const lb_packed_weights *w) { return w ? w->N : 0; }
+extern "C" size_t lb_packed_cols(const lb_packed_weights *w) { return w ? w->K : 0; }
+
+extern "C" lb_status lb_matmul_integer_packed(size_t M, const void *A, lb_dtype a_type, size_t lda,
+                                              const void *a_zp, size_t a_zp_count,
+                                              const lb_packed_weights *W, const void *w_zp,
+                                              size_t w_zp_count, int32_t *Y, size_t ldy) {
+  if (!W) return LB_ERR_INVALID_ARGUMENT;
+  lb_status st = lb_check_matmul_integer_args(M, W->N, W->K, A, a_type, lda, W->Bp, W->type,
+                                              LB_LAYOUT_NK, W->K, a_zp, a_zp_count, w_zp,
+                                              w_zp_count, Y, ldy);
+  if (st != LB_OK || M == 0 || W->N == 0) return st;
+  return product(M, A, a_type, lda, a_zp, a_zp_count, *W, w_zp, w_zp_count, Y, ldy);
 }
