@@ -12,3 +12,4 @@ export { prepack, matmul, type PackedWeights, type MatmulOptions } from './matmu
 export { errorStats, type ErrorStats } from './stats';
 export { cpuInfo, setIsa, getIsa, setBackend, getBackend, setThreads, getThreads, type CpuInfo, type BackendName } from './backend';
 export { DTYPES, type IntDType } from './dtype';
+export { measurePeak, peakKinds, PEAK_KINDS, type PeakKind, type MeasurePeakOptions } from './peak';

@@ -38,6 +38,10 @@ export interface NativeBinding {
     bias: Float32Array | null, activationBits: number, out: Float32Array): void;
   matmulIntegerPacked(a: Int8Array | Uint8Array, M: number, aZp: Int8Array | Uint8Array | null, handle: object,
     wZp: Int8Array | Uint8Array | null, out: Int32Array): void;
+  /** lb_peak_*: the peak-loop kinds usable on this CPU. */
+  peakKinds(): string[];
+  /** lb_measure_peak: operations (2 per multiply-add) per second of one kind, on this thread. */
+  measurePeak(kind: string, minSeconds: number): number;
   /** The thread count of the native thread pool; with n, sets it first (0 = the hardware threads). */
   threads(n?: number): number;
   /** [min, max] of the non-NaN values; [Infinity, -Infinity] when there are none. */

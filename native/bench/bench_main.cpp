@@ -3,7 +3,7 @@
 //
 //   lowbit_bench [--isa NAME] [--shape MxNxK]... [--min-ms N] [--no-scalar] [--quant-only]
 //                [--threads N]  (quantize rows; 1 by default, 0 = every hardware thread)
-//                [--quant-n N]
+//                [--quant-n N] [--peaks]
 // Prints one row per (shape, ISA, kernel): median time over repetitions and GOPS (2*M*N*K/s),
 // and the speed-up over the scalar reference and over float32 on the same ISA.
 // Then one row per (ISA, kernel) of the quantize family, single thread, on N float32
@@ -14,6 +14,9 @@
 // the others one scale for the whole tensor. The quantize rows run by default, with
 // --quant-only (no GEMM rows) or --quant-n; an explicit --shape without either asks for those
 // GEMM shapes alone.
+// First, by default or with --peaks (alone: nothing else), the peak loops: one register-only
+// loop per instruction sequence this CPU has, its best rate on one thread (GOPS: 2 per
+// multiply-add; GFLOPS for the float kinds), the yardstick for a kernel's fraction of peak.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -214,13 +217,32 @@ void bench_quant(size_t n, const char *only, bool with_scalar, double min_s) {
   }
 }
 
+// The peak loops, one row per kind: best rate over repetitions lasting min_s in total.
+void bench_peaks(double min_s) {
+  std::printf("\n%-44s %12s\n", "peak loop, 1 thread", "G/s");
+  for (int i = 0; i < lb_peak_count(); ++i) {
+    const char *kind = lb_peak_name(i);
+    if (!lb_peak_usable(i)) {
+      std::printf("%-44s %12s  (this CPU lacks it)\n", kind, "-");
+      continue;
+    }
+    double ops = 0;
+    if (lb_measure_peak(kind, min_s, &ops) != LB_OK) continue;
+    const size_t len = std::strlen(kind);
+    const bool is_float = (len > 2 && !std::strcmp(kind + len - 2, "ps")) ||
+                          (len > 4 && !std::strcmp(kind + len - 4, "fmla"));
+    std::printf("%-44s %12.1f  %s\n", kind, ops * 1e-9, is_float ? "GFLOPS" : "GOPS");
+    std::fflush(stdout);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char **argv) {
   std::vector<shape> shapes;
   const char *only = std::getenv("LOWBIT_ISA");
   double min_s = 0.3;
-  bool with_scalar = true, quant_only = false;
+  bool with_scalar = true, quant_only = false, peaks = false;
   size_t quant_n = 0, threads = 1;  // the products are single-threaded; quantize honours --threads
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--isa") && i + 1 < argc) {
@@ -240,6 +262,8 @@ int main(int argc, char **argv) {
       threads = std::strtoull(argv[++i], nullptr, 10);
     } else if (!std::strcmp(argv[i], "--quant-only")) {
       quant_only = true;
+    } else if (!std::strcmp(argv[i], "--peaks")) {
+      peaks = true;
     } else if (!std::strcmp(argv[i], "--quant-n") && i + 1 < argc) {
       quant_n = std::strtoull(argv[++i], nullptr, 10);
       if (quant_n == 0) {
@@ -249,13 +273,15 @@ int main(int argc, char **argv) {
     } else {
       std::fprintf(stderr,
                    "usage: lowbit_bench [--isa NAME] [--shape MxNxK]... [--min-ms N] [--no-scalar]"
-                   " [--quant-only] [--quant-n N] [--threads N (0 = all)]\n");
+                   " [--quant-only] [--quant-n N] [--threads N (0 = all)] [--peaks]\n");
       return 2;
     }
   }
   lb_set_threads(threads);
-  const bool run_quant = shapes.empty() || quant_only || quant_n;
-  if (quant_only)
+  const bool asked_other = !shapes.empty() || quant_only || quant_n;
+  const bool run_peaks = peaks || !asked_other, peaks_only = peaks && !asked_other;
+  const bool run_quant = !peaks_only && (shapes.empty() || quant_only || quant_n);
+  if (quant_only || peaks_only)
     shapes.clear();
   else if (shapes.empty())
     shapes = {{256, 256, 256},   {1, 4096, 4096},    {8, 4096, 4096},     {64, 4096, 4096},
@@ -266,6 +292,8 @@ int main(int argc, char **argv) {
   for (int i = 0; i < lb_isa_count(); ++i)
     if (lb_isa_usable(i)) std::printf(" %s", lb_isa_name(i));
   std::printf("\n");
+  if (run_peaks) bench_peaks(min_s);
+  if (run_peaks && !shapes.empty()) std::printf("\n");
   if (!shapes.empty())
     std::printf("%-18s %-12s %-16s %12s %10s %10s %10s\n", "shape MxNxK", "isa", "kernel",
                 "median ms", "GOPS", "vs scalar", "vs fp32");

@@ -327,6 +327,30 @@ Napi::Value Threads(const Napi::CallbackInfo &info) {
   return Napi::Number::New(env, (double)lb_get_threads());
 }
 
+// peakKinds() -> the peak-loop kinds usable on this CPU, in the library's order.
+Napi::Value PeakKinds(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  Napi::Array kinds = Napi::Array::New(env);
+  uint32_t n = 0;
+  for (int i = 0; i < lb_peak_count(); ++i)
+    if (lb_peak_usable(i)) kinds.Set(n++, lb_peak_name(i));
+  return kinds;
+}
+
+// measurePeak(kind, minSeconds) -> operations per second (2 per multiply-add). Runs on the
+// calling thread for about minSeconds: the TS layer words the user-facing errors.
+Napi::Value MeasurePeak(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 2 || !info[0].IsString() || !info[1].IsNumber())
+    return throw_type(env, "measurePeak(kind: string, minSeconds: number)");
+  const std::string kind = info[0].As<Napi::String>().Utf8Value();
+  double ops = 0;
+  lb_status st = lb_measure_peak(kind.c_str(), info[1].As<Napi::Number>().DoubleValue(), &ops);
+  if (st == LB_ERR_UNSUPPORTED_ISA) return throw_range(env, "measurePeak: kind " + kind + " is not usable on this CPU");
+  if (st != LB_OK) return throw_range(env, "measurePeak: unknown kind " + kind + ", or minSeconds not in [0, 60]");
+  return Napi::Number::New(env, ops);
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("abiVersion", Napi::Number::New(env, lb_abi_version()));
   exports.Set("version", Napi::String::New(env, lb_version_string()));
@@ -343,8 +367,14 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("threads", Napi::Function::New(env, Threads, "threads"));
   exports.Set("prepack", Napi::Function::New(env, Prepack, "prepack"));
   exports.Set("packedFree", Napi::Function::New(env, PackedFree, "packedFree"));
-  exports.Set("linear", Napi::Function::New(env, Linear, "linear"));
-  exports.Set("matmulIntegerPacked", Napi::Function::New(env, MatmulIntegerPacked, "matmulIntegerPacked"));
+  exports.Set("linear", Napi::Function::New(env, RunNow<parse_linear>, "linear"));
+  exports.Set("linearAsync", Napi::Function::New(env, RunAsync<parse_linear>, "linearAsync"));
+  exports.Set("matmulIntegerPacked",
+              Napi::Function::New(env, RunNow<parse_integer>, "matmulIntegerPacked"));
+  exports.Set("matmulIntegerPackedAsync",
+              Napi::Function::New(env, RunAsync<parse_integer>, "matmulIntegerPackedAsync"));
+  exports.Set("peakKinds", Napi::Function::New(env, PeakKinds, "peakKinds"));
+  exports.Set("measurePeak", Napi::Function::New(env, MeasurePeak, "measurePeak"));
   return exports;
 }
 

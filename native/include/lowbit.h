@@ -219,6 +219,30 @@ LB_API lb_status lb_sgemm_nt(size_t M, size_t N, size_t K,
                              const float *A, size_t lda, const float *B, size_t ldb,
                              float *Y, size_t ldy);
 
+/* ---- Peak throughput (the benchmark's yardstick) ------------------------------------ */
+
+/*
+ * Register-only loops, one per instruction sequence ("kind"), on the calling thread: the
+ * multiply-adds per second one core reaches that way, with no memory traffic, counted as
+ * 2 operations per multiply-add (the 2*M*N*K convention of GOPS). A product's GOPS divided
+ * by the peak of the sequence its kernel uses is its fraction of peak.
+ *
+ * Kinds are named by ISA, then the instructions of one step of one accumulator chain, e.g.
+ * "avx2-vfmadd231ps", "avx2-vpmaddubsw-vpmaddwd-vpaddd", "avx512vnni-vpdpbusd",
+ * "amx-tdpbusd", "neon-dotprod-sdot". The list depends on the architecture, not the CPU.
+ */
+LB_API int lb_peak_count(void);
+LB_API const char *lb_peak_name(int index); /* NULL outside [0, lb_peak_count()) */
+/* 1 when the kind at `index` runs on this CPU and OS, else 0. */
+LB_API int lb_peak_usable(int index);
+/*
+ * Runs `kind` in timed repetitions until min_seconds (0 <= min_seconds <= 60) have passed
+ * (at least 3 of them) and writes the best repetition's operations per second.
+ * LB_ERR_INVALID_ARGUMENT: NULL pointer, unknown kind, min_seconds out of range or NaN;
+ * LB_ERR_UNSUPPORTED_ISA: the CPU or OS lacks the kind's instructions.
+ */
+LB_API lb_status lb_measure_peak(const char *kind, double min_seconds, double *ops_per_second);
+
 #ifdef __cplusplus
 }
 #endif

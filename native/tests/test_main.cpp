@@ -927,6 +927,41 @@ std::string missing_features(int isa_index) {
   return have.empty() ? "none" : have;
 }
 
+// Peak loops: every kind this CPU has runs and gives a positive finite rate (no speed is
+// asserted: the machine may be shared); the others and bad arguments give their status.
+void test_peaks() {
+  const int n = lb_peak_count();
+  check(n > 0 || std::strcmp(lb_cpu_arch(), "other") == 0, "lb_peak_count() lists kinds");
+  check(lb_peak_name(-1) == nullptr && lb_peak_name(n) == nullptr && !lb_peak_usable(n),
+        "lb_peak_name / lb_peak_usable outside the list");
+  for (int i = 0; i < n; ++i) {
+    const char *kind = lb_peak_name(i);
+    double ops = -1;
+    if (!lb_peak_usable(i)) {
+      ++g_skipped;
+      std::printf("SKIP peak %s: this CPU/OS lacks it (has: %s)\n", kind,
+                  missing_features(0).c_str());
+      check(lb_measure_peak(kind, 0.01, &ops) == LB_ERR_UNSUPPORTED_ISA && ops == -1,
+            std::string("peak ") + kind + " on a CPU without it: LB_ERR_UNSUPPORTED_ISA");
+      continue;
+    }
+    lb_status st = lb_measure_peak(kind, 0.01, &ops);
+    std::printf("peak %s: %.1f G/s\n", kind, ops * 1e-9);
+    check(st == LB_OK && std::isfinite(ops) && ops > 0,
+          std::string("peak ") + kind + ": status " + lb_status_string(st) + ", " +
+              std::to_string(ops) + " ops/s");
+  }
+  double ops = -1;
+  const char *first = n > 0 ? lb_peak_name(0) : "avx2-vfmadd231ps";
+  check(lb_measure_peak("no-such-kind", 0.01, &ops) == LB_ERR_INVALID_ARGUMENT &&
+            lb_measure_peak(nullptr, 0.01, &ops) == LB_ERR_INVALID_ARGUMENT &&
+            lb_measure_peak(first, 0.01, nullptr) == LB_ERR_INVALID_ARGUMENT &&
+            lb_measure_peak(first, -1, &ops) == LB_ERR_INVALID_ARGUMENT &&
+            lb_measure_peak(first, NAN, &ops) == LB_ERR_INVALID_ARGUMENT &&
+            lb_measure_peak(first, 61, &ops) == LB_ERR_INVALID_ARGUMENT && ops == -1,
+        "lb_measure_peak: unknown kind, NULL pointers, min_seconds out of [0, 60]");
+}
+
 }  // namespace
 
 int main() {
@@ -939,6 +974,7 @@ int main() {
               missing_features(0).c_str());
 
   test_bad_arguments();
+  test_peaks();
   for (int i = 0; i < lb_isa_count(); ++i) {
     const char *isa = lb_isa_name(i);
     if (only && std::strcmp(only, isa) != 0) continue;

@@ -77,10 +77,15 @@ for spec in "${models[@]}"; do
   for isa in $must_run; do
     grep -qxF "ISA $isa" <<<"$out"
     check $((! $?)) "$cpu: ISA $isa ran"
+    # its peak loop ("neon-fmla", "neon-dotprod-sdot", ...: the ISA name, then one instruction)
+    grep -qE "^peak $isa-[a-z0-9]+: " <<<"$out"
+    check $((! $?)) "$cpu: peak loop of $isa ran"
   done
   for isa in $must_skip; do
     grep -qE "^SKIP $isa:" <<<"$out"
     check $((! $?)) "$cpu: ISA $isa skipped (the model lacks it)"
+    grep -qE "^SKIP peak $isa-[a-z0-9]+:" <<<"$out"
+    check $((! $?)) "$cpu: peak loop of $isa skipped (the model lacks it)"
   done
 
   echo "== lowbit_c_abi_example, qemu-aarch64 -cpu $cpu"
@@ -98,7 +103,7 @@ done
 
 echo
 echo "== lowbit_bench smoke run, qemu-aarch64 -cpu max (timings under emulation mean nothing)"
-emu max "$build/lowbit_bench" --shape 64x64x64 --min-ms 10 2>&1
+emu max "$build/lowbit_bench" --shape 64x64x64 --min-ms 10 --peaks 2>&1
 rc=$?
 check $((rc == 0)) "lowbit_bench runs on max (exit status $rc)"
 
