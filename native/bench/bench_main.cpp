@@ -324,6 +324,22 @@ int main(int argc, char **argv) {
       double tf = median_time([&] {
         lb_sgemm_nt(s.M, s.N, s.K, Af.data(), s.K, Bf.data(), s.K, Yf.data(), s.N);
       }, min_s);
+      // The quantized linear layer on prepacked weights (float in, float out, activations
+      // quantized per row inside the call), with 8-bit and 7-bit activations.
+      // Weights as symmetric quantization makes them: in [-127, 127].
+      std::vector<int8_t> Bs(B);
+      for (auto &v : Bs) v = v == -128 ? -127 : v;
+      lb_packed_weights *W = nullptr;
+      double tl[2] = {0, 0};
+      if (lb_prepack(Bs.data(), LB_INT8, LB_LAYOUT_NK, s.K, s.N, s.K, &W) == LB_OK) {
+        const float w_scale = 0.01f;
+        for (int bits = 8; bits >= 7; --bits)
+          tl[8 - bits] = median_time([&] {
+            lb_linear_f32(s.M, Af.data(), s.K, W, &w_scale, 1, nullptr, 0, nullptr, bits,
+                          Yf.data(), s.N);
+          }, min_s);
+        lb_packed_free(W);
+      }
       if (is_scalar) scalar_s = ti;
       char vs_scalar[16] = "-";
       if (scalar_s > 0) std::snprintf(vs_scalar, sizeof vs_scalar, "%.1fx", scalar_s / ti);
@@ -331,6 +347,11 @@ int main(int argc, char **argv) {
                   ti * 1e3, ops / ti * 1e-9, vs_scalar, tf / ti);
       std::printf("%-18s %-12s %-16s %12.3f %10.1f %10s %10s\n", name, isa, "sgemm_f32", tf * 1e3,
                   ops / tf * 1e-9, "-", "1.00x");
+      for (int j = 0; j < 2; ++j)
+        if (tl[j] > 0)
+          std::printf("%-18s %-12s %-16s %12.3f %10.1f %10s %9.2fx\n", name, isa,
+                      j ? "linear_w8a7" : "linear_w8a8", tl[j] * 1e3, ops / tl[j] * 1e-9, "-",
+                      tf / tl[j]);
       std::fflush(stdout);
     }
   }

@@ -1,5 +1,6 @@
 // CPU feature detection: what the CPU has *and* what the OS lets us use.
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "kernels.h"
 
@@ -95,3 +96,21 @@ void *lb_aligned_alloc(size_t bytes) {
 }
 
 void lb_aligned_free(void *p) { free(p); }
+
+const lb_cache_sizes &lb_caches() {
+  // sysconf reports 0 or -1 where it does not know (common on Arm, in containers): then the
+  // sizes of a typical current core. l3 is the whole cache, shared by the cores.
+  static const lb_cache_sizes c = [] {
+    auto get = [](int name, size_t fallback) {
+      long v = sysconf(name);
+      return v > 0 ? (size_t)v : fallback;
+    };
+#ifdef _SC_LEVEL1_DCACHE_SIZE
+    return lb_cache_sizes{get(_SC_LEVEL1_DCACHE_SIZE, 32 << 10), get(_SC_LEVEL2_CACHE_SIZE, 1 << 20),
+                          get(_SC_LEVEL3_CACHE_SIZE, 8 << 20)};
+#else
+    return lb_cache_sizes{32 << 10, 1 << 20, 8 << 20};
+#endif
+  }();
+  return c;
+}

@@ -7,8 +7,7 @@
 namespace {
 
 const lb_isa_entry kTable[LB_ISA_COUNT] = {
-#define LB_ISA_ROW(id, name, feats, gemm, a_signed, m_align, n_align, sgemm, quant) \
-  {name, feats, {gemm, a_signed, m_align, n_align}, sgemm, &quant},
+#define LB_ISA_ROW(id, name, feats, gemm, sgemm, quant) {name, feats, &gemm, sgemm, &quant},
     LB_ISA_LIST(LB_ISA_ROW)
 #undef LB_ISA_ROW
 };

@@ -13,19 +13,31 @@
 #endif
 
 // ---- family: raw 8-bit GEMM ------------------------------------------------------------
-// C[m*ldc + n] = sum_{k<K} A[m*K + k] * B[n*K + k], wrapping int32 (exact modulo 2^32).
-// A is uint8 or int8 (the kernel's a_signed says which), B is int8; both row-major with a
-// row stride of exactly K. The driver (matmul_integer.cpp) guarantees:
+// C[m*ldc + n] = sum_{k<K} A[m*K + k] * B[n][k], wrapping int32 (exact modulo 2^32).
+// A is uint8 or int8 (the kernel's a_signed says which), row-major with a row stride of
+// exactly K. B is int8 in the kernel's packed layout: N x K rows ("dot" layout, the default),
+// or whatever pack_b makes of those rows; in every layout the columns n .. of a multiple n of
+// n_align start at B + n * K, so the driver can hand a kernel any block of columns.
+// The driver (gemm_driver.h) guarantees:
 //   K % 64 == 0; A, B 64-byte aligned; M % m_align == 0; N % n_align == 0;
 //   the padding rows and columns are zero.
 // Overflow: each product is at most 255*128 = 32640 in magnitude and every kernel sums
 // them exactly before a wrapping 32-bit add, so all kernels agree bit for bit.
+//
+// Narrow-range variants (null where the general kernel is as fast): the same exact sums, but
+// only for operands in a narrower range, which is what lets AVX2 use vpmaddubsw without
+// saturating (its int16 pair sums must not exceed 32767):
+//   fn_sym: A int8 and B in [-127, 127]   (the sign trick: |a| * (b * sign(a)))
+//   fn_u7:  A uint8 in [0, 127], any B    (7-bit activations, stored as a + 64)
 typedef void (*lb_gemm_i8_fn)(size_t M, size_t N, size_t K, const void *A, const int8_t *B,
                               int32_t *C, size_t ldc);
 struct lb_gemm_i8_kernel {
   lb_gemm_i8_fn fn;
   bool a_signed;  // A holds int8 (true) or uint8 (false)
   uint32_t m_align, n_align;
+  lb_gemm_i8_fn fn_sym, fn_u7;
+  // N x K rows -> the layout fn reads (same size), or null when fn reads the rows.
+  void (*pack_b)(size_t N, size_t K, const int8_t *rows, int8_t *out);
 };
 
 // ---- family: float32 GEMM, Y = A * B^T (the benchmark's baseline) ---------------------
@@ -66,25 +78,22 @@ struct lb_quant_kernels {
 };
 
 // ---- the ISA list ------------------------------------------------------------------------
-// X(id, name, required LB_CPU_* bits, gemm_i8 kernel, a_signed, m_align, n_align, sgemm kernel,
-//   quant kernels)
+// X(id, name, required LB_CPU_* bits, gemm_i8 kernels, sgemm kernel, quant kernels)
 // Order is preference: best last.
-#define LB_ISA_LIST_COMMON(X) \
-  X(scalar, "scalar", 0, gemm_u8s8_ref, false, 1, 1, sgemm_nt_ref, quant_ref)
+#define LB_ISA_LIST_COMMON(X) X(scalar, "scalar", 0, gemm_i8_ref, sgemm_nt_ref, quant_ref)
 #define LB_ISA_LIST_X86(X)                                                                  \
-  X(avx2, "avx2", LB_CPU_AVX2, gemm_u8s8_avx2, false, 1, 1, sgemm_nt_avx2, quant_avx2)      \
-  X(avxvnni, "avxvnni", LB_CPU_AVX2 | LB_CPU_AVXVNNI, gemm_u8s8_avxvnni, false, 1, 1,       \
-    sgemm_nt_avx2, quant_avx2)                                                              \
-  X(avx512vnni, "avx512vnni", LB_CPU_AVX512F | LB_CPU_AVX512VNNI, gemm_u8s8_avx512vnni,     \
-    false, 1, 1, sgemm_nt_avx512, quant_avx512)                                             \
-  X(amx, "amx", LB_CPU_AVX512F | LB_CPU_AMX_INT8, gemm_u8s8_amx, false, 16, 16,             \
-    sgemm_nt_avx512, quant_avx512)
+  X(avx2, "avx2", LB_CPU_AVX2, gemm_i8_avx2, sgemm_nt_avx2, quant_avx2)                     \
+  X(avxvnni, "avxvnni", LB_CPU_AVX2 | LB_CPU_AVXVNNI, gemm_i8_avxvnni, sgemm_nt_avx2,       \
+    quant_avx2)                                                                             \
+  X(avx512vnni, "avx512vnni", LB_CPU_AVX512F | LB_CPU_AVX512VNNI, gemm_i8_avx512vnni,       \
+    sgemm_nt_avx512, quant_avx512)                                                          \
+  X(amx, "amx", LB_CPU_AVX512F | LB_CPU_AMX_INT8, gemm_i8_amx, sgemm_nt_avx512, quant_avx512)
 #define LB_ISA_LIST_ARM(X)                                                                  \
-  X(neon, "neon", LB_CPU_NEON, gemm_u8s8_neon, false, 1, 1, sgemm_nt_neon, quant_neon)      \
-  X(neon_dotprod, "neon-dotprod", LB_CPU_NEON | LB_CPU_NEON_DOTPROD,                        \
-    gemm_s8s8_neon_dotprod, true, 1, 1, sgemm_nt_neon, quant_neon)                          \
-  X(neon_i8mm, "neon-i8mm", LB_CPU_NEON | LB_CPU_NEON_I8MM, gemm_s8s8_neon_i8mm, true, 1,   \
-    1, sgemm_nt_neon, quant_neon)
+  X(neon, "neon", LB_CPU_NEON, gemm_i8_neon, sgemm_nt_neon, quant_neon)                     \
+  X(neon_dotprod, "neon-dotprod", LB_CPU_NEON | LB_CPU_NEON_DOTPROD, gemm_i8_neon_dotprod,  \
+    sgemm_nt_neon, quant_neon)                                                              \
+  X(neon_i8mm, "neon-i8mm", LB_CPU_NEON | LB_CPU_NEON_I8MM, gemm_i8_neon_i8mm,              \
+    sgemm_nt_neon, quant_neon)
 
 #if LB_ARCH_X86
 #define LB_ISA_LIST(X) LB_ISA_LIST_COMMON(X) LB_ISA_LIST_X86(X)
@@ -95,10 +104,9 @@ struct lb_quant_kernels {
 #endif
 
 // Prototypes of every kernel named in the list (a kernel shared by two ISAs is declared twice).
-#define LB_DECLARE_KERNELS(id, name, feats, gemm, a_signed, m_align, n_align, sgemm, quant) \
+#define LB_DECLARE_KERNELS(id, name, feats, gemm, sgemm, quant)                             \
   extern const lb_quant_kernels quant;                                                      \
-  void gemm(size_t M, size_t N, size_t K, const void *A, const int8_t *B, int32_t *C,       \
-            size_t ldc);                                                                    \
+  extern const lb_gemm_i8_kernel gemm;                                                      \
   void sgemm(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *B,      \
              size_t ldb, float *Y, size_t ldy);
 LB_ISA_LIST(LB_DECLARE_KERNELS)
@@ -114,7 +122,7 @@ enum lb_isa_id {
 struct lb_isa_entry {
   const char *name;
   uint64_t required;
-  lb_gemm_i8_kernel gemm_i8;
+  const lb_gemm_i8_kernel *gemm_i8;
   lb_sgemm_nt_fn sgemm_nt;
   const lb_quant_kernels *quant;
 };
@@ -125,6 +133,13 @@ const lb_isa_entry *lb_active();
 
 // Detection result (cpu.cpp): LB_CPU_* bits, computed once.
 uint64_t lb_detect_cpu_features();
+
+// Data cache sizes per core (cpu.cpp, from the OS; typical values where it does not say),
+// for the drivers' block sizes.
+struct lb_cache_sizes {
+  size_t l1d, l2, l3;
+};
+const lb_cache_sizes &lb_caches();
 
 // Aligned scratch memory for the drivers.
 void *lb_aligned_alloc(size_t bytes);

@@ -1,20 +1,13 @@
 // lb_linear_f32: a quantized linear layer, float in and float out (SPEC §4). Activations are
-// quantized per row with the quant kernels, multiplied exactly by the packed int8 weights, and
-// the float epilogue runs in one fixed order (-ffp-contract=off: no fused multiply-add), so the
-// result is the same on every ISA and on the TS fallback.
+// quantized per row (symmetric, scale = absmax / qmax) while the GEMM engine packs them, so
+// no quantized copy of X is written; the product is exact in int32, and the float epilogue
+// runs in one fixed order (-ffp-contract=off: no fused multiply-add), so the result is the
+// same on every ISA, every thread count and the TS fallback.
 #include <math.h>
-#include <string.h>
 
-#include "kernels.h"
+#include "gemm_driver.h"
 
 namespace {
-
-struct scratch {
-  void *p[3] = {nullptr, nullptr, nullptr};
-  ~scratch() {
-    for (void *q : p) lb_aligned_free(q);
-  }
-};
 
 bool count_ok(size_t count, size_t n) { return count == 1 || count == n; }
 
@@ -25,7 +18,7 @@ extern "C" lb_status lb_linear_f32(size_t M, const float *X, size_t ldx, const l
                                    size_t w_zp_count, const float *bias, int activation_bits,
                                    float *Y, size_t ldy) {
   if (!W || (activation_bits != 8 && activation_bits != 7) || !w_scale) return LB_ERR_INVALID_ARGUMENT;
-  const size_t N = lb_packed_rows(W), K = lb_packed_cols(W);
+  const size_t N = W->N, K = W->K;
   if (ldx < K || ldy < N || !count_ok(w_scale_count, N) || (w_zp && !count_ok(w_zp_count, N)))
     return LB_ERR_INVALID_ARGUMENT;
   for (size_t i = 0; i < w_scale_count; ++i)
@@ -33,35 +26,60 @@ extern "C" lb_status lb_linear_f32(size_t M, const float *X, size_t ldx, const l
   if (M == 0 || N == 0) return LB_OK;
   if (!Y || (K > 0 && !X)) return LB_ERR_INVALID_ARGUMENT;
 
-  scratch s;
-  int8_t *A = (int8_t *)(s.p[0] = lb_aligned_alloc(M * K));
-  float *a_scale = (float *)(s.p[1] = lb_aligned_alloc(M * sizeof(float)));
-  int32_t *acc = (int32_t *)(s.p[2] = lb_aligned_alloc(M * N * sizeof(int32_t)));
-  if (!A || !a_scale || !acc) return LB_ERR_OUT_OF_MEMORY;
+  lb_scratch scale_buf(3, M * sizeof(float));
+  float *a_scale = (float *)scale_buf.get();
+  if (!a_scale) return LB_ERR_OUT_OF_MEMORY;
 
-  // Per-row symmetric quantization: scale = absmax / qmax over the non-NaN values.
+  // Per-row scales first: an infinite value fails the call before anything is written.
   const int32_t qmax = activation_bits == 8 ? 127 : 63;
-  const lb_quant_kernels &k = *lb_active()->quant;
+  const lb_quant_kernels &qk = *lb_active()->quant;
   for (size_t m = 0; m < M; ++m) {
     float mn = 0.0f, mx = 0.0f;
-    if (K) k.minmax(K, X + m * ldx, &mn, &mx);
-    if (mn == -INFINITY || mx == INFINITY) return LB_ERR_INVALID_ARGUMENT;  // nothing written yet
+    if (K) qk.minmax(K, X + m * ldx, &mn, &mx);
+    if (mn == -INFINITY || mx == INFINITY) return LB_ERR_INVALID_ARGUMENT;
     if (mn > mx) mn = mx = 0.0f;  // only NaN in the row
     const float amax = -mn > mx ? -mn : mx;
     const float sc = amax / (float)qmax;
     a_scale[m] = sc > 0.0f ? sc : 1.0f;  // an all-zero row, or a scale below float32's range
   }
-  for (size_t m = 0; m < M; ++m)
-    k.quantize(K, X + m * ldx, a_scale[m], 0, -qmax, qmax, (uint8_t *)A + m * K);
 
-  lb_status st = lb_matmul_integer_packed(M, A, LB_INT8, K, nullptr, 0, W, w_zp, w_zp_count, acc, N);
-  if (st != LB_OK) return st;
-  for (size_t m = 0; m < M; ++m)
-    for (size_t n = 0; n < N; ++n) {
-      const float ws = w_scale[w_scale_count == 1 ? 0 : n];
-      float y = (float)acc[m * N + n] * (a_scale[m] * ws);
-      if (bias) y = y + bias[n];
-      Y[m * ldy + n] = y;
+  const lb_gemm_plan plan = lb_gemm_choose(*W, activation_bits);
+  // A kernel that takes uint8 gets q + 128 (q + 64 for 7-bit kernels): quantizing with that
+  // zero point and a shifted clamp gives exactly the shifted values.
+  const int32_t shift = plan.a_shift;
+  auto pack_a = [&](size_t m, uint8_t *dst) {
+    qk.quantize(K, X + m * ldx, a_scale[m], shift, shift - qmax, shift + qmax, dst);
+    uint32_t sum = 0;
+    if (plan.a_signed)
+      for (size_t k = 0; k < K; ++k) sum += (uint32_t)(int32_t)(int8_t)dst[k];
+    else
+      for (size_t k = 0; k < K; ++k) sum += dst[k];
+    return sum;
+  };
+  // acc = (A' + alpha - 0)(B' + beta - zb) expanded as in matmul_integer.cpp, modulo 2^32,
+  // with alpha = -shift; then the fixed-order float epilogue.
+  const uint32_t za = (uint32_t)shift, ka = (uint32_t)K * za;
+  auto epilogue = [&](size_t m0, size_t mc, size_t n0, size_t nc, const int32_t *C, size_t ldc,
+                      const uint32_t *row_sum) {
+    for (size_t i = 0; i < mc; ++i) {
+      const size_t m = m0 + i;
+      const float as = a_scale[m];
+      for (size_t j = 0; j < nc; ++j) {
+        const size_t n = n0 + j;
+        int32_t zp = 0;
+        if (w_zp) {
+          const size_t zi = w_zp_count == 1 ? 0 : n;
+          zp = W->type == LB_INT8 ? ((const int8_t *)w_zp)[zi] : ((const uint8_t *)w_zp)[zi];
+        }
+        const uint32_t zb = (uint32_t)(zp - W->beta);
+        const int32_t acc =
+            (int32_t)((uint32_t)C[i * ldc + j] - zb * row_sum[i] - za * W->col_sum[n] + ka * zb);
+        const float ws = w_scale[w_scale_count == 1 ? 0 : n];
+        float y = (float)acc * (as * ws);
+        if (bias) y = y + bias[n];
+        Y[m * ldy + n] = y;
+      }
     }
-  return LB_OK;
+  };
+  return lb_gemm_run(M, *W, plan, pack_a, epilogue);
 }

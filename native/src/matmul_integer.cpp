@@ -1,4 +1,4 @@
-// lb_matmul_integer: ONNX MatMulInteger on the dispatched raw 8-bit GEMM kernel.
+// lb_matmul_integer: ONNX MatMulInteger on the GEMM engine (gemm_driver.h), and lb_prepack.
 //
 // Every kernel multiplies A' (uint8 or int8, as it prefers) by B' (int8). The driver maps the
 // caller's types onto that with an offset: a = a' + alpha, b = b' + beta (alpha, beta in
@@ -11,14 +11,10 @@
 
 #include <new>
 
-#include "kernels.h"
+#include "gemm_driver.h"
 #include "matmul_integer_args.h"
 
 namespace {
-
-size_t round_up(size_t x, size_t to) { return (x + to - 1) / to * to; }
-
-bool mul_ok(size_t a, size_t b, size_t *out) { return !__builtin_mul_overflow(a, b, out); }
 
 // Caller's value v of dtype `t` read as int.
 int load(const void *p, lb_dtype t, size_t i) {
@@ -75,27 +71,6 @@ void transpose_kn_to_nk(size_t K, size_t N, const uint8_t *src, size_t lds, uint
     for (size_t k = n < N8 ? K8 : 0; k < K; ++k) dst[n * ldd + k] = src[k * lds + n] ^ flip;
 }
 
-struct scratch {
-  void *p[4] = {nullptr, nullptr, nullptr, nullptr};
-  ~scratch() {
-    for (void *q : p) lb_aligned_free(q);
-  }
-};
-
-}  // namespace
-
-// Packed weights: B' (Np x Kp int8, zero-padded) for one kernel, with its column sums.
-struct lb_packed_weights {
-  lb_gemm_i8_kernel kern;  // the kernel the layout was made for (ISA changes later do not matter)
-  size_t N, K, Np, Kp;
-  lb_dtype type;
-  int beta;  // caller's value = B' + beta
-  int8_t *Bp;
-  uint32_t *col_sum;
-};
-
-namespace {
-
 void release(lb_packed_weights *w) {
   lb_aligned_free(w->Bp);
   lb_aligned_free(w->col_sum);
@@ -106,32 +81,44 @@ void release(lb_packed_weights *w) {
 // B (K x N or N x K, of b_type) -> B' for `kern`, into w (which owns the buffers after).
 lb_status pack_b(const lb_gemm_i8_kernel &kern, const void *B, lb_dtype b_type, lb_layout layout,
                  size_t ldb, size_t N, size_t K, lb_packed_weights *w) {
-  *w = lb_packed_weights{kern, N, K, round_up(N, kern.n_align), round_up(K, 64), b_type,
-                         offset_of(b_type, true), nullptr, nullptr};
+  *w = lb_packed_weights{&kern, N, K, lb_round_up(N, kern.n_align), lb_round_up(K, 64), b_type,
+                         offset_of(b_type, true), true, nullptr, nullptr};
   size_t b_bytes;
-  if (!mul_ok(w->Np, w->Kp, &b_bytes)) return LB_ERR_SIZE_OVERFLOW;
+  if (__builtin_mul_overflow(w->Np, w->Kp, &b_bytes)) return LB_ERR_SIZE_OVERFLOW;
   w->Bp = (int8_t *)lb_aligned_alloc(b_bytes);
   w->col_sum = (uint32_t *)lb_aligned_alloc((N ? N : 1) * sizeof(uint32_t));
-  if (!w->Bp || !w->col_sum) return release(w), LB_ERR_OUT_OF_MEMORY;
-  int8_t *Bp = w->Bp;
+  int8_t *rows = kern.pack_b ? (int8_t *)lb_aligned_alloc(b_bytes) : w->Bp;
+  if (!w->Bp || !w->col_sum || !rows) {
+    if (rows != w->Bp) lb_aligned_free(rows);
+    return release(w), LB_ERR_OUT_OF_MEMORY;
+  }
   const size_t Kp = w->Kp;
   const uint8_t b_flip = w->beta ? 0x80 : 0;
   if (layout == LB_LAYOUT_NK) {
     for (size_t n = 0; n < N; ++n) {
       const uint8_t *src = (const uint8_t *)B + n * ldb;
-      for (size_t k = 0; k < K; ++k) Bp[n * Kp + k] = (int8_t)(src[k] ^ b_flip);
+      for (size_t k = 0; k < K; ++k) rows[n * Kp + k] = (int8_t)(src[k] ^ b_flip);
     }
   } else {
-    transpose_kn_to_nk(K, N, (const uint8_t *)B, ldb, (uint8_t *)Bp, Kp, b_flip);
+    transpose_kn_to_nk(K, N, (const uint8_t *)B, ldb, (uint8_t *)rows, Kp, b_flip);
   }
+  bool sym = true;
   for (size_t n = 0; n < N; ++n) {
-    int8_t *row = Bp + n * Kp;
+    int8_t *row = rows + n * Kp;
     memset(row + K, 0, Kp - K);
     uint32_t sum = 0;
-    for (size_t k = 0; k < K; ++k) sum += (uint32_t)(int32_t)row[k];
+    for (size_t k = 0; k < K; ++k) {
+      sum += (uint32_t)(int32_t)row[k];
+      sym &= row[k] != -128;
+    }
     w->col_sum[n] = sum;
   }
-  memset(Bp + N * Kp, 0, (w->Np - N) * Kp);
+  memset(rows + N * Kp, 0, (w->Np - N) * Kp);
+  w->b_sym = sym;
+  if (kern.pack_b) {
+    kern.pack_b(w->Np, Kp, rows, w->Bp);
+    lb_aligned_free(rows);
+  }
   return LB_OK;
 }
 
@@ -139,58 +126,43 @@ lb_status pack_b(const lb_gemm_i8_kernel &kern, const void *B, lb_dtype b_type, 
 lb_status product(size_t M, const void *A, lb_dtype a_type, size_t lda, const void *a_zp,
                   size_t a_zp_count, const lb_packed_weights &w, const void *b_zp,
                   size_t b_zp_count, int32_t *Y, size_t ldy) {
-  const lb_gemm_i8_kernel &kern = w.kern;
-  const size_t N = w.N, K = w.K, Kp = w.Kp, Np = w.Np, Mp = round_up(M, kern.m_align);
-  const bool direct = Mp == M && Np == N;  // the kernel may write Y itself
-  size_t a_bytes, c_elems, c_bytes;
-  if (!mul_ok(Mp, Kp, &a_bytes) || !mul_ok(Mp, Np, &c_elems) ||
-      !mul_ok(c_elems, sizeof(int32_t), &c_bytes))
-    return LB_ERR_SIZE_OVERFLOW;
-
-  scratch s;
-  uint8_t *Ap = (uint8_t *)(s.p[0] = lb_aligned_alloc(a_bytes));
-  uint32_t *row_sum = (uint32_t *)(s.p[2] = lb_aligned_alloc(M * sizeof(uint32_t)));
-  int32_t *C = direct ? Y : (int32_t *)(s.p[3] = lb_aligned_alloc(c_bytes));
-  if (!Ap || !row_sum || !C) return LB_ERR_OUT_OF_MEMORY;
-  const uint32_t *col_sum = w.col_sum;
-
-  // Pack A' (rows padded with zeros to Kp, Mp) and its row sums. The XOR by 0x80 is +-128.
-  const int alpha = offset_of(a_type, kern.a_signed);
+  const size_t K = w.K;
+  // The narrow-range kernels need A' (A as int8) to avoid -128: A holds no -128 (int8) / 0
+  // (uint8). memchr finds the byte at memory speed.
+  const uint8_t forbidden = a_type == LB_INT8 ? 0x80 : 0x00;
+  bool a_sym = true;
+  for (size_t m = 0; m < M && a_sym; ++m)
+    a_sym = !memchr((const uint8_t *)A + m * lda, forbidden, K);
+  const lb_gemm_plan plan = lb_gemm_choose(w, a_sym ? 8 : 0);
+  const int alpha = offset_of(a_type, plan.a_signed);  // caller's value = A' + alpha
   const uint8_t a_flip = alpha ? 0x80 : 0;
-  for (size_t m = 0; m < M; ++m) {
+
+  auto pack_a = [&](size_t m, uint8_t *dst) {
     const uint8_t *src = (const uint8_t *)A + m * lda;
-    uint8_t *dst = Ap + m * Kp;
-    for (size_t k = 0; k < K; ++k) dst[k] = src[k] ^ a_flip;
-    memset(dst + K, 0, Kp - K);
     uint32_t sum = 0;
-    if (kern.a_signed)
-      for (size_t k = 0; k < K; ++k) sum += (uint32_t)(int32_t)(int8_t)dst[k];
+    if (plan.a_signed)
+      for (size_t k = 0; k < K; ++k) sum += (uint32_t)(int32_t)(int8_t)(dst[k] = src[k] ^ a_flip);
     else
-      for (size_t k = 0; k < K; ++k) sum += dst[k];
-    row_sum[m] = sum;
-  }
-  memset(Ap + M * Kp, 0, (Mp - M) * Kp);
-
-  if (Kp > 0) {
-    kern.fn(Mp, Np, Kp, Ap, w.Bp, C, direct ? ldy : Np);
-  } else {
-    for (size_t m = 0; m < M; ++m) memset(C + m * (direct ? ldy : Np), 0, N * sizeof(int32_t));
-  }
-
-  // Zero-point corrections, all modulo 2^32.
-  const size_t ldc = direct ? ldy : Np;
+      for (size_t k = 0; k < K; ++k) sum += (dst[k] = src[k] ^ a_flip);
+    return sum;
+  };
+  // Zero-point corrections, all modulo 2^32 (the file's opening comment).
   const uint32_t k32 = (uint32_t)K;
-  const int beta = w.beta;
-  for (size_t m = 0; m < M; ++m) {
-    const uint32_t za = (uint32_t)((a_zp ? load(a_zp, a_type, a_zp_count == 1 ? 0 : m) : 0) - alpha);
-    const uint32_t ka = k32 * za;
-    for (size_t n = 0; n < N; ++n) {
-      const uint32_t zb = (uint32_t)((b_zp ? load(b_zp, w.type, b_zp_count == 1 ? 0 : n) : 0) - beta);
-      uint32_t y = (uint32_t)C[m * ldc + n] - zb * row_sum[m] - za * col_sum[n] + ka * zb;
-      Y[m * ldy + n] = (int32_t)y;
+  auto epilogue = [&](size_t m0, size_t mc, size_t n0, size_t nc, const int32_t *C, size_t ldc,
+                      const uint32_t *row_sum) {
+    for (size_t i = 0; i < mc; ++i) {
+      const size_t m = m0 + i;
+      const uint32_t za = (uint32_t)((a_zp ? load(a_zp, a_type, a_zp_count == 1 ? 0 : m) : 0) - alpha);
+      const uint32_t ka = k32 * za, rs = row_sum[i];
+      for (size_t j = 0; j < nc; ++j) {
+        const size_t n = n0 + j;
+        const uint32_t zb =
+            (uint32_t)((b_zp ? load(b_zp, w.type, b_zp_count == 1 ? 0 : n) : 0) - w.beta);
+        Y[m * ldy + n] = (int32_t)((uint32_t)C[i * ldc + j] - zb * rs - za * w.col_sum[n] + ka * zb);
+      }
     }
-  }
-  return LB_OK;
+  };
+  return lb_gemm_run(M, w, plan, pack_a, epilogue);
 }
 
 }  // namespace
@@ -204,7 +176,7 @@ extern "C" lb_status lb_matmul_integer(size_t M, size_t N, size_t K, const void 
                                               a_zp, a_zp_count, b_zp, b_zp_count, Y, ldy);
   if (st != LB_OK || M == 0 || N == 0) return st;
   lb_packed_weights w;
-  if ((st = pack_b(lb_active()->gemm_i8, B, b_type, b_layout, ldb, N, K, &w)) != LB_OK) return st;
+  if ((st = pack_b(*lb_active()->gemm_i8, B, b_type, b_layout, ldb, N, K, &w)) != LB_OK) return st;
   st = product(M, A, a_type, lda, a_zp, a_zp_count, w, b_zp, b_zp_count, Y, ldy);
   release(&w);
   return st;
@@ -220,7 +192,7 @@ extern "C" lb_status lb_prepack(const void *B, lb_dtype b_type, lb_layout b_layo
   lb_status st;
   lb_packed_weights *w = new (std::nothrow) lb_packed_weights;
   if (!w) return LB_ERR_OUT_OF_MEMORY;
-  if ((st = pack_b(lb_active()->gemm_i8, B, b_type, b_layout, ldb, N, K, w)) != LB_OK) {
+  if ((st = pack_b(*lb_active()->gemm_i8, B, b_type, b_layout, ldb, N, K, w)) != LB_OK) {
     delete w;
     return st;
   }

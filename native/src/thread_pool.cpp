@@ -29,7 +29,8 @@ class pool {
   }
 
   void run(size_t n_tasks, lb_task_fn fn, void *ctx) {
-    const size_t want = threads() < n_tasks ? threads() : n_tasks;
+    const size_t limit = lb_region_threads();
+    const size_t want = limit < n_tasks ? limit : n_tasks;
     std::unique_lock<std::mutex> region(region_, std::try_to_lock);
     if (want <= 1 || !region.owns_lock()) {
       for (size_t t = 0; t < n_tasks; ++t) fn(ctx, t);
@@ -98,7 +99,13 @@ class pool {
   std::atomic<size_t> next_{0};
 };
 
+thread_local size_t t_local_threads = 0;
+
 }  // namespace
+
+void lb_set_local_threads(size_t n) { t_local_threads = n; }
+
+size_t lb_region_threads() { return t_local_threads ? t_local_threads : pool::instance().threads(); }
 
 void lb_parallel_for(size_t n_tasks, lb_task_fn fn, void *ctx) {
   pool::instance().run(n_tasks, fn, ctx);

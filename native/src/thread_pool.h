@@ -9,6 +9,12 @@
 
 typedef void (*lb_task_fn)(void *ctx, size_t task);
 
+// A thread count for the calling thread's regions only (0: lb_get_threads() again): a
+// per-call `threads` option that other threads' calls never see.
+void lb_set_local_threads(size_t n);
+// The threads a region started on this thread may use.
+size_t lb_region_threads();
+
 // Runs fn(ctx, 0 .. n_tasks-1) on up to lb_get_threads() threads, the caller's included.
 void lb_parallel_for(size_t n_tasks, lb_task_fn fn, void *ctx);
 

@@ -6,6 +6,7 @@
 // Fresh random seed each run (printed); LOWBIT_SEED=<n> replays one. LOWBIT_ISA=<name> limits
 // the run to one ISA. ISAs the CPU lacks are skipped with the reason printed.
 // Ends with "lowbit_test: N passed, N failed, N skipped"; exits non-zero on any failure.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -16,7 +17,8 @@
 #include <vector>
 
 #include "lowbit.h"
-#include "../src/kernels.h"  // the quant kernels are tested directly against quant_ref
+#include "../src/gemm_driver.h"  // kernels are tested directly against the references
+#include "../src/kernels.h"
 
 namespace {
 
@@ -914,6 +916,210 @@ void test_quantize_linear_bad(const char *isa) {
   check(bad == 0, first);
 }
 
+// ---- the GEMM engine: kernel variants, blocks, threads, prepack, the linear layer -------
+
+// Exact sum of A' x B'^T modulo 2^32 for kernel-level tests (A' int8 or uint8, B' int8).
+int32_t dot_ref(const uint8_t *a, bool a_signed, const int8_t *b, size_t K) {
+  uint32_t acc = 0;
+  for (size_t k = 0; k < K; ++k)
+    acc += (uint32_t)((a_signed ? (int)(int8_t)a[k] : (int)a[k]) * (int)b[k]);
+  return (int32_t)acc;
+}
+
+// Each raw kernel of the ISA (general, sign-trick, 7-bit unsigned) called directly on operands of the
+// range it is specified for, extremes included, against dot_ref.
+void test_gemm_variants(const char *isa, const lb_gemm_i8_kernel &kern) {
+  struct variant {
+    const char *name;
+    lb_gemm_i8_fn fn;
+    bool a_signed;
+    int a_lo, a_hi, b_lo;
+  } vs[] = {{"general", kern.fn, kern.a_signed, kern.a_signed ? -128 : 0, kern.a_signed ? 127 : 255, -128},
+            {"sym", kern.fn_sym, true, -127, 127, -127},
+            {"u7", kern.fn_u7, false, 0, 127, -128}};
+  for (const variant &v : vs) {
+    if (!v.fn) {
+      std::printf("  gemm kernel %s[%s]: none (the general kernel serves)\n", v.name, isa);
+      continue;
+    }
+    int cases = 0, bad = 0;
+    std::string first;
+    for (int it = 0; it < 60; ++it) {
+      const size_t M = (1 + rand_below(9)) * kern.m_align, N = (1 + rand_below(9)) * kern.n_align;
+      const size_t K = 64 * (1 + rand_below(it < 50 ? 6 : 40));
+      const int mode = it % 4;  // 0 random, 1 extremes, 2 constant, 3 zeros in A
+      uint8_t *A = (uint8_t *)lb_aligned_alloc(M * K);
+      int8_t *B = (int8_t *)lb_aligned_alloc(N * K), *Bp = (int8_t *)lb_aligned_alloc(N * K);
+      const int c = rand_int(v.b_lo, 127), ca = rand_int(v.a_lo, v.a_hi);
+      for (size_t i = 0; i < M * K; ++i) {
+        int a = mode == 0 ? rand_int(v.a_lo, v.a_hi) : mode == 1 ? ((i & 1) ? v.a_lo : v.a_hi)
+                : mode == 2 ? ca : 0;
+        A[i] = (uint8_t)a;
+      }
+      for (size_t i = 0; i < N * K; ++i)
+        B[i] = (int8_t)(mode == 0 ? rand_int(v.b_lo, 127) : mode == 1 ? ((i % 3) ? v.b_lo : 127) : c);
+      if (kern.pack_b) kern.pack_b(N, K, B, Bp); else std::memcpy(Bp, B, N * K);
+      const size_t ldc = N + rand_below(3);
+      std::vector<int32_t> C(M * ldc, 0x5A5A5A5A);
+      v.fn(M, N, K, A, Bp, C.data(), ldc);
+      for (size_t m = 0; m < M && !bad; ++m)
+        for (size_t n = 0; n < N; ++n) {
+          const int32_t want = dot_ref(A + m * K, v.a_signed, B + n * K, K);
+          if (C[m * ldc + n] != want) {
+            char buf[200];
+            std::snprintf(buf, sizeof buf, "gemm %s[%s] M=%zu N=%zu K=%zu mode=%d: C[%zu,%zu]=%d, want %d",
+                          v.name, isa, M, N, K, mode, m, n, C[m * ldc + n], want);
+            first = buf;
+            ++bad;
+            break;
+          }
+        }
+      ++cases;
+      lb_aligned_free(A);
+      lb_aligned_free(B);
+      lb_aligned_free(Bp);
+    }
+    check(bad == 0, first);
+    std::printf("  gemm kernel %s[%s]: %d cases, %d differ\n", v.name, isa, cases, bad);
+  }
+}
+
+// The engine through the C ABI with small blocks and 1 or 3 threads, so products cross block
+// and thread boundaries: lb_matmul_integer and the packed form on operands that avoid -128
+// (the narrow-range kernels) and that do not, against lb_matmul_integer_ref.
+void test_gemm_engine(const char *isa) {
+  const size_t saved = lb_get_threads();
+  int cases = 0, bad = 0;
+  std::string first;
+  for (int it = 0; it < 40; ++it) {
+    lb_set_threads(it % 2 ? 3 : 1);
+    lb_gemm_set_block_override(48, 48);
+    const size_t M = 1 + rand_below(it < 30 ? 120 : 3), N = 1 + rand_below(160),
+                 K = 1 + rand_below(300);
+    const lb_dtype at = rand_below(2) ? LB_INT8 : LB_UINT8, bt = rand_below(2) ? LB_INT8 : LB_UINT8;
+    const bool narrow = it % 4 < 2;  // no -128 after the dtype shift: the sign-trick kernels
+    auto fill = [&](std::vector<uint8_t> &v, lb_dtype t) {
+      for (auto &x : v) {
+        x = (uint8_t)g_rng();
+        if (narrow && x == (t == LB_INT8 ? 0x80 : 0x00)) x ^= 1;
+      }
+    };
+    std::vector<uint8_t> A(M * K), B(N * K), bzp(N);
+    fill(A, at);
+    fill(B, bt);
+    fill(bzp, bt);
+    const uint8_t azp = (uint8_t)g_rng();
+    const bool with_zp = rand_below(2);
+    std::vector<int32_t> got(M * N), packed(M * N), want(M * N);
+    lb_status s1 = lb_matmul_integer(M, N, K, A.data(), at, K, B.data(), bt, LB_LAYOUT_NK, K,
+                                     with_zp ? &azp : nullptr, 1, with_zp ? bzp.data() : nullptr,
+                                     N, got.data(), N);
+    lb_packed_weights *W = nullptr;
+    lb_status s2 = lb_prepack(B.data(), bt, LB_LAYOUT_NK, K, N, K, &W);
+    if (s2 == LB_OK)
+      s2 = lb_matmul_integer_packed(M, A.data(), at, K, with_zp ? &azp : nullptr, 1, W,
+                                    with_zp ? bzp.data() : nullptr, N, packed.data(), N);
+    lb_packed_free(W);
+    lb_matmul_integer_ref(M, N, K, A.data(), at, K, B.data(), bt, LB_LAYOUT_NK, K,
+                          with_zp ? &azp : nullptr, 1, with_zp ? bzp.data() : nullptr, N,
+                          want.data(), N);
+    ++cases;
+    if (s1 != LB_OK || s2 != LB_OK || got != want || packed != want) {
+      if (!bad++) {
+        char buf[200];
+        std::snprintf(buf, sizeof buf, "engine[%s] M=%zu N=%zu K=%zu %s x %s narrow=%d zp=%d threads=%zu: %s",
+                      isa, M, N, K, dtype_name(at), dtype_name(bt), narrow, with_zp, lb_get_threads(),
+                      s1 != LB_OK || s2 != LB_OK ? "status" : got != want ? "unpacked differs" : "packed differs");
+        first = buf;
+      }
+    }
+  }
+  lb_gemm_set_block_override(0, 0);
+  lb_set_threads(saved);
+  check(bad == 0, first);
+  std::printf("  gemm engine[%s]: %d cases (blocks of 48, 1 and 3 threads), %d differ\n", isa, cases, bad);
+}
+
+// lb_linear_f32 against the formula of lowbit.h computed here, on 1 and 3 threads (results
+// must be identical bit for bit), with 8- and 7-bit activations, zero points and bias.
+void test_linear(const char *isa) {
+  const size_t saved = lb_get_threads();
+  int cases = 0, bad = 0;
+  std::string first;
+  for (int it = 0; it < 30; ++it) {
+    lb_gemm_set_block_override(it % 3 ? 48 : 0, it % 3 ? 48 : 0);
+    const size_t M = rand_below(70), N = 1 + rand_below(130), K = rand_below(260);
+    const int bits = it % 2 ? 7 : 8, qmax = bits == 8 ? 127 : 63;
+    const lb_dtype wt = it % 5 == 4 ? LB_UINT8 : LB_INT8;
+    std::vector<uint8_t> Wq(N * K), wzp(N);
+    for (auto &x : Wq) x = (uint8_t)g_rng();
+    if (it % 5 < 2 && wt == LB_INT8)  // symmetric weights: the sign-trick kernels
+      for (auto &x : Wq) if (x == 0x80) x = 0x81;
+    for (auto &x : wzp) x = (uint8_t)g_rng();
+    const int zp_mode = it % 3;  // none, per tensor, per column
+    std::vector<float> X(M * K + 1), ws(N), bias(N);
+    const float range = std::ldexp(1.0f, rand_int(-20, 20));
+    for (auto &x : X) x = std::uniform_real_distribution<float>(-range, range)(g_rng);
+    if (M > 2 && K > 0) {
+      X[K] = std::nanf("");  // a NaN quantizes to 0
+      for (size_t k = 0; k < K; ++k) X[2 * K + k] = 0.0f;  // an all-zero row
+    }
+    for (auto &x : ws) x = std::uniform_real_distribution<float>(1e-3f, 1.0f)(g_rng);
+    for (auto &x : bias) x = std::uniform_real_distribution<float>(-1.0f, 1.0f)(g_rng);
+    const size_t ws_n = it % 4 ? N : 1;
+    const float *b = it % 2 ? bias.data() : nullptr;
+
+    std::vector<float> want(M * N);
+    for (size_t m = 0; m < M; ++m) {
+      float amax = 0.0f;
+      for (size_t k = 0; k < K; ++k)
+        if (!std::isnan(X[m * K + k])) amax = std::fmax(amax, std::fabs(X[m * K + k]));
+      float s = amax / (float)qmax;
+      if (!(s > 0.0f)) s = 1.0f;
+      for (size_t n = 0; n < N; ++n) {
+        const int zp = zp_mode == 0 ? 0 : (int)(wt == LB_INT8 ? (int8_t)wzp[zp_mode == 1 ? 0 : n] : wzp[zp_mode == 1 ? 0 : n]);
+        int64_t acc = 0;
+        for (size_t k = 0; k < K; ++k) {
+          const int w = wt == LB_INT8 ? (int8_t)Wq[n * K + k] : Wq[n * K + k];
+          acc += (int64_t)ref_quantize_one(X[m * K + k], s, 0, -qmax, qmax) * (w - zp);
+        }
+        float y = (float)(int32_t)acc * (s * ws[ws_n == 1 ? 0 : n]);
+        if (b) y = y + b[n];
+        want[m * N + n] = y;
+      }
+    }
+    lb_packed_weights *W = nullptr;
+    bool ok = lb_prepack(Wq.data(), wt, LB_LAYOUT_NK, K, N, K, &W) == LB_OK;
+    for (size_t threads : {(size_t)1, (size_t)3}) {
+      lb_set_threads(threads);
+      std::vector<float> got(M * N, -7.0f);
+      ok = ok && lb_linear_f32(M, X.data(), K, W, ws.data(), ws_n, zp_mode ? wzp.data() : nullptr,
+                               zp_mode == 2 ? N : 1, b, bits, got.data(), N) == LB_OK;
+      ok = ok && std::memcmp(got.data(), want.data(), want.size() * sizeof(float)) == 0;
+    }
+    // A row with an infinity: an error, and Y untouched.
+    if (ok && M > 0 && K > 0) {
+      std::vector<float> Xi(X), got(M * N, -7.0f);
+      Xi[(M - 1) * K] = -INFINITY;
+      ok = lb_linear_f32(M, Xi.data(), K, W, ws.data(), ws_n, nullptr, 0, b, bits, got.data(), N) ==
+               LB_ERR_INVALID_ARGUMENT &&
+           std::all_of(got.begin(), got.end(), [](float v) { return v == -7.0f; });
+    }
+    lb_packed_free(W);
+    ++cases;
+    if (!ok && !bad++) {
+      char buf[200];
+      std::snprintf(buf, sizeof buf, "linear[%s] M=%zu N=%zu K=%zu bits=%d %s zp=%d", isa, M, N, K,
+                    bits, dtype_name(wt), zp_mode);
+      first = buf;
+    }
+  }
+  lb_gemm_set_block_override(0, 0);
+  lb_set_threads(saved);
+  check(bad == 0, first);
+  std::printf("  linear[%s]: %d cases, %d differ from the formula\n", isa, cases, bad);
+}
+
 std::string missing_features(int isa_index) {
   // The ISA names are the feature names that gate them, except where one ISA needs two.
   (void)isa_index;
@@ -989,6 +1195,9 @@ int main() {
     test_matmul_integer(isa);
     test_wraparound(isa);
     test_sgemm(isa);
+    test_gemm_variants(isa, *lb_isa_table()[i].gemm_i8);
+    test_gemm_engine(isa);
+    test_linear(isa);
     test_quant_kernels(isa, *lb_isa_table()[i].quant);
     test_quant_block_kernels(isa, *lb_isa_table()[i].quant);
     test_quantize_linear(isa);

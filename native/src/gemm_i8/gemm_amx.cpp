@@ -1,5 +1,6 @@
 // Raw 8-bit GEMM, AMX-INT8: tdpbusd on 16 x 16 int32 tiles (uint8 A x int8 B, products summed
 // exactly, wrapping add). The driver pads M and N to 16, so every tile is full.
+// tdpbssd (int8 x int8) is not used: the driver's u8 x s8 mapping serves every dtype pair.
 //
 // Tiles: C 16 rows x 64 bytes (16 int32); A 16 rows x 64 bytes (64 k); B 16 rows x 64 bytes in
 // the "VNNI" layout: row r holds, for each of 16 columns n, the four bytes B[n][4r .. 4r+3].
@@ -31,7 +32,8 @@ void configure_tiles() {
   _tile_loadconfig(&cfg);
 }
 
-// B (Np x K, row-major) -> for each 16-column block, K/64 tiles of 1 KiB in VNNI layout.
+// B (Np x K, row-major) -> for each 16-column block, K/64 tiles of 1 KiB in VNNI layout
+// (done once, by prepack; a 16-column block starts at n * K as kernels.h requires).
 void pack_b_vnni(size_t N, size_t K, const int8_t *B, int8_t *out) {
   const size_t KB = K / 64;
   for (size_t nb = 0; nb < N / 16; ++nb)
@@ -71,16 +73,10 @@ void block(size_t K, const uint8_t *A, const int8_t *Bp, int32_t *C, size_t ldc)
 
 }  // namespace
 
-void gemm_u8s8_amx(size_t M, size_t N, size_t K, const void *Av, const int8_t *B, int32_t *C,
+void gemm_u8s8_amx(size_t M, size_t N, size_t K, const void *Av, const int8_t *Bp, int32_t *C,
                    size_t ldc) {
   const uint8_t *A = (const uint8_t *)Av;
-  int8_t *Bp = (int8_t *)lb_aligned_alloc(N * K);
-  if (!Bp) {  // out of scratch memory: the AVX-512 VNNI kernel needs none
-    gemm_u8s8_avx512vnni(M, N, K, Av, B, C, ldc);
-    return;
-  }
-  pack_b_vnni(N, K, B, Bp);
-  configure_tiles();
+  configure_tiles();  // tile state is per thread: every call (on any pool thread) sets it
   const size_t KB = K / 64;
   for (size_t m = 0, mstep; m < M; m += mstep) {
     mstep = m + 32 <= M ? 32 : 16;
@@ -96,5 +92,7 @@ void gemm_u8s8_amx(size_t M, size_t N, size_t K, const void *Av, const int8_t *B
     }
   }
   _tile_release();
-  lb_aligned_free(Bp);
 }
+
+const lb_gemm_i8_kernel gemm_i8_amx = {gemm_u8s8_amx, false, 16, 16, nullptr, nullptr,
+                                       pack_b_vnni};

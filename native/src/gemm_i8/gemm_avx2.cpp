@@ -1,6 +1,18 @@
-// Raw 8-bit GEMM, AVX2. vpmaddubsw would saturate uint8 x int8 pair sums (255*-128*2 does not
-// fit int16), so both operands are widened to int16 and multiplied with vpmaddwd, whose
-// int32 pair sums (at most 2*255*128) are exact.
+// Raw 8-bit GEMM, AVX2: three kernels for three operand ranges (kernels.h).
+//
+// vpmaddubsw multiplies uint8 by int8 and adds pairs into int16 *with saturation*, so it is
+// exact only while |a| * |b| pair sums fit in int16:
+//   general (any uint8 A, int8 B): 2 * 255 * 128 does not fit, so both operands are widened
+//     to int16 and multiplied with vpmaddwd (int32 pair sums, exact): half the throughput.
+//   sym (A, B in [-127, 127]): the sign trick. a * b = |a| * (b * sign(a)); vpsignb moves a's
+//     sign onto b, vpmaddubsw takes |a| <= 127 as its unsigned operand, and a pair sum is at
+//     most 2 * 127 * 127 = 32258: exact. vpmaddwd by 1 widens the pairs into int32 lanes.
+//   u7 (A in [0, 127], any int8 B): pair sums are at most 2 * 127 * 128 = 32512, so
+//     vpmaddubsw is exact as it stands: three instructions per 32 products instead of four.
+//     (Adding two sign-trick pair sums of 7-bit A in int16 before widening also fits, but
+//     costs 7 instructions per 64 products against these 6; this CPU retires ~3 a cycle.)
+// All three use the dot layout: each accumulator holds 8 int32 partial sums of one output,
+// reduced once at the end of K.
 #pragma GCC target("avx2,fma")
 #include <immintrin.h>
 
@@ -16,9 +28,17 @@ inline int32_t hsum_epi32(__m256i v) {
   return _mm_cvtsi128_si32(s);
 }
 
-// R rows of A against C rows of B, 16 k per step: 12 accumulators + 3 A + 1 B registers.
+inline __m256i load(const void *p) { return _mm256_load_si256((const __m256i *)p); }
+
 template <int R, int C>
-void tile(size_t K, const uint8_t *A, const int8_t *B, int32_t *Y, size_t ldc) {
+inline void store(const __m256i (&acc)[R][C], int32_t *Y, size_t ldc) {
+  LB_UNROLL for (int i = 0; i < R; ++i) LB_UNROLL for (int j = 0; j < C; ++j) Y[i * ldc + j] =
+      hsum_epi32(acc[i][j]);
+}
+
+// General: 16 k per step, 12 accumulators + 3 A + 1 B registers.
+template <int R, int C>
+void tile_u8s8(size_t K, const uint8_t *A, const int8_t *B, int32_t *Y, size_t ldc) {
   __m256i acc[R][C];
   LB_UNROLL for (int i = 0; i < R; ++i) LB_UNROLL for (int j = 0; j < C; ++j) acc[i][j] =
       _mm256_setzero_si256();
@@ -32,16 +52,178 @@ void tile(size_t K, const uint8_t *A, const int8_t *B, int32_t *Y, size_t ldc) {
           _mm256_add_epi32(acc[i][j], _mm256_madd_epi16(a[i], b));
     }
   }
-  LB_UNROLL for (int i = 0; i < R; ++i) LB_UNROLL for (int j = 0; j < C; ++j) Y[i * ldc + j] =
-      hsum_epi32(acc[i][j]);
+  store<R, C>(acc, Y, ldc);
 }
 
-}  // namespace
+// Sign trick: 32 k per step (the tails of the 3 x 3 assembly tile below).
+template <int R, int C>
+void tile_sym(size_t K, const int8_t *A, const int8_t *B, int32_t *Y, size_t ldc) {
+  const __m256i ones = _mm256_set1_epi16(1);
+  __m256i acc[R][C];
+  LB_UNROLL for (int i = 0; i < R; ++i) LB_UNROLL for (int j = 0; j < C; ++j) acc[i][j] =
+      _mm256_setzero_si256();
+  for (size_t k = 0; k < K; k += 32) {
+    __m256i b[C];
+    LB_UNROLL for (int j = 0; j < C; ++j) b[j] = load(B + j * K + k);
+    LB_UNROLL for (int i = 0; i < R; ++i) {
+      const __m256i a = load(A + i * K + k), a_abs = _mm256_abs_epi8(a);
+      LB_UNROLL for (int j = 0; j < C; ++j) {
+        const __m256i p = _mm256_maddubs_epi16(a_abs, _mm256_sign_epi8(b[j], a));
+        acc[i][j] = _mm256_add_epi32(acc[i][j], _mm256_madd_epi16(p, ones));
+      }
+    }
+  }
+  store<R, C>(acc, Y, ldc);
+}
+
+// 7-bit A (uint8 in [0, 127]): vpmaddubsw takes it as is, no sign step. 32 k per step.
+template <int R, int C>
+void tile_u7(size_t K, const uint8_t *A, const int8_t *B, int32_t *Y, size_t ldc) {
+  const __m256i ones = _mm256_set1_epi16(1);
+  __m256i acc[R][C];
+  LB_UNROLL for (int i = 0; i < R; ++i) LB_UNROLL for (int j = 0; j < C; ++j) acc[i][j] =
+      _mm256_setzero_si256();
+  for (size_t k = 0; k < K; k += 32) {
+    __m256i b[C];
+    LB_UNROLL for (int j = 0; j < C; ++j) b[j] = load(B + j * K + k);
+    LB_UNROLL for (int i = 0; i < R; ++i) {
+      const __m256i a = load(A + i * K + k);
+      LB_UNROLL for (int j = 0; j < C; ++j) acc[i][j] =
+          _mm256_add_epi32(acc[i][j], _mm256_madd_epi16(_mm256_maddubs_epi16(a, b[j]), ones));
+    }
+  }
+  store<R, C>(acc, Y, ldc);
+}
+
+// The full 3 x 3 tiles of the sym and u7 kernels in assembly: GCC's allocation of the
+// intrinsic versions spills accumulators and copies them around the loop (about 60% of this
+// speed). ymm0-8 accumulate, ymm9-11 hold B, ymm12 A (or |A|), ymm13 a product, ymm14 ones.
+#define LB_PAIR_U7(acc, b) \
+  "vpmaddubsw %%ymm" b ", %%ymm12, %%ymm13\n\t"      /* int16 pair sums of a * b */   \
+  "vpmaddwd %%ymm14, %%ymm13, %%ymm13\n\t"           /* int32 sums of 4 products */   \
+  "vpaddd %%ymm13, %%ymm" acc ", %%ymm" acc "\n\t"
+#define LB_PAIR_SYM(acc, b, a_mem) \
+  "vpsignb " a_mem ", %%ymm" b ", %%ymm13\n\t"       /* b * sign(a) */                \
+  "vpmaddubsw %%ymm13, %%ymm12, %%ymm13\n\t"         /* |a| * (b * sign(a)), pairs */ \
+  "vpmaddwd %%ymm14, %%ymm13, %%ymm13\n\t"                                            \
+  "vpaddd %%ymm13, %%ymm" acc ", %%ymm" acc "\n\t"
+#define LB_LOAD_B3                         \
+  "vmovdqa (%[b0],%[k]), %%ymm9\n\t"      \
+  "vmovdqa (%[b1],%[k]), %%ymm10\n\t"     \
+  "vmovdqa (%[b2],%[k]), %%ymm11\n\t"
+#define LB_ZERO_ACC9                                                                   \
+  "vpxor %%xmm0, %%xmm0, %%xmm0\n\t" "vpxor %%xmm1, %%xmm1, %%xmm1\n\t"               \
+  "vpxor %%xmm2, %%xmm2, %%xmm2\n\t" "vpxor %%xmm3, %%xmm3, %%xmm3\n\t"               \
+  "vpxor %%xmm4, %%xmm4, %%xmm4\n\t" "vpxor %%xmm5, %%xmm5, %%xmm5\n\t"               \
+  "vpxor %%xmm6, %%xmm6, %%xmm6\n\t" "vpxor %%xmm7, %%xmm7, %%xmm7\n\t"               \
+  "vpxor %%xmm8, %%xmm8, %%xmm8\n\t"                                                   \
+  "vpcmpeqw %%ymm14, %%ymm14, %%ymm14\n\t" "vpabsw %%ymm14, %%ymm14\n\t" /* ones */
+#define LB_STORE_ACC9                                                                  \
+  "vmovdqu %%ymm0, 0(%[acc])\n\t" "vmovdqu %%ymm1, 32(%[acc])\n\t"                    \
+  "vmovdqu %%ymm2, 64(%[acc])\n\t" "vmovdqu %%ymm3, 96(%[acc])\n\t"                   \
+  "vmovdqu %%ymm4, 128(%[acc])\n\t" "vmovdqu %%ymm5, 160(%[acc])\n\t"                 \
+  "vmovdqu %%ymm6, 192(%[acc])\n\t" "vmovdqu %%ymm7, 224(%[acc])\n\t"                 \
+  "vmovdqu %%ymm8, 256(%[acc])\n\t"
+#define LB_CLOBBER_YMM                                                                  \
+  "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9",       \
+      "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "memory", "cc"
+
+void store3x3(const __m256i *acc, int32_t *Y, size_t ldc) {
+  for (int i = 0; i < 3; ++i)
+    for (int j = 0; j < 3; ++j) Y[i * ldc + j] = hsum_epi32(_mm256_loadu_si256(acc + i * 3 + j));
+}
+
+void tile_u7_3x3(size_t K, const uint8_t *A, const int8_t *B, int32_t *Y, size_t ldc) {
+  __m256i acc[9];
+  size_t k = 0;
+  asm volatile(
+      LB_ZERO_ACC9
+      "1:\n\t"
+      LB_LOAD_B3
+      "vmovdqa (%[a0],%[k]), %%ymm12\n\t" LB_PAIR_U7("0", "9") LB_PAIR_U7("1", "10") LB_PAIR_U7("2", "11")
+      "vmovdqa (%[a1],%[k]), %%ymm12\n\t" LB_PAIR_U7("3", "9") LB_PAIR_U7("4", "10") LB_PAIR_U7("5", "11")
+      "vmovdqa (%[a2],%[k]), %%ymm12\n\t" LB_PAIR_U7("6", "9") LB_PAIR_U7("7", "10") LB_PAIR_U7("8", "11")
+      "add $32, %[k]\n\t"
+      "cmp %[K], %[k]\n\t"
+      "jb 1b\n\t"
+      LB_STORE_ACC9
+      : [k] "+r"(k)
+      : [K] "r"(K), [a0] "r"(A), [a1] "r"(A + K), [a2] "r"(A + 2 * K), [b0] "r"(B),
+        [b1] "r"(B + K), [b2] "r"(B + 2 * K), [acc] "r"(acc)
+      : LB_CLOBBER_YMM);
+  store3x3(acc, Y, ldc);
+}
+
+void tile_sym_3x3(size_t K, const int8_t *A, const int8_t *B, int32_t *Y, size_t ldc) {
+  __m256i acc[9];
+  size_t k = 0;
+  asm volatile(
+      LB_ZERO_ACC9
+      "1:\n\t"
+      LB_LOAD_B3
+      "vpabsb (%[a0],%[k]), %%ymm12\n\t"
+      LB_PAIR_SYM("0", "9", "(%[a0],%[k])") LB_PAIR_SYM("1", "10", "(%[a0],%[k])")
+      LB_PAIR_SYM("2", "11", "(%[a0],%[k])")
+      "vpabsb (%[a1],%[k]), %%ymm12\n\t"
+      LB_PAIR_SYM("3", "9", "(%[a1],%[k])") LB_PAIR_SYM("4", "10", "(%[a1],%[k])")
+      LB_PAIR_SYM("5", "11", "(%[a1],%[k])")
+      "vpabsb (%[a2],%[k]), %%ymm12\n\t"
+      LB_PAIR_SYM("6", "9", "(%[a2],%[k])") LB_PAIR_SYM("7", "10", "(%[a2],%[k])")
+      LB_PAIR_SYM("8", "11", "(%[a2],%[k])")
+      "add $32, %[k]\n\t"
+      "cmp %[K], %[k]\n\t"
+      "jb 1b\n\t"
+      LB_STORE_ACC9
+      : [k] "+r"(k)
+      : [K] "r"(K), [a0] "r"(A), [a1] "r"(A + K), [a2] "r"(A + 2 * K), [b0] "r"(B),
+        [b1] "r"(B + K), [b2] "r"(B + 2 * K), [acc] "r"(acc)
+      : LB_CLOBBER_YMM);
+  store3x3(acc, Y, ldc);
+}
 
 void gemm_u8s8_avx2(size_t M, size_t N, size_t K, const void *Av, const int8_t *B, int32_t *C,
                     size_t ldc) {
   const uint8_t *A = (const uint8_t *)Av;
   lb_for_each_tile<3, 4>(M, N, [&](auto r, auto c, size_t m, size_t n) {
-    tile<r.value, c.value>(K, A + m * K, B + n * K, C + m * ldc + n, ldc);
+    tile_u8s8<r.value, c.value>(K, A + m * K, B + n * K, C + m * ldc + n, ldc);
   });
 }
+
+void gemm_s8s8_sym_avx2(size_t M, size_t N, size_t K, const void *Av, const int8_t *B,
+                        int32_t *C, size_t ldc) {
+  const int8_t *A = (const int8_t *)Av;
+  if (M < 3) {  // GEMV-like: more rows of B in flight per row of A
+    lb_for_each_tile<2, 4>(M, N, [&](auto r, auto c, size_t m, size_t n) {
+      tile_sym<r.value, c.value>(K, A + m * K, B + n * K, C + m * ldc + n, ldc);
+    });
+    return;
+  }
+  lb_for_each_tile<3, 3>(M, N, [&](auto r, auto c, size_t m, size_t n) {
+    if constexpr (r.value == 3 && c.value == 3)
+      tile_sym_3x3(K, A + m * K, B + n * K, C + m * ldc + n, ldc);
+    else
+      tile_sym<r.value, c.value>(K, A + m * K, B + n * K, C + m * ldc + n, ldc);
+  });
+}
+
+void gemm_u7s8_avx2(size_t M, size_t N, size_t K, const void *Av, const int8_t *B, int32_t *C,
+                    size_t ldc) {
+  const uint8_t *A = (const uint8_t *)Av;
+  if (M < 3) {
+    lb_for_each_tile<2, 4>(M, N, [&](auto r, auto c, size_t m, size_t n) {
+      tile_u7<r.value, c.value>(K, A + m * K, B + n * K, C + m * ldc + n, ldc);
+    });
+    return;
+  }
+  lb_for_each_tile<3, 3>(M, N, [&](auto r, auto c, size_t m, size_t n) {
+    if constexpr (r.value == 3 && c.value == 3)
+      tile_u7_3x3(K, A + m * K, B + n * K, C + m * ldc + n, ldc);
+    else
+      tile_u7<r.value, c.value>(K, A + m * K, B + n * K, C + m * ldc + n, ldc);
+  });
+}
+
+}  // namespace
+
+extern const lb_gemm_i8_kernel gemm_i8_avx2 = {gemm_u8s8_avx2, false, 1, 1, gemm_s8s8_sym_avx2,
+                                               gemm_u7s8_avx2, nullptr};

@@ -34,3 +34,6 @@ void gemm_u8s8_avx512vnni(size_t M, size_t N, size_t K, const void *Av, const in
     tile<r.value, c.value>(K, A + m * K, B + n * K, C + m * ldc + n, ldc);
   });
 }
+
+const lb_gemm_i8_kernel gemm_i8_avx512vnni = {gemm_u8s8_avx512vnni, false, 1, 1, nullptr, nullptr,
+                                              nullptr};

@@ -42,3 +42,6 @@ void gemm_u8s8_avxvnni(size_t M, size_t N, size_t K, const void *Av, const int8_
     tile<r.value, c.value>(K, A + m * K, B + n * K, C + m * ldc + n, ldc);
   });
 }
+
+const lb_gemm_i8_kernel gemm_i8_avxvnni = {gemm_u8s8_avxvnni, false, 1, 1, nullptr, nullptr,
+                                           nullptr};

@@ -64,3 +64,6 @@ void gemm_s8s8_neon_i8mm(size_t M, size_t N, size_t K, const void *Av, const int
     tile<r.value, c.value>(K, A + m * K, B + n * K, C + m * ldc + n, ldc);
   });
 }
+
+const lb_gemm_i8_kernel gemm_i8_neon_i8mm = {gemm_s8s8_neon_i8mm, true, 1, 1, nullptr, nullptr,
+                                             nullptr};

@@ -1,0 +1,122 @@
+// The 8-bit GEMM engine shared by lb_matmul_integer and lb_linear_f32: packed weights, the
+// choice of kernel variant, and the blocked, threaded loop around the raw kernels (kernels.h).
+//
+// Blocking: the output is cut into blocks of MC rows x NC columns. NC columns of packed B
+// (NC x K bytes) take half the L2, so while one block runs, B comes from L2 and each kernel
+// tile's few rows of A from L1. Blocks are ordered column block first, and each thread gets a
+// contiguous run of them, so it streams its share of B from memory once.
+// Threads split M and N only, never K: every output is one kernel's exact sum, so the result
+// does not depend on the thread count (integer sums are exact anyway; SPEC §4).
+#pragma once
+#include <string.h>
+
+#include <atomic>
+
+#include "kernels.h"
+#include "thread_pool.h"
+
+// Packed weights (lb_prepack): B' = B - beta, N x K, padded to Np x Kp with zeros, in the
+// layout of the kernel it was packed for, and its column sums.
+struct lb_packed_weights {
+  const lb_gemm_i8_kernel *kern;  // the kernel the layout was made for (setIsa later: no matter)
+  size_t N, K, Np, Kp;
+  lb_dtype type;
+  int beta;     // caller's value = B' + beta
+  bool b_sym;   // no B' value is -128: the narrow-range kernels apply
+  int8_t *Bp;
+  uint32_t *col_sum;  // sum_k B'[n][k], modulo 2^32
+};
+
+// The kernel a product runs and the form of its A' operand: A' = a + a_shift, as int8
+// (a_signed) or uint8, for signed activation values a.
+struct lb_gemm_plan {
+  lb_gemm_i8_fn fn;
+  bool a_signed;
+  int a_shift;
+};
+
+// a_range: 0 for any int8 A, 8 when A lies in [-127, 127], 7 when in [-63, 63].
+lb_gemm_plan lb_gemm_choose(const lb_packed_weights &w, int a_range);
+
+// A thread's cached scratch buffer (one per slot and thread, kept between calls up to a few
+// MiB; larger requests get memory of their own, freed by the destructor).
+class lb_scratch {
+ public:
+  lb_scratch(int slot, size_t bytes);
+  ~lb_scratch();
+  void *get() const { return p_; }
+  lb_scratch(const lb_scratch &) = delete;
+  lb_scratch &operator=(const lb_scratch &) = delete;
+
+ private:
+  void *p_;
+  bool owned_;
+};
+
+struct lb_gemm_blocks {
+  size_t MC, NC;
+};
+lb_gemm_blocks lb_gemm_block_sizes(const lb_packed_weights &w, size_t Mp);
+// For the tests: fixed block sizes (multiples of 48; 0, 0 = chosen from the caches again), so
+// small products also cross block and thread boundaries.
+void lb_gemm_set_block_override(size_t MC, size_t NC);
+
+inline size_t lb_round_up(size_t x, size_t to) { return (x + to - 1) / to * to; }
+
+// Y = epilogue(A' x B'^T) for M >= 1 rows of A', M x N, on lb_get_threads() threads.
+//   pack_a(m, dst): writes row m of A' (K bytes, of type plan.a_signed) to dst and returns
+//     the row's sum modulo 2^32; rows are packed in parallel.
+//   epilogue(m0, mc, n0, nc, C, ldc, row_sum): turns the raw products of rows m0 .. m0+mc-1
+//     and columns n0 .. n0+nc-1 (C[(m - m0) * ldc + (n - n0)]) into the caller's output;
+//     row_sum points at row m0's sum.
+// Both run on pool threads: they must write disjoint outputs per row / per block.
+template <class PackA, class Epilogue>
+lb_status lb_gemm_run(size_t M, const lb_packed_weights &w, lb_gemm_plan plan, PackA &&pack_a,
+                      Epilogue &&epilogue) {
+  const lb_gemm_i8_kernel &kern = *w.kern;
+  const size_t K = w.K, Kp = w.Kp, Np = w.Np, Mp = lb_round_up(M, kern.m_align);
+  size_t a_bytes;
+  if (__builtin_mul_overflow(Mp, Kp, &a_bytes)) return LB_ERR_SIZE_OVERFLOW;
+  lb_scratch a_buf(0, a_bytes), sum_buf(1, Mp * sizeof(uint32_t));
+  uint8_t *Ap = (uint8_t *)a_buf.get();
+  uint32_t *row_sum = (uint32_t *)sum_buf.get();
+  if (!Ap || !row_sum) return LB_ERR_OUT_OF_MEMORY;
+
+  // A': rows in parallel tasks of at least 64 KiB, zero padding to Kp and Mp.
+  const size_t rows_per_task = K ? (65536 + K - 1) / K : M;
+  lb_parallel((M + rows_per_task - 1) / rows_per_task, [&](size_t t) {
+    const size_t m_end = (t + 1) * rows_per_task < M ? (t + 1) * rows_per_task : M;
+    for (size_t m = t * rows_per_task; m < m_end; ++m) {
+      uint8_t *dst = Ap + m * Kp;
+      row_sum[m] = pack_a(m, dst);
+      memset(dst + K, 0, Kp - K);
+    }
+  });
+  memset(Ap + M * Kp, 0, (Mp - M) * Kp);
+  for (size_t m = M; m < Mp; ++m) row_sum[m] = 0;
+
+  const lb_gemm_blocks b = lb_gemm_block_sizes(w, Mp);
+  const size_t n_blocks_n = (Np + b.NC - 1) / b.NC, n_blocks_m = (Mp + b.MC - 1) / b.MC;
+  const size_t n_blocks = n_blocks_n * n_blocks_m;
+  // Below ~4 M multiply-adds a region costs more than it saves.
+  const double macs = (double)M * (double)w.N * (double)(K ? K : 1);
+  size_t n_tasks = macs < 4e6 ? 1 : lb_region_threads();
+  if (n_tasks > n_blocks) n_tasks = n_blocks;
+  std::atomic<lb_status> status{LB_OK};
+  lb_parallel(n_tasks, [&](size_t t) {
+    lb_scratch c_buf(2, b.MC * b.NC * sizeof(int32_t));
+    int32_t *C = (int32_t *)c_buf.get();
+    if (!C) {
+      status.store(LB_ERR_OUT_OF_MEMORY);
+      return;
+    }
+    for (size_t i = n_blocks * t / n_tasks, end = n_blocks * (t + 1) / n_tasks; i < end; ++i) {
+      const size_t n0 = (i / n_blocks_m) * b.NC, m0 = (i % n_blocks_m) * b.MC;
+      const size_t nc = Np - n0 < b.NC ? Np - n0 : b.NC, mc = Mp - m0 < b.MC ? Mp - m0 : b.MC;
+      plan.fn(mc, nc, Kp, Ap + m0 * Kp, w.Bp + n0 * Kp, C, nc);
+      epilogue(m0, M - m0 < mc ? M - m0 : mc, n0, w.N - n0 < nc ? w.N - n0 : nc, (const int32_t *)C,
+               nc, row_sum + m0);
+    }
+  });
+  return status.load();
+}
