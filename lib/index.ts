@@ -8,7 +8,7 @@ export { packInt4, unpackInt4, packUint4, unpackUint4, packInt2, unpackInt2, pac
 export { quantize, dequantize, bitsPerWeight, type QTensor, type QDType, type QuantizeOptions, type Scheme, type ScaleQuant } from './qtensor';
 export { NF4_CODE } from './fallback/nf4';
 export type { Calibration } from './calibrate';
-export { prepack, matmul, type PackedWeights, type MatmulOptions } from './matmul';
+export { prepack, matmul, matmulAsync, type PackedWeights, type MatmulOptions } from './matmul';
 export { errorStats, type ErrorStats } from './stats';
 export { cpuInfo, setIsa, getIsa, setBackend, getBackend, setThreads, getThreads, type CpuInfo, type BackendName } from './backend';
 export { DTYPES, type IntDType } from './dtype';

@@ -33,20 +33,28 @@ export interface NativeBinding {
   /** Packs N x K int8 / uint8 weights; the External frees them when collected. */
   prepack(w: Int8Array | Uint8Array, N: number, K: number): object;
   packedFree(handle: object): void;
-  /** lb_linear_f32: float rows in, float out; wZp of the packed dtype or null, bias or null. */
+  /**
+   * lb_linear_f32: float rows in, float out; wZp of the packed dtype or null, bias or null;
+   * threads: this call's thread count (0 = the pool's setting).
+   */
   linear(x: Float32Array, M: number, handle: object, wScale: Float32Array, wZp: Int8Array | Uint8Array | null,
-    bias: Float32Array | null, activationBits: number, out: Float32Array): void;
+    bias: Float32Array | null, activationBits: number, out: Float32Array, threads: number): void;
+  /** linear on a libuv worker thread; the promise settles when `out` is written. */
+  linearAsync(x: Float32Array, M: number, handle: object, wScale: Float32Array, wZp: Int8Array | Uint8Array | null,
+    bias: Float32Array | null, activationBits: number, out: Float32Array, threads: number): Promise<void>;
   matmulIntegerPacked(a: Int8Array | Uint8Array, M: number, aZp: Int8Array | Uint8Array | null, handle: object,
-    wZp: Int8Array | Uint8Array | null, out: Int32Array): void;
-  /** lb_peak_*: the peak-loop kinds usable on this CPU. */
-  peakKinds(): string[];
-  /** lb_measure_peak: operations (2 per multiply-add) per second of one kind, on this thread. */
-  measurePeak(kind: string, minSeconds: number): number;
+    wZp: Int8Array | Uint8Array | null, out: Int32Array, threads: number): void;
+  matmulIntegerPackedAsync(a: Int8Array | Uint8Array, M: number, aZp: Int8Array | Uint8Array | null, handle: object,
+    wZp: Int8Array | Uint8Array | null, out: Int32Array, threads: number): Promise<void>;
   /** The thread count of the native thread pool; with n, sets it first (0 = the hardware threads). */
   threads(n?: number): number;
   /** [min, max] of the non-NaN values; [Infinity, -Infinity] when there are none. */
   minmax(x: Float32Array): [number, number];
   sgemmNT(a: Float32Array, b: Float32Array, M: number, N: number, K: number, out: Float32Array): void;
+  /** lb_peak_*: the peak-loop kinds usable on this CPU. */
+  peakKinds(): string[];
+  /** lb_measure_peak: operations (2 per multiply-add) per second of one kind, on this thread. */
+  measurePeak(kind: string, minSeconds: number): number;
 }
 
 /** The ABI version this TS layer was written against (LB_ABI_VERSION in lowbit.h). */

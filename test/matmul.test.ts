@@ -2,7 +2,7 @@
  * matmul / prepack (SPEC §4): the float-in, float-out quantized linear layer. Bit-identical on
  * every ISA and the TS fallback; close to float32; errors name the argument.
  */
-import { errorStats, matmul, prepack, quantize, setBackend, type QTensor, type QuantizeOptions } from '../lib';
+import { errorStats, matmul, matmulAsync, prepack, quantize, setBackend, type QTensor, type QuantizeOptions } from '../lib';
 import { loaded } from '../lib/native';
 import { makeRng } from './helpers/random';
 import { describeTargets, targets, useTarget } from './helpers/targets';
@@ -95,6 +95,64 @@ describe('matmul: every native ISA equals the TS fallback bit for bit', () => {
   });
 });
 
+describe('matmul: threads and the engine\'s blocks do not change a bit', () => {
+  const native = targets().filter((t) => t.backend === 'native' && !t.skip);
+  const it = native.length ? test : test.skip;
+  it('a product of several cache blocks on 1, 2 and 3 threads equals the TS fallback', () => {
+    const M = 100, N = 500, K = 1100;  // rows and columns span more than one block on any L2 size
+    const x = gaussian(M * K), w = quantize(gaussian(N * K), [N, K], { dtype: 'int8', axis: 0 }), bias = gaussian(N);
+    const restoreTs = useTarget({ backend: 'ts', isa: 'scalar', skip: null });
+    const want = matmul(x, w, { bias });
+    restoreTs();
+    for (const t of native) {
+      const restore = useTarget(t);
+      const p = prepack(w);
+      for (const threads of [1, 2, 3]) {
+        const got = matmul(x, p, { bias, threads });
+        expect({ isa: t.isa, threads, same: Buffer.from(got.buffer).equals(Buffer.from(want.buffer)) }).toEqual({ isa: t.isa, threads, same: true });
+      }
+      p.free();
+      restore();
+    }
+  });
+});
+
+describeTargets('matmulAsync', (it) => {
+  it('resolves to matmul\'s result, for float and QTensor activations, into out', async () => {
+    const M = 7, N = 19, K = 77;
+    const x = gaussian(M * K), w = quantize(gaussian(N * K), [N, K], { dtype: 'int8', axis: 0 }), bias = gaussian(N);
+    const p = prepack(w);
+    const want = matmul(x, p, { bias, activationBits: 7 });
+    const out = new Float32Array(M * N);
+    const got = await matmulAsync(x, p, { bias, activationBits: 7, out, threads: 2 });
+    expect(got).toBe(out);
+    expect(Buffer.from(got.buffer).equals(Buffer.from(want.buffer))).toBe(true);
+    const xq = quantize(x, [M, K], { dtype: 'int8', axis: 0 });
+    expect(Array.from(await matmulAsync(xq, w))).toEqual(Array.from(matmul(xq, w)));
+    p.free();
+  });
+
+  it('runs many products concurrently, and defers free() until they are done', async () => {
+    const M = 3, N = 64, K = 256;
+    const w = quantize(gaussian(N * K), [N, K], { dtype: 'int8', axis: 0 });
+    const p = prepack(w);
+    const xs = Array.from({ length: 8 }, () => gaussian(M * K));
+    const pending = xs.map((x) => matmulAsync(x, p));
+    p.free();
+    expect(p.freed).toBe(true);
+    const results = await Promise.all(pending);
+    xs.forEach((x, i) => expect(Array.from(results[i]!)).toEqual(Array.from(matmul(x, w))));
+    await expect(matmulAsync(xs[0]!, p)).rejects.toThrow(TypeError);
+  });
+
+  it('rejects with the errors matmul throws', async () => {
+    const w = quantize(gaussian(2 * 3), [2, 3], { dtype: 'int8' });
+    await expect(matmulAsync(Float32Array.of(1, Infinity, 0), w)).rejects.toThrow(/matmulAsync: x\[1\] \(row 0\) is Infinity/);
+    await expect(matmulAsync(new Float32Array(4), w)).rejects.toThrow(RangeError);
+    await expect(matmulAsync(new Float32Array(3), w, { threads: 0 })).rejects.toThrow(/opts\.threads/);
+  });
+});
+
 describe('matmul on real trained weights (USE-lite)', () => {
   test('cosine >= 0.999 against float32 with int8 per-channel weights', () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -118,7 +176,7 @@ describe('matmul bad input names the argument; nothing is written on error', () 
     ['int4 weights', () => matmul(new Float32Array(3), quantize(gaussian(8), [4, 2], { dtype: 'int4', blockSize: 2 })), RangeError, /w.dtype "int4" is not supported by this version/],
     ['bias length', () => matmul(new Float32Array(3), w, { bias: new Float32Array(3) }), TypeError, /opts.bias must be a Float32Array of 4 values/],
     ['activationBits', () => matmul(new Float32Array(3), w, { activationBits: 4 as never }), RangeError, /opts.activationBits must be 8 or 7, got 4/],
-    ['threads', () => matmul(new Float32Array(3), w, { threads: 0 }), RangeError, /opts.threads must be an integer >= 1, got 0/],
+    ['threads', () => matmul(new Float32Array(3), w, { threads: 0 }), RangeError, /opts.threads must be an integer in \[1, 1024\], got 0/],
     ['out too small', () => matmul(new Float32Array(6), w, { out: new Float32Array(7) }), TypeError, /opts.out must be a Float32Array of at least 8 values/],
     ['Infinity in x', () => matmul(Float32Array.of(1, 2, 3, 4, -Infinity, 6), w), RangeError, /matmul: x\[4\] \(row 1\) is -Infinity: that row has no finite scale/],
   ])('%s', (_n, call, ErrorClass, message) => {

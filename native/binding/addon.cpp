@@ -4,8 +4,10 @@
 #include <napi.h>
 
 #include <string>
+#include <vector>
 
 #include "lowbit.h"
+#include "../src/thread_pool.h"  // lb_set_local_threads: the per-call `threads` option
 
 namespace {
 
@@ -264,56 +266,137 @@ Napi::Value PackedFree(const Napi::CallbackInfo &info) {
   return env.Undefined();
 }
 
-// linear(x: Float32Array, M, handle, wScale: Float32Array, wZp: typed array | null,
-//        bias: Float32Array | null, activationBits, out: Float32Array)
-Napi::Value Linear(const Napi::CallbackInfo &info) {
-  Napi::Env env = info.Env();
-  view x, ws, wz{}, b{}, out;
-  size_t M, bits;
+// A product to run now or on a libuv worker thread (matmulAsync): raw pointers into the JS
+// arrays, plus references that keep those arrays and the packed weights alive until it ends.
+struct product_job {
+  bool is_linear = true;
+  size_t M = 0, threads = 0;
   lb_packed_weights *w = nullptr;
-  const bool has_zp = info.Length() == 8 && !info[4].IsNull(), has_bias = info.Length() == 8 && !info[5].IsNull();
-  if (info.Length() != 8 || !get_view(info[0], &x) || x.type != napi_float32_array || !get_size(info[1], &M) ||
-      !get_packed(info[2], &w) || !get_view(info[3], &ws) || ws.type != napi_float32_array ||
-      (has_zp && (!get_view(info[4], &wz) || !is_8bit(wz.type))) ||
-      (has_bias && (!get_view(info[5], &b) || b.type != napi_float32_array)) || !get_size(info[6], &bits) ||
-      !get_view(info[7], &out) || out.type != napi_float32_array)
-    return throw_type(env, "matmul: bad arguments to the native binding");
-  if (!w) return throw_type(env, "matmul: the packed weights were freed");
-  const size_t N = lb_packed_rows(w), K = lb_packed_cols(w);
+  // linear
+  view x{}, ws{}, wz{}, b{}, out{};
+  bool has_zp = false, has_bias = false;
+  size_t bits = 8;
+  // integer
+  view a{}, az{};
+  bool has_az = false;
+
+  lb_status run() const {
+    lb_set_local_threads(threads);  // this call's `threads` option, on this thread only
+    const size_t N = lb_packed_rows(w), K = lb_packed_cols(w);
+    lb_status st;
+    if (is_linear)
+      st = lb_linear_f32(M, (const float *)x.data, K, w, (const float *)ws.data, ws.length,
+                         has_zp ? wz.data : nullptr, has_zp ? wz.length : 0,
+                         has_bias ? (const float *)b.data : nullptr, (int)bits, (float *)out.data, N);
+    else
+      st = lb_matmul_integer_packed(M, a.data, dtype_of(a.type), K, has_az ? az.data : nullptr,
+                                    has_az ? az.length : 0, w, has_zp ? wz.data : nullptr,
+                                    has_zp ? wz.length : 0, (int32_t *)out.data, N);
+    lb_set_local_threads(0);
+    return st;
+  }
+};
+
+// linear(x: Float32Array, M, handle, wScale: Float32Array, wZp: typed array | null,
+//        bias: Float32Array | null, activationBits, out: Float32Array, threads)
+// Returns an error message, or "" with *job filled.
+std::string parse_linear(const Napi::CallbackInfo &info, product_job *job) {
+  job->is_linear = true;
+  job->has_zp = info.Length() == 9 && !info[4].IsNull();
+  job->has_bias = info.Length() == 9 && !info[5].IsNull();
+  if (info.Length() != 9 || !get_view(info[0], &job->x) || job->x.type != napi_float32_array ||
+      !get_size(info[1], &job->M) || !get_packed(info[2], &job->w) || !get_view(info[3], &job->ws) ||
+      job->ws.type != napi_float32_array ||
+      (job->has_zp && (!get_view(info[4], &job->wz) || !is_8bit(job->wz.type))) ||
+      (job->has_bias && (!get_view(info[5], &job->b) || job->b.type != napi_float32_array)) ||
+      !get_size(info[6], &job->bits) || !get_view(info[7], &job->out) ||
+      job->out.type != napi_float32_array || !get_size(info[8], &job->threads))
+    return "matmul: bad arguments to the native binding";
+  if (!job->w) return "matmul: the packed weights were freed";
+  const size_t N = lb_packed_rows(job->w), K = lb_packed_cols(job->w);
   size_t mk, mn;
-  if (__builtin_mul_overflow(M, K, &mk) || __builtin_mul_overflow(M, N, &mn) || x.length < mk ||
-      out.length < mn || (has_bias && b.length < N))
-    return throw_range(env, "matmul: sizes do not match the arrays");
-  lb_status st = lb_linear_f32(M, (const float *)x.data, K, w, (const float *)ws.data, ws.length,
-                               has_zp ? wz.data : nullptr, has_zp ? wz.length : 0,
-                               has_bias ? (const float *)b.data : nullptr, (int)bits,
-                               (float *)out.data, N);
+  if (__builtin_mul_overflow(job->M, K, &mk) || __builtin_mul_overflow(job->M, N, &mn) ||
+      job->x.length < mk || job->out.length < mn || (job->has_bias && job->b.length < N))
+    return "matmul: sizes do not match the arrays";
+  return "";
+}
+
+// matmulIntegerPacked(a, M, aZp | null, handle, wZp | null, out: Int32Array, threads)
+std::string parse_integer(const Napi::CallbackInfo &info, product_job *job) {
+  job->is_linear = false;
+  job->has_az = info.Length() == 7 && !info[2].IsNull();
+  job->has_zp = info.Length() == 7 && !info[4].IsNull();
+  if (info.Length() != 7 || !get_view(info[0], &job->a) || !is_8bit(job->a.type) ||
+      !get_size(info[1], &job->M) ||
+      (job->has_az && (!get_view(info[2], &job->az) || job->az.type != job->a.type)) ||
+      !get_packed(info[3], &job->w) ||
+      (job->has_zp && (!get_view(info[4], &job->wz) || !is_8bit(job->wz.type))) ||
+      !get_view(info[5], &job->out) || job->out.type != napi_int32_array ||
+      !get_size(info[6], &job->threads))
+    return "matmul: bad arguments to the native binding";
+  if (!job->w) return "matmul: the packed weights were freed";
+  const size_t N = lb_packed_rows(job->w), K = lb_packed_cols(job->w);
+  size_t mk, mn;
+  if (__builtin_mul_overflow(job->M, K, &mk) || __builtin_mul_overflow(job->M, N, &mn) ||
+      job->a.length < mk || job->out.length < mn)
+    return "matmul: sizes do not match the arrays";
+  return "";
+}
+
+template <std::string (*Parse)(const Napi::CallbackInfo &, product_job *)>
+Napi::Value RunNow(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  product_job job;
+  std::string err = Parse(info, &job);
+  if (!err.empty()) return err.find("sizes") != std::string::npos ? throw_range(env, err) : throw_type(env, err);
+  lb_status st = job.run();
   if (st != LB_OK) return status_error(env, "matmul", st);
   return env.Undefined();
 }
 
-// matmulIntegerPacked(a, M, aZp | null, handle, wZp | null, out: Int32Array)
-Napi::Value MatmulIntegerPacked(const Napi::CallbackInfo &info) {
+class product_worker : public Napi::AsyncWorker {
+ public:
+  product_worker(const Napi::CallbackInfo &info, const product_job &job)
+      : Napi::AsyncWorker(info.Env(), "lowbit.matmulAsync"), job_(job),
+        deferred_(Napi::Promise::Deferred::New(info.Env())) {
+    for (size_t i = 0; i < info.Length(); ++i)
+      if (info[i].IsObject()) keep_.push_back(Napi::Persistent(info[i].As<Napi::Object>()));
+  }
+  Napi::Promise promise() const { return deferred_.Promise(); }
+
+ protected:
+  void Execute() override { status_ = job_.run(); }
+  void OnOK() override {
+    Napi::Env env = Env();
+    if (status_ == LB_OK) {
+      deferred_.Resolve(env.Undefined());
+      return;
+    }
+    std::string msg = std::string("matmul: ") + lb_status_string(status_);
+    deferred_.Reject(status_ == LB_ERR_OUT_OF_MEMORY ? Napi::Error::New(env, msg).Value()
+                                                     : Napi::RangeError::New(env, msg).Value());
+  }
+
+ private:
+  product_job job_;
+  Napi::Promise::Deferred deferred_;
+  std::vector<Napi::ObjectReference> keep_;  // x, out, scales, the External, ... stay alive
+  lb_status status_ = LB_OK;
+};
+
+// The same arguments; returns a Promise<void> settled when the product has run off the main
+// thread. The caller must not free the weights or detach the arrays until then (lib/ sees to
+// the weights).
+template <std::string (*Parse)(const Napi::CallbackInfo &, product_job *)>
+Napi::Value RunAsync(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
-  view a, az{}, wz{}, out;
-  size_t M;
-  lb_packed_weights *w = nullptr;
-  const bool has_az = info.Length() == 6 && !info[2].IsNull(), has_wz = info.Length() == 6 && !info[4].IsNull();
-  if (info.Length() != 6 || !get_view(info[0], &a) || !is_8bit(a.type) || !get_size(info[1], &M) ||
-      (has_az && (!get_view(info[2], &az) || az.type != a.type)) || !get_packed(info[3], &w) ||
-      (has_wz && (!get_view(info[4], &wz) || !is_8bit(wz.type))) || !get_view(info[5], &out) ||
-      out.type != napi_int32_array)
-    return throw_type(env, "matmul: bad arguments to the native binding");
-  if (!w) return throw_type(env, "matmul: the packed weights were freed");
-  const size_t N = lb_packed_rows(w), K = lb_packed_cols(w);
-  size_t mk, mn;
-  if (__builtin_mul_overflow(M, K, &mk) || __builtin_mul_overflow(M, N, &mn) || a.length < mk || out.length < mn)
-    return throw_range(env, "matmul: sizes do not match the arrays");
-  lb_status st = lb_matmul_integer_packed(M, a.data, dtype_of(a.type), K, has_az ? az.data : nullptr,
-                                          has_az ? az.length : 0, w, has_wz ? wz.data : nullptr,
-                                          has_wz ? wz.length : 0, (int32_t *)out.data, N);
-  if (st != LB_OK) return status_error(env, "matmul", st);
-  return env.Undefined();
+  product_job job;
+  std::string err = Parse(info, &job);
+  if (!err.empty()) return err.find("sizes") != std::string::npos ? throw_range(env, err) : throw_type(env, err);
+  auto *worker = new product_worker(info, job);
+  Napi::Promise p = worker->promise();
+  worker->Queue();  // the worker deletes itself when done
+  return p;
 }
 
 // threads() -> the thread count; threads(n) sets it (0 = the hardware threads) and returns it.
