@@ -17,7 +17,7 @@ void lb_gemm_set_block_override(size_t MC, size_t NC) {
   g_nc_override.store(NC);
 }
 
-lb_gemm_blocks lb_gemm_block_sizes(const lb_packed_weights &w, size_t Mp) {
+lb_gemm_blocks lb_gemm_block_sizes(const lb_packed_weights &w, size_t Mp, size_t threads) {
   if (const size_t mc = g_mc_override.load(), nc = g_nc_override.load(); mc && nc)
     return {mc < Mp ? mc : Mp, nc < w.Np ? nc : w.Np};
   // Multiples of 48 suit every register tile (3, 4, 2 rows or columns) and AMX's 16.
@@ -28,12 +28,20 @@ lb_gemm_blocks lb_gemm_block_sizes(const lb_packed_weights &w, size_t Mp) {
     return v < limit ? v : limit;
   };
   // Half the L2 for a block of B, a quarter for A's block; capped by the padded sizes.
-  return {pick(l2 / 4, Mp), pick(l2 / 2, w.Np)};
+  lb_gemm_blocks b{pick(l2 / 4, Mp), pick(l2 / 2, w.Np)};
+  // Enough blocks for every thread to get two or more: smaller blocks, the larger side first.
+  auto count = [&] { return ((Mp + b.MC - 1) / b.MC) * ((w.Np + b.NC - 1) / b.NC); };
+  while (count() < 2 * threads && (b.MC > unit || b.NC > unit)) {
+    size_t &side = b.NC >= b.MC ? b.NC : b.MC;
+    side = side / 2 / unit * unit;
+    if (side < unit) side = unit;
+  }
+  return b;
 }
 
 namespace {
 
-constexpr int kSlots = 4;
+constexpr int kSlots = 5;  // 0 A', 1 row sums, 2 C blocks, 3 A' row groups, 4 linear's scales
 constexpr size_t kKeepBytes = size_t(8) << 20;  // larger scratch is not kept between calls
 
 struct cached {

@@ -56,12 +56,18 @@ class lb_scratch {
 struct lb_gemm_blocks {
   size_t MC, NC;
 };
-lb_gemm_blocks lb_gemm_block_sizes(const lb_packed_weights &w, size_t Mp);
+lb_gemm_blocks lb_gemm_block_sizes(const lb_packed_weights &w, size_t Mp, size_t threads);
 // For the tests: fixed block sizes (multiples of 48; 0, 0 = chosen from the caches again), so
 // small products also cross block and thread boundaries.
 void lb_gemm_set_block_override(size_t MC, size_t NC);
 
 inline size_t lb_round_up(size_t x, size_t to) { return (x + to - 1) / to * to; }
+
+// 16 rows of Kp bytes (row-major) -> Kp/64 blocks of 16 rows x 64 bytes (kernels.h a_tiles16).
+inline void lb_pack_a_tiles16(size_t Kp, const uint8_t *rows, uint8_t *out) {
+  for (size_t kb = 0; kb < Kp / 64; ++kb)
+    for (size_t r = 0; r < 16; ++r) memcpy(out + kb * 1024 + r * 64, rows + r * Kp + kb * 64, 64);
+}
 
 // Y = epilogue(A' x B'^T) for M >= 1 rows of A', M x N, on lb_get_threads() threads.
 //   pack_a(m, dst): writes row m of A' (K bytes, of type plan.a_signed) to dst and returns
@@ -82,25 +88,36 @@ lb_status lb_gemm_run(size_t M, const lb_packed_weights &w, lb_gemm_plan plan, P
   uint32_t *row_sum = (uint32_t *)sum_buf.get();
   if (!Ap || !row_sum) return LB_ERR_OUT_OF_MEMORY;
 
-  // A': rows in parallel tasks of at least 64 KiB, zero padding to Kp and Mp.
-  const size_t rows_per_task = K ? (65536 + K - 1) / K : M;
-  lb_parallel((M + rows_per_task - 1) / rows_per_task, [&](size_t t) {
-    const size_t m_end = (t + 1) * rows_per_task < M ? (t + 1) * rows_per_task : M;
+  // A': rows in parallel tasks of at least 64 KiB (whole 16-row groups for tile layouts),
+  // zero padding to Kp and Mp.
+  const size_t group = kern.a_tiles16 ? 16 : 1;
+  const size_t rows_per_task = lb_round_up(K ? (65536 + K - 1) / K : Mp, group);
+  std::atomic<bool> scratch_ok{true};
+  lb_parallel((Mp + rows_per_task - 1) / rows_per_task, [&](size_t t) {
+    const size_t m_end = (t + 1) * rows_per_task < Mp ? (t + 1) * rows_per_task : Mp;
+    lb_scratch rows_buf(3, group > 1 ? group * Kp : 0);
+    uint8_t *rows = (uint8_t *)rows_buf.get();
+    if (!rows) return scratch_ok.store(false);
     for (size_t m = t * rows_per_task; m < m_end; ++m) {
-      uint8_t *dst = Ap + m * Kp;
-      row_sum[m] = pack_a(m, dst);
-      memset(dst + K, 0, Kp - K);
+      uint8_t *dst = group > 1 ? rows + (m % group) * Kp : Ap + m * Kp;
+      if (m < M) {
+        row_sum[m] = pack_a(m, dst);
+        memset(dst + K, 0, Kp - K);
+      } else {
+        row_sum[m] = 0;
+        memset(dst, 0, Kp);
+      }
+      if (group > 1 && m % group == group - 1) lb_pack_a_tiles16(Kp, rows, Ap + (m + 1 - group) * Kp);
     }
   });
-  memset(Ap + M * Kp, 0, (Mp - M) * Kp);
-  for (size_t m = M; m < Mp; ++m) row_sum[m] = 0;
+  if (!scratch_ok.load()) return LB_ERR_OUT_OF_MEMORY;
 
-  const lb_gemm_blocks b = lb_gemm_block_sizes(w, Mp);
-  const size_t n_blocks_n = (Np + b.NC - 1) / b.NC, n_blocks_m = (Mp + b.MC - 1) / b.MC;
-  const size_t n_blocks = n_blocks_n * n_blocks_m;
   // Below ~4 M multiply-adds a region costs more than it saves.
   const double macs = (double)M * (double)w.N * (double)(K ? K : 1);
   size_t n_tasks = macs < 4e6 ? 1 : lb_region_threads();
+  const lb_gemm_blocks b = lb_gemm_block_sizes(w, Mp, n_tasks);
+  const size_t n_blocks_n = (Np + b.NC - 1) / b.NC, n_blocks_m = (Mp + b.MC - 1) / b.MC;
+  const size_t n_blocks = n_blocks_n * n_blocks_m;
   if (n_tasks > n_blocks) n_tasks = n_blocks;
   std::atomic<lb_status> status{LB_OK};
   lb_parallel(n_tasks, [&](size_t t) {

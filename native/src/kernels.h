@@ -38,6 +38,10 @@ struct lb_gemm_i8_kernel {
   lb_gemm_i8_fn fn_sym, fn_u7;
   // N x K rows -> the layout fn reads (same size), or null when fn reads the rows.
   void (*pack_b)(size_t N, size_t K, const int8_t *rows, int8_t *out);
+  // A in groups of 16 rows, each group K/64 blocks of 16 rows x 64 bytes (AMX tiles, loaded
+  // with a 64-byte stride: rows K bytes apart would share L1 sets when K is a multiple of
+  // 4096). Group g still starts at A + 16 g K. See lb_pack_a_tiles16 (gemm_driver.h).
+  bool a_tiles16;
 };
 
 // ---- family: float32 GEMM, Y = A * B^T (the benchmark's baseline) ---------------------

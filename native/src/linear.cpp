@@ -5,6 +5,8 @@
 // same on every ISA, every thread count and the TS fallback.
 #include <math.h>
 
+#include <atomic>
+
 #include "gemm_driver.h"
 
 namespace {
@@ -26,22 +28,28 @@ extern "C" lb_status lb_linear_f32(size_t M, const float *X, size_t ldx, const l
   if (M == 0 || N == 0) return LB_OK;
   if (!Y || (K > 0 && !X)) return LB_ERR_INVALID_ARGUMENT;
 
-  lb_scratch scale_buf(3, M * sizeof(float));
+  lb_scratch scale_buf(4, M * sizeof(float));
   float *a_scale = (float *)scale_buf.get();
   if (!a_scale) return LB_ERR_OUT_OF_MEMORY;
 
-  // Per-row scales first: an infinite value fails the call before anything is written.
+  // Per-row scales first (rows in parallel): an infinite value fails the call before
+  // anything is written.
   const int32_t qmax = activation_bits == 8 ? 127 : 63;
   const lb_quant_kernels &qk = *lb_active()->quant;
-  for (size_t m = 0; m < M; ++m) {
-    float mn = 0.0f, mx = 0.0f;
-    if (K) qk.minmax(K, X + m * ldx, &mn, &mx);
-    if (mn == -INFINITY || mx == INFINITY) return LB_ERR_INVALID_ARGUMENT;
-    if (mn > mx) mn = mx = 0.0f;  // only NaN in the row
-    const float amax = -mn > mx ? -mn : mx;
-    const float sc = amax / (float)qmax;
-    a_scale[m] = sc > 0.0f ? sc : 1.0f;  // an all-zero row, or a scale below float32's range
-  }
+  std::atomic<bool> infinite{false};
+  const size_t rows_per_task = K ? (65536 + K - 1) / K : M;
+  lb_parallel((M + rows_per_task - 1) / rows_per_task, [&](size_t t) {
+    for (size_t m = t * rows_per_task; m < M && m < (t + 1) * rows_per_task; ++m) {
+      float mn = 0.0f, mx = 0.0f;
+      if (K) qk.minmax(K, X + m * ldx, &mn, &mx);
+      if (mn == -INFINITY || mx == INFINITY) infinite.store(true);
+      if (mn > mx) mn = mx = 0.0f;  // only NaN in the row
+      const float amax = -mn > mx ? -mn : mx;
+      const float sc = amax / (float)qmax;
+      a_scale[m] = sc > 0.0f ? sc : 1.0f;  // an all-zero row, or a scale below float32's range
+    }
+  });
+  if (infinite.load()) return LB_ERR_INVALID_ARGUMENT;
 
   const lb_gemm_plan plan = lb_gemm_choose(*W, activation_bits);
   // A kernel that takes uint8 gets q + 128 (q + 64 for 7-bit kernels): quantizing with that
@@ -59,25 +67,37 @@ extern "C" lb_status lb_linear_f32(size_t M, const float *X, size_t ldx, const l
   // acc = (A' + alpha - 0)(B' + beta - zb) expanded as in matmul_integer.cpp, modulo 2^32,
   // with alpha = -shift; then the fixed-order float epilogue.
   const uint32_t za = (uint32_t)shift, ka = (uint32_t)K * za;
+  // Straight-line loops over a row of the block, so that they vectorize: the weights' zero
+  // points (zb = zp - beta per column) only where there are any.
+  const bool per_col_scale = w_scale_count != 1;
   auto epilogue = [&](size_t m0, size_t mc, size_t n0, size_t nc, const int32_t *C, size_t ldc,
                       const uint32_t *row_sum) {
+    uint32_t zb[64];
     for (size_t i = 0; i < mc; ++i) {
       const size_t m = m0 + i;
       const float as = a_scale[m];
-      for (size_t j = 0; j < nc; ++j) {
-        const size_t n = n0 + j;
-        int32_t zp = 0;
-        if (w_zp) {
-          const size_t zi = w_zp_count == 1 ? 0 : n;
-          zp = W->type == LB_INT8 ? ((const int8_t *)w_zp)[zi] : ((const uint8_t *)w_zp)[zi];
+      const int32_t *c = C + i * ldc;
+      float *y = Y + m * ldy + n0;
+      for (size_t j0 = 0; j0 < nc; j0 += 64) {
+        const size_t jn = nc - j0 < 64 ? nc - j0 : 64, n1 = n0 + j0;
+        for (size_t j = 0; j < jn; ++j) {
+          int32_t zp = 0;
+          if (w_zp) {
+            const size_t zi = w_zp_count == 1 ? 0 : n1 + j;
+            zp = W->type == LB_INT8 ? ((const int8_t *)w_zp)[zi] : ((const uint8_t *)w_zp)[zi];
+          }
+          zb[j] = (uint32_t)(zp - W->beta);
         }
-        const uint32_t zb = (uint32_t)(zp - W->beta);
-        const int32_t acc =
-            (int32_t)((uint32_t)C[i * ldc + j] - zb * row_sum[i] - za * W->col_sum[n] + ka * zb);
-        const float ws = w_scale[w_scale_count == 1 ? 0 : n];
-        float y = (float)acc * (as * ws);
-        if (bias) y = y + bias[n];
-        Y[m * ldy + n] = y;
+        const uint32_t rs = row_sum[i];
+        const uint32_t *cs = W->col_sum + n1;
+        for (size_t j = 0; j < jn; ++j) {
+          const int32_t acc =
+              (int32_t)((uint32_t)c[j0 + j] - zb[j] * rs - za * cs[j] + ka * zb[j]);
+          const float ws = w_scale[per_col_scale ? n1 + j : 0];
+          y[j0 + j] = (float)acc * (as * ws);
+        }
+        if (bias)
+          for (size_t j = 0; j < jn; ++j) y[j0 + j] = y[j0 + j] + bias[n1 + j];
       }
     }
   };

@@ -150,15 +150,20 @@ lb_status product(size_t M, const void *A, lb_dtype a_type, size_t lda, const vo
   const uint32_t k32 = (uint32_t)K;
   auto epilogue = [&](size_t m0, size_t mc, size_t n0, size_t nc, const int32_t *C, size_t ldc,
                       const uint32_t *row_sum) {
-    for (size_t i = 0; i < mc; ++i) {
-      const size_t m = m0 + i;
-      const uint32_t za = (uint32_t)((a_zp ? load(a_zp, a_type, a_zp_count == 1 ? 0 : m) : 0) - alpha);
-      const uint32_t ka = k32 * za, rs = row_sum[i];
-      for (size_t j = 0; j < nc; ++j) {
-        const size_t n = n0 + j;
-        const uint32_t zb =
-            (uint32_t)((b_zp ? load(b_zp, w.type, b_zp_count == 1 ? 0 : n) : 0) - w.beta);
-        Y[m * ldy + n] = (int32_t)((uint32_t)C[i * ldc + j] - zb * rs - za * w.col_sum[n] + ka * zb);
+    uint32_t zb[64];  // per column of a 64-wide strip, so the inner loop is straight-line
+    for (size_t j0 = 0; j0 < nc; j0 += 64) {
+      const size_t jn = nc - j0 < 64 ? nc - j0 : 64, n1 = n0 + j0;
+      for (size_t j = 0; j < jn; ++j)
+        zb[j] = (uint32_t)((b_zp ? load(b_zp, w.type, b_zp_count == 1 ? 0 : n1 + j) : 0) - w.beta);
+      const uint32_t *cs = w.col_sum + n1;
+      for (size_t i = 0; i < mc; ++i) {
+        const size_t m = m0 + i;
+        const uint32_t za = (uint32_t)((a_zp ? load(a_zp, a_type, a_zp_count == 1 ? 0 : m) : 0) - alpha);
+        const uint32_t ka = k32 * za, rs = row_sum[i];
+        const int32_t *c = C + i * ldc + j0;
+        int32_t *y = Y + m * ldy + n1;
+        for (size_t j = 0; j < jn; ++j)
+          y[j] = (int32_t)((uint32_t)c[j] - zb[j] * rs - za * cs[j] + ka * zb[j]);
       }
     }
   };

@@ -959,9 +959,14 @@ void test_gemm_variants(const char *isa, const lb_gemm_i8_kernel &kern) {
       for (size_t i = 0; i < N * K; ++i)
         B[i] = (int8_t)(mode == 0 ? rand_int(v.b_lo, 127) : mode == 1 ? ((i % 3) ? v.b_lo : 127) : c);
       if (kern.pack_b) kern.pack_b(N, K, B, Bp); else std::memcpy(Bp, B, N * K);
+      uint8_t *At = (uint8_t *)lb_aligned_alloc(M * K);  // A in the kernel's layout
+      if (kern.a_tiles16)
+        for (size_t g = 0; g < M / 16; ++g) lb_pack_a_tiles16(K, A + g * 16 * K, At + g * 16 * K);
+      else
+        std::memcpy(At, A, M * K);
       const size_t ldc = N + rand_below(3);
       std::vector<int32_t> C(M * ldc, 0x5A5A5A5A);
-      v.fn(M, N, K, A, Bp, C.data(), ldc);
+      v.fn(M, N, K, At, Bp, C.data(), ldc);
       for (size_t m = 0; m < M && !bad; ++m)
         for (size_t n = 0; n < N; ++n) {
           const int32_t want = dot_ref(A + m * K, v.a_signed, B + n * K, K);
@@ -976,6 +981,7 @@ void test_gemm_variants(const char *isa, const lb_gemm_i8_kernel &kern) {
         }
       ++cases;
       lb_aligned_free(A);
+      lb_aligned_free(At);
       lb_aligned_free(B);
       lb_aligned_free(Bp);
     }
