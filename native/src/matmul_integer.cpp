@@ -9,6 +9,7 @@
 // modulo 2^32 whatever the kernel, which is what makes all ISAs agree bit for bit.
 #include <string.h>
 
+#include <atomic>
 #include <new>
 
 #include "gemm_driver.h"
@@ -71,6 +72,32 @@ void transpose_kn_to_nk(size_t K, size_t N, const uint8_t *src, size_t lds, uint
     for (size_t k = n < N8 ? K8 : 0; k < K; ++k) dst[n * ldd + k] = src[k * lds + n] ^ flip;
 }
 
+// dst[n * ldd + k] = src[n * lds + k] ^ flip. A function of its own, not lambda code: byte
+// stores may alias anything a lambda captures by reference, which kept GCC from vectorizing.
+void copy_rows_xor(size_t N, size_t K, const uint8_t *__restrict src, size_t lds,
+                   uint8_t *__restrict dst, size_t ldd, uint8_t flip) {
+  for (size_t n = 0; n < N; ++n)
+    for (size_t k = 0; k < K; ++k) dst[n * ldd + k] = src[n * lds + k] ^ flip;
+}
+
+// Column sums of N rows of B' (row stride ldb) modulo 2^32, and their smallest value.
+int8_t sum_rows(size_t N, size_t K, const int8_t *__restrict rows, size_t ldb,
+                uint32_t *__restrict sums) {
+  int8_t lowest = 0;
+  for (size_t n = 0; n < N; ++n) {
+    const int8_t *row = rows + n * ldb;
+    uint32_t sum = 0;
+    int8_t low = 0;
+    for (size_t k = 0; k < K; ++k) {
+      sum += (uint32_t)(int32_t)row[k];
+      low = row[k] < low ? row[k] : low;
+    }
+    sums[n] = sum;
+    lowest = low < lowest ? low : lowest;
+  }
+  return lowest;
+}
+
 void release(lb_packed_weights *w) {
   lb_aligned_free(w->Bp);
   lb_aligned_free(w->col_sum);
@@ -94,25 +121,21 @@ lb_status pack_b(const lb_gemm_i8_kernel &kern, const void *B, lb_dtype b_type, 
   }
   const size_t Kp = w->Kp;
   const uint8_t b_flip = w->beta ? 0x80 : 0;
-  if (layout == LB_LAYOUT_NK) {
-    for (size_t n = 0; n < N; ++n) {
-      const uint8_t *src = (const uint8_t *)B + n * ldb;
-      for (size_t k = 0; k < K; ++k) rows[n * Kp + k] = (int8_t)(src[k] ^ b_flip);
+  // Rows in parallel tasks of 64 (the transpose's tile width); each task shifts, sums and
+  // scans its rows for -128 in one pass that the compiler vectorizes.
+  const size_t rows_per_task = 64, n_tasks = (N + rows_per_task - 1) / rows_per_task;
+  std::atomic<bool> sym_all{true};
+  lb_parallel(n_tasks, [&](size_t t) {
+    const size_t n0 = t * rows_per_task, nn = N - n0 < rows_per_task ? N - n0 : rows_per_task;
+    if (layout == LB_LAYOUT_NK) {
+      copy_rows_xor(nn, K, (const uint8_t *)B + n0 * ldb, ldb, (uint8_t *)rows + n0 * Kp, Kp, b_flip);
+    } else {
+      transpose_kn_to_nk(K, nn, (const uint8_t *)B + n0, ldb, (uint8_t *)rows + n0 * Kp, Kp, b_flip);
     }
-  } else {
-    transpose_kn_to_nk(K, N, (const uint8_t *)B, ldb, (uint8_t *)rows, Kp, b_flip);
-  }
-  bool sym = true;
-  for (size_t n = 0; n < N; ++n) {
-    int8_t *row = rows + n * Kp;
-    memset(row + K, 0, Kp - K);
-    uint32_t sum = 0;
-    for (size_t k = 0; k < K; ++k) {
-      sum += (uint32_t)(int32_t)row[k];
-      sym &= row[k] != -128;
-    }
-    w->col_sum[n] = sum;
-  }
+    for (size_t n = n0; n < n0 + nn; ++n) memset(rows + n * Kp + K, 0, Kp - K);
+    if (sum_rows(nn, K, rows + n0 * Kp, Kp, w->col_sum + n0) == -128) sym_all.store(false);
+  });
+  const bool sym = sym_all.load();
   memset(rows + N * Kp, 0, (w->Np - N) * Kp);
   w->b_sym = sym;
   if (kern.pack_b) {
