@@ -98,6 +98,18 @@ int8_t sum_rows(size_t N, size_t K, const int8_t *__restrict rows, size_t ldb,
   return lowest;
 }
 
+uint32_t row_sum_s8(size_t K, const int8_t *__restrict row) {
+  uint32_t sum = 0;
+  for (size_t k = 0; k < K; ++k) sum += (uint32_t)(int32_t)row[k];
+  return sum;
+}
+
+uint32_t row_sum_u8(size_t K, const uint8_t *__restrict row) {
+  uint32_t sum = 0;
+  for (size_t k = 0; k < K; ++k) sum += row[k];
+  return sum;
+}
+
 void release(lb_packed_weights *w) {
   lb_aligned_free(w->Bp);
   lb_aligned_free(w->col_sum);
@@ -161,13 +173,8 @@ lb_status product(size_t M, const void *A, lb_dtype a_type, size_t lda, const vo
   const uint8_t a_flip = alpha ? 0x80 : 0;
 
   auto pack_a = [&](size_t m, uint8_t *dst) {
-    const uint8_t *src = (const uint8_t *)A + m * lda;
-    uint32_t sum = 0;
-    if (plan.a_signed)
-      for (size_t k = 0; k < K; ++k) sum += (uint32_t)(int32_t)(int8_t)(dst[k] = src[k] ^ a_flip);
-    else
-      for (size_t k = 0; k < K; ++k) sum += (dst[k] = src[k] ^ a_flip);
-    return sum;
+    copy_rows_xor(1, K, (const uint8_t *)A + m * lda, 0, dst, 0, a_flip);
+    return plan.a_signed ? row_sum_s8(K, (const int8_t *)dst) : row_sum_u8(K, dst);
   };
   // Zero-point corrections, all modulo 2^32 (the file's opening comment).
   const uint32_t k32 = (uint32_t)K;
