@@ -4,9 +4,13 @@
  * kernel on the same ISA) as the honest baseline. Prints a table (median time, GOPS =
  * 2*M*N*K / s, speed-ups) and writes the same figures to bench/results/latest.json.
  *
- *   node dist/bench/index.mjs [--quick] [--shapes 1x4096x4096,64x4096x4096] [--time ms]
+ *   node dist/bench/index.mjs [--quick] [--shapes 1x4096x4096,64x4096x4096] [--time ms] [--no-ort]
  *
- * Single thread: the thread pool arrives with the GEMM engine (see docs/ARCHITECTURE.md).
+ * Peer in the same run: onnxruntime-node's int8 dynamic-quantization graph and float32 MatMul
+ * (bench/ort.ts) against `matmul`, on 1 and all threads, plus the call overhead of both
+ * (skipped, with the reason printed, when onnxruntime-node does not load; --no-ort skips it).
+ *
+ * The per-ISA rows run on 1 thread; the onnxruntime comparison on 1 and all threads.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -15,12 +19,17 @@ import { Bench } from 'tinybench';
 
 import { cpuInfo, dequantizeLinear, getThreads, matmul, matmulInteger, prepack, quantize, quantizeLinear, setIsa, setThreads } from '../lib/index.js';
 import { loaded, packageRoot } from '../lib/native.js';
+import { measurePeak, peakKinds, type PeakKind } from '../lib/index.js';
+import type { QTensor } from '../lib/index.js';
+import { createSession, feeds, fp32MatMulModel, int8DynamicModel, loadOrt, measureRun, optimizedOpTypes, type Ort } from './ort.js';
 
 interface Shape { M: number; N: number; K: number }
 interface BandwidthRow { kernel: string; isa: string; threads: number; elements: number; medianMs: number; gbps: number; vsCopy: number }
 interface Row {
   shape: string; kernel: string; isa: string; threads: number;
   medianMs: number; gops: number; vsScalar: number | null; vsFloat32: number | null; samples: number;
+  /** GOPS / (threads x the peak of peakKind); set when the table row is printed or the JSON written. */
+  peakKind?: PeakKind | null; ofPeak?: number | null;
 }
 
 const SPEC_SHAPES: Shape[] = [
@@ -29,23 +38,25 @@ const SPEC_SHAPES: Shape[] = [
 ];
 const SCALAR_MAX_OPS = 2.2e9; // the scalar reference runs ~1-3 GOPS: skip it where a call takes seconds
 
-function parseArgs(argv: string[]): { shapes: Shape[]; timeMs: number } {
+function parseArgs(argv: string[]): { shapes: Shape[]; timeMs: number; ort: boolean } {
   let shapes = [{ M: 256, N: 256, K: 256 }, ...SPEC_SHAPES];
   let timeMs = 300;
+  let ort = true;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--quick') { shapes = [{ M: 256, N: 256, K: 256 }, { M: 1, N: 4096, K: 4096 }, { M: 64, N: 4096, K: 4096 }]; timeMs = 100; }
     else if (a === '--time') timeMs = Number(argv[++i]);
+    else if (a === '--no-ort') ort = false;
     else if (a === '--shapes') {
       shapes = (argv[++i] ?? '').split(',').map((s) => {
         const [M, N, K] = s.split('x').map(Number);
         if (![M, N, K].every((d) => Number.isSafeInteger(d) && d! >= 0)) throw new RangeError(`--shapes: "${s}" is not MxNxK`);
         return { M: M!, N: N!, K: K! };
       });
-    } else throw new RangeError(`unknown argument ${a}; usage: [--quick] [--shapes MxNxK,...] [--time ms]`);
+    } else throw new RangeError(`unknown argument ${a}; usage: [--quick] [--shapes MxNxK,...] [--time ms] [--no-ort]`);
   }
   if (!(timeMs > 0)) throw new RangeError('--time must be a positive number of milliseconds');
-  return { shapes, timeMs };
+  return { shapes, timeMs, ort };
 }
 
 function fillRandom(a: Int8Array | Uint8Array | Float32Array, lo: number, hi: number): void {
@@ -67,16 +78,18 @@ function pad(s: string | number, n: number, right = false): string {
 }
 
 async function main(): Promise<void> {
-  const { shapes, timeMs } = parseArgs(process.argv.slice(2));
+  const { shapes, timeMs, ort: withOrt } = parseArgs(process.argv.slice(2));
   const info = cpuInfo();
   const native = loaded.binding;
   const isas = native ? info.isas : ['scalar'];
   const cpuModel = os.cpus()[0]?.model ?? 'unknown CPU';
-  process.stdout.write(`lowbit bench on ${cpuModel} (${info.arch}, backend ${info.backend}, ISAs ${isas.join(', ')}); products on 1 thread\n`);
+  process.stdout.write(`lowbit bench on ${cpuModel} (${info.arch}, backend ${info.backend}, ISAs ${isas.join(', ')}); per-ISA rows on 1 thread\n`);
   if (!native) process.stdout.write('the native addon is not loaded: only the TS fallback is measured\n');
-  process.stdout.write(`${pad('shape MxNxK', 16, true)} ${pad('kernel', 16, true)} ${pad('isa', 12, true)} ${pad('median ms', 11)} ${pad('GOPS', 9)} ${pad('vs scalar', 10)} ${pad('vs fp32', 8)}\n`);
+  const peaks = await peakBench(native !== null, timeMs);
+  process.stdout.write(`${pad('shape MxNxK', 16, true)} ${pad('kernel', 16, true)} ${pad('isa', 12, true)} ${pad('median ms', 11)} ${pad('GOPS', 9)} ${pad('vs scalar', 10)} ${pad('vs fp32', 8)} ${pad('of peak', 8)}\n`);
 
   const rows: Row[] = [];
+  const ortBench = await setUpOrt(withOrt);
   for (const { M, N, K } of shapes) {
     const shape = `${M}x${N}x${K}`, ops = 2 * M * N * K;
     const a = new Uint8Array(M * K), b = new Int8Array(K * N);
@@ -84,6 +97,7 @@ async function main(): Promise<void> {
     fillRandom(a, 0, 255); fillRandom(b, -128, 127); fillRandom(af, -127, 127); fillRandom(bf, -127, 127);
     const wq = quantize(bf, [N, K], { dtype: 'int8', axis: 0 });
     let scalarMs: number | null = null;
+    setThreads(1);  // these rows say threads: 1, and matmul now runs on the pool's thread count
     for (const isa of isas) {
       if (isa === 'scalar' && ops > SCALAR_MAX_OPS) {
         process.stdout.write(`${pad(shape, 16, true)} ${pad('matmulInteger', 16, true)} ${pad(isa, 12, true)} skipped: ${(ops / 1e9).toFixed(1)} GOP at ~2 GOPS is too slow to repeat\n`);
@@ -105,15 +119,19 @@ async function main(): Promise<void> {
       rows.push({ shape, kernel: 'matmul_w8a8', isa, threads: 1, medianMs: lin.medianMs, gops: ops / lin.medianMs / 1e6, vsScalar: null, vsFloat32: f32 ? f32.medianMs / lin.medianMs : null, samples: lin.samples });
       if (f32) rows.push({ shape, kernel: 'sgemm_f32', isa, threads: 1, medianMs: f32.medianMs, gops: ops / f32.medianMs / 1e6, vsScalar: null, vsFloat32: 1, samples: f32.samples });
       for (const r of rows.slice(f32 ? -3 : -2))
-        process.stdout.write(`${pad(r.shape, 16, true)} ${pad(r.kernel, 16, true)} ${pad(r.isa, 12, true)} ${pad(r.medianMs.toFixed(3), 11)} ${pad(r.gops.toFixed(1), 9)} ${pad(r.vsScalar ? r.vsScalar.toFixed(1) + 'x' : '-', 10)} ${pad(r.vsFloat32 ? r.vsFloat32.toFixed(2) + 'x' : '-', 8)}\n`);
+        process.stdout.write(`${pad(r.shape, 16, true)} ${pad(r.kernel, 16, true)} ${pad(r.isa, 12, true)} ${pad(r.medianMs.toFixed(3), 11)} ${pad(r.gops.toFixed(1), 9)} ${pad(r.vsScalar ? r.vsScalar.toFixed(1) + 'x' : '-', 10)} ${pad(r.vsFloat32 ? r.vsFloat32.toFixed(2) + 'x' : '-', 8)} ${pad(formatOfPeak(setOfPeak(r, peaks)), 8)}\n`);
     }
+    if ('ort' in ortBench) await compareWithOrt(ortBench, { M, N, K }, af, bf, wq, native ? info.isa : null, timeMs, rows);
   }
   if (native) setIsa(info.isa);
+  const overhead = await callOverhead(ortBench, timeMs);
+  printOrtSummary(ortBench);
   const bandwidth = await quantBench(isas, native !== null, timeMs);
 
   const out = path.join(packageRoot(), 'bench', 'results', 'latest.json');
   fs.mkdirSync(path.dirname(out), { recursive: true });
-  fs.writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), cpu: cpuModel, node: process.version, cpuInfo: info, timeMs, rows, bandwidth }, null, 2) + '\n');
+  for (const r of rows) setOfPeak(r, peaks);
+  fs.writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), cpu: cpuModel, node: process.version, cpuInfo: info, timeMs, peaks, rows, bandwidth, ort: { ...ortJson(ortBench), overhead } }, null, 2) + '\n');
   process.stdout.write(`\nwrote ${path.relative(process.cwd(), out) || out}\n`);
 }
 
@@ -153,6 +171,186 @@ async function quantBench(isas: readonly string[], native: boolean, timeMs: numb
   return rows;
 }
 const blockScales = new Float32Array(4096 * 128).fill(0.4);
+
+// ---- peak loops: the yardstick of the "of peak" column ----
+
+interface PeakRow { kind: PeakKind; gops: number }
+
+/** Every peak loop this CPU has, best of repetitions over min(timeMs, 1 s), printed as a table. */
+async function peakBench(native: boolean, timeMs: number): Promise<PeakRow[]> {
+  if (!native) {
+    process.stdout.write('peak loops skipped: they need the native addon\n\n');
+    return [];
+  }
+  process.stdout.write(`\n${pad('peak loop, 1 thread (registers only)', 44, true)} ${pad('GOPS', 9)}\n`);
+  const rows: PeakRow[] = [];
+  for (const kind of peakKinds()) {
+    const gops = measurePeak(kind, { minSeconds: Math.min(timeMs, 1000) / 1000 }) / 1e9;
+    rows.push({ kind, gops });
+    process.stdout.write(`${pad(kind, 44, true)} ${pad(gops.toFixed(1), 9)}${kind.endsWith('ps') || kind.endsWith('fmla') ? '  (GFLOPS)' : ''}\n`);
+  }
+  process.stdout.write('\n');
+  return rows;
+}
+
+// The peak that bounds a row: the multiply-add sequence its kernel runs. On AVX2 the exact
+// symmetric 8-bit kernel needs the sign trick (vpsignb before each vpmaddubsw); 7-bit
+// activations (stored as a + 64 <= 127) take vpmaddubsw as it stands. matmulInteger on
+// arbitrary bytes widens to int16 on AVX2 and is measured against vpmaddubsw's peak too.
+const INT8_PEAK: Readonly<Record<string, PeakKind>> = {
+  avx2: 'avx2-vpmaddubsw-vpmaddwd-vpaddd', avxvnni: 'avxvnni-vpdpbusd', avx512vnni: 'avx512vnni-vpdpbusd',
+  amx: 'amx-tdpbusd', neon: 'neon-smlal', 'neon-dotprod': 'neon-dotprod-sdot', 'neon-i8mm': 'neon-i8mm-smmla',
+};
+const W8A8_PEAK: Readonly<Record<string, PeakKind>> = { ...INT8_PEAK, avx2: 'avx2-vpsignb-vpmaddubsw-vpmaddwd-vpaddd' };
+const INT7_PEAK: Readonly<Record<string, PeakKind>> = INT8_PEAK;
+const FLOAT32_PEAK: Readonly<Record<string, PeakKind>> = {
+  avx2: 'avx2-vfmadd231ps', avxvnni: 'avx2-vfmadd231ps', avx512vnni: 'avx512f-vfmadd231ps', amx: 'avx512f-vfmadd231ps',
+  neon: 'neon-fmla', 'neon-dotprod': 'neon-fmla', 'neon-i8mm': 'neon-fmla',
+};
+
+/**
+ * Sets row.peakKind and row.ofPeak (GOPS over threads x that single-thread peak; null for the
+ * scalar reference, other libraries' rows and peaks not measured). Returns ofPeak.
+ */
+function setOfPeak(row: Row, peaks: readonly PeakRow[]): number | null {
+  const isFloat = /f32|fp32|float/.test(row.kernel), is7bit = /a7\b|a7_|7bit/.test(row.kernel);
+  const table = isFloat ? FLOAT32_PEAK : is7bit ? INT7_PEAK : row.kernel === 'matmul_w8a8' ? W8A8_PEAK : INT8_PEAK;
+  const kind = row.kernel.startsWith('ort') ? undefined : table[row.isa];
+  const peak = peaks.find((p) => p.kind === kind);
+  row.peakKind = kind ?? null;
+  row.ofPeak = peak ? row.gops / (peak.gops * row.threads) : null;
+  return row.ofPeak;
+}
+
+function formatOfPeak(f: number | null): string {
+  return f === null ? '-' : `${(f * 100).toFixed(f < 0.1 ? 1 : 0)}%`;
+}
+
+// ---- onnxruntime-node as the peer (bench/ort.ts) ----
+
+interface OrtTiming { medianMs: number; gops: number; samples: number }
+interface OrtComparison {
+  shape: string; threads: number; isa: string;
+  lowbit: OrtTiming; lowbit7: OrtTiming; ortInt8: OrtTiming; ortFp32: OrtTiming;
+  /** lowbit matmul_w8a8 GOPS / onnxruntime int8 GOPS (and / its float32 GOPS), timed back to back. */
+  vsOrt: number; vsOrtFp32: number;
+  /** The same for activationBits 7 (matmul_w8a7). */
+  vsOrt7: number;
+}
+interface OrtBench { ort: Ort; version: string; threads: number[]; int8Graph: string[]; comparisons: OrtComparison[] }
+interface CallOverhead { shape: string; threads: 1; lowbitUs: number; ortInt8Us: number | null; ortFp32Us: number | null }
+
+/** Loads onnxruntime-node and checks what its optimizer makes of the int8 graph; never throws. */
+async function setUpOrt(enabled: boolean): Promise<OrtBench | { skipped: string }> {
+  if (!enabled) return { skipped: '--no-ort' };
+  const loadedOrt = loadOrt();
+  if ('error' in loadedOrt) {
+    process.stdout.write(`onnxruntime-node did not load (${loadedOrt.error}): the ort rows are skipped\n`);
+    return { skipped: loadedOrt.error };
+  }
+  try {
+    const w = quantize(new Float32Array(64 * 64).map((_, i) => Math.sin(i)), [64, 64], { dtype: 'int8', axis: 0 });
+    const int8Graph = await optimizedOpTypes(loadedOrt.ort, int8DynamicModel(w, 1));
+    const all = os.availableParallelism();
+    const threads = all > 1 ? [1, all] : [1];
+    process.stdout.write(`onnxruntime-node ${loadedOrt.version} (cpu EP, optimization 'all', weights as initializers): int8 graph runs as ${int8Graph.join(' -> ')}; threads ${threads.join(' and ')}\n`);
+    return { ort: loadedOrt.ort, version: loadedOrt.version, threads, int8Graph, comparisons: [] };
+  } catch (e) {
+    const why = e instanceof Error ? e.message.split('\n')[0]! : String(e);
+    process.stdout.write(`onnxruntime-node failed its first session (${why}): the ort rows are skipped\n`);
+    return { skipped: why };
+  }
+}
+
+/**
+ * One shape: lowbit `matmul` (prepacked w8a8, on `defaultIsa`), then onnxruntime's int8 dynamic
+ * graph and float32 MatMul, on 1 and all threads, back to back on the same x and weights. Each
+ * session lives only while it is timed: onnxruntime's spinning pool threads would otherwise
+ * compete with lowbit's. A failure skips this shape's ort rows, not the bench.
+ */
+async function compareWithOrt(o: OrtBench, s: Shape, x: Float32Array, wf: Float32Array, wq: QTensor, defaultIsa: string | null, timeMs: number, rows: Row[]): Promise<void> {
+  if (defaultIsa) setIsa(defaultIsa);  // the ISA loop leaves the last one it measured
+  const { M, N, K } = s, shape = `${M}x${N}x${K}`, ops = 2 * M * N * K, isa = cpuInfo().isa;
+  const timing = (t: { medianMs: number; samples: number }): OrtTiming => ({ medianMs: t.medianMs, gops: ops / t.medianMs / 1e6, samples: t.samples });
+  const threadsBefore = getThreads();
+  const packed = prepack(wq), out = new Float32Array(M * N);
+  try {
+    const models = { int8: int8DynamicModel(wq, M), fp32: fp32MatMulModel(wf, M, N, K) };
+    const input = feeds(o.ort, x, M, K);
+    for (const threads of o.threads) {
+      setThreads(threads);
+      const lowbit = timing(await measure(`matmul ${threads}t`, () => { matmul(x, packed, { out }); }, timeMs));
+      const lowbit7 = timing(await measure(`matmul a7 ${threads}t`, () => { matmul(x, packed, { out, activationBits: 7 }); }, timeMs));
+      const timeSession = async (model: Uint8Array): Promise<OrtTiming> => {
+        const session = await createSession(o.ort, model, threads);
+        try { return timing(await measureRun(session, input, timeMs)); } finally { await session.release(); }
+      };
+      const ortInt8 = await timeSession(models.int8), ortFp32 = await timeSession(models.fp32);
+      const c: OrtComparison = { shape, threads, isa, lowbit, lowbit7, ortInt8, ortFp32, vsOrt: lowbit.gops / ortInt8.gops, vsOrtFp32: lowbit.gops / ortFp32.gops, vsOrt7: lowbit7.gops / ortInt8.gops };
+      o.comparisons.push(c);
+      // The w8a8 row on this thread count, unless the ISA loop above has it already.
+      if (!rows.some((r) => r.shape === shape && r.kernel === 'matmul_w8a8' && r.isa === isa && r.threads === threads))
+        rows.push({ shape, kernel: 'matmul_w8a8', isa, threads, medianMs: lowbit.medianMs, gops: lowbit.gops, vsScalar: null, vsFloat32: null, samples: lowbit.samples });
+      rows.push({ shape, kernel: 'matmul_w8a7', isa, threads, medianMs: lowbit7.medianMs, gops: lowbit7.gops, vsScalar: null, vsFloat32: null, samples: lowbit7.samples });
+      // vsFloat32 of the ort rows: against onnxruntime's own float32 MatMul.
+      rows.push({ shape, kernel: 'ort_int8_dynamic', isa: 'ort-cpu', threads, medianMs: ortInt8.medianMs, gops: ortInt8.gops, vsScalar: null, vsFloat32: ortFp32.medianMs / ortInt8.medianMs, samples: ortInt8.samples });
+      rows.push({ shape, kernel: 'ort_fp32', isa: 'ort-cpu', threads, medianMs: ortFp32.medianMs, gops: ortFp32.gops, vsScalar: null, vsFloat32: 1, samples: ortFp32.samples });
+      process.stdout.write(`${pad(shape, 16, true)} vs ort, ${threads} thread${threads > 1 ? 's' : ''}: matmul_w8a8 ${lowbit.gops.toFixed(1)} GOPS, w8a7 ${lowbit7.gops.toFixed(1)}, ort_int8_dynamic ${ortInt8.gops.toFixed(1)} (${ortInt8.medianMs.toFixed(3)} ms), ort_fp32 ${ortFp32.gops.toFixed(1)}; vs ort ${c.vsOrt.toFixed(2)}x (w8a7 ${c.vsOrt7.toFixed(2)}x), vs ort fp32 ${c.vsOrtFp32.toFixed(2)}x\n`);
+    }
+  } catch (e) {
+    process.stdout.write(`${pad(shape, 16, true)} ort rows skipped: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}\n`);
+  } finally {
+    packed.free();
+    setThreads(threadsBefore);
+  }
+}
+
+/**
+ * The fixed cost of one call from JavaScript: a 1x64x64 product (M x N x K) on 1 thread, µs per
+ * call, for lowbit `matmul` (target: under 3 µs) and onnxruntime-node's awaited session.run.
+ */
+async function callOverhead(o: OrtBench | { skipped: string }, timeMs: number): Promise<CallOverhead> {
+  const M = 1, N = 64, K = 64;
+  const x = new Float32Array(M * K).map((_, i) => Math.cos(i)), wf = new Float32Array(N * K).map((_, i) => Math.sin(i));
+  const wq = quantize(wf, [N, K], { dtype: 'int8', axis: 0 });
+  const threadsBefore = getThreads();
+  setThreads(1);
+  const packed = prepack(wq), out = new Float32Array(M * N);
+  const result: CallOverhead = { shape: `${M}x${N}x${K}`, threads: 1, lowbitUs: 0, ortInt8Us: null, ortFp32Us: null };
+  try {
+    result.lowbitUs = (await measure('matmul 1x64x64', () => { matmul(x, packed, { out }); }, timeMs)).medianMs * 1e3;
+    if ('ort' in o) {
+      const input = feeds(o.ort, x, M, K);
+      for (const [key, model] of [['ortInt8Us', int8DynamicModel(wq, M)], ['ortFp32Us', fp32MatMulModel(wf, M, N, K)]] as const) {
+        const session = await createSession(o.ort, model, 1);
+        try { result[key] = (await measureRun(session, input, timeMs)).medianMs * 1e3; } finally { await session.release(); }
+      }
+    }
+  } catch (e) {
+    process.stdout.write(`call overhead: ort part skipped: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}\n`);
+  } finally {
+    packed.free();
+    setThreads(threadsBefore);
+  }
+  const us = (v: number | null): string => (v === null ? '-' : v.toFixed(2));
+  process.stdout.write(`\ncall overhead, ${result.shape} on 1 thread, µs per call: lowbit matmul ${us(result.lowbitUs)} (target < 3)` +
+    ('ort' in o ? `, ort int8 session.run ${us(result.ortInt8Us)}, ort fp32 session.run ${us(result.ortFp32Us)}` : '') + '\n');
+  return result;
+}
+
+function printOrtSummary(o: OrtBench | { skipped: string }): void {
+  if (!('ort' in o) || o.comparisons.length === 0) return;
+  process.stdout.write(`\nlowbit matmul_w8a8 vs onnxruntime-node ${o.version} (GOPS; vs ort = lowbit / ort int8 dynamic)\n`);
+  process.stdout.write(`${pad('shape MxNxK', 16, true)} ${pad('threads', 8)} ${pad('isa', 12, true)} ${pad('w8a8', 9)} ${pad('w8a7', 9)} ${pad('ort int8', 9)} ${pad('ort fp32', 9)} ${pad('vs ort', 8)} ${pad('a7 vs ort', 10)} ${pad('vs ort fp32', 12)}\n`);
+  for (const c of o.comparisons)
+    process.stdout.write(`${pad(c.shape, 16, true)} ${pad(c.threads, 8)} ${pad(c.isa, 12, true)} ${pad(c.lowbit.gops.toFixed(1), 9)} ${pad(c.lowbit7.gops.toFixed(1), 9)} ${pad(c.ortInt8.gops.toFixed(1), 9)} ${pad(c.ortFp32.gops.toFixed(1), 9)} ${pad(c.vsOrt.toFixed(2) + 'x', 8)} ${pad(c.vsOrt7.toFixed(2) + 'x', 10)} ${pad(c.vsOrtFp32.toFixed(2) + 'x', 12)}\n`);
+}
+
+/** The ort part of latest.json. */
+function ortJson(o: OrtBench | { skipped: string }): object {
+  if (!('ort' in o)) return { skipped: o.skipped };
+  return { version: o.version, executionProviders: ['cpu'], graphOptimizationLevel: 'all', int8GraphAfterOptimization: o.int8Graph, threads: o.threads, comparisons: o.comparisons };
+}
 
 main().catch((e: unknown) => {
   process.stderr.write(`bench failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);

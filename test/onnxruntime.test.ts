@@ -8,7 +8,7 @@
  * exact (BigInt) answer, and the cases are printed.
  */
 import { matmulInteger } from '../lib';
-import { oneNodeModel, type OnnxType } from './helpers/onnx';
+import { oneNodeModel, type OnnxType } from '../bench/onnx_model';
 import { fill8, makeRng } from './helpers/random';
 import { matmulIntegerBigInt } from './helpers/reference';
 

@@ -7,7 +7,7 @@
  * onnxruntime-node's JS boundary, so the test models cast them to and from int8 inside.
  */
 import { dequantizeLinear, dynamicQuantizeLinear, quantizeLinear, unpackInt4, unpackUint4, type IntDType } from '../lib';
-import { graphModel, type OnnxType } from './helpers/onnx';
+import { graphModel, type OnnxType } from '../bench/onnx_model';
 import { makeRng } from './helpers/random';
 import { describeTargets, targets, useTarget } from './helpers/targets';
 
