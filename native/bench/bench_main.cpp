@@ -25,6 +25,7 @@
 #include <cstring>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "lowbit.h"
@@ -123,6 +124,18 @@ LB_PLAIN_LOOP void copy_neon(const float *src, float *dst, size_t n) {
   }
 }
 #endif
+
+// The GEMV roof: one pass reading n bytes (n % 32 == 0), summed so that it cannot be skipped.
+__attribute__((noinline)) uint64_t read_bytes(const uint8_t *p, size_t n) {
+  uint64_t s[4] = {0, 0, 0, 0};
+  for (size_t i = 0; i < n; i += 32)
+    for (int j = 0; j < 4; ++j) {
+      uint64_t v;
+      std::memcpy(&v, p + i + 8 * j, 8);
+      s[j] += v;
+    }
+  return s[0] + s[1] + s[2] + s[3];
+}
 
 typedef void (*copy_fn)(const float *, float *, size_t);
 
@@ -352,6 +365,29 @@ int main(int argc, char **argv) {
           std::printf("%-18s %-12s %-16s %12.3f %10.1f %10s %9.2fx\n", name, isa,
                       j ? "linear_w8a7" : "linear_w8a8", tl[j] * 1e3, ops / tl[j] * 1e-9, "-",
                       tf / tl[j]);
+      // Small M streams the weights: their bytes per second against one plain read of the
+      // same bytes on this thread count (in cache or not, as the weights are).
+      if (s.M <= 4 && tl[0] > 0) {
+        volatile uint64_t sink = 0;
+        const size_t nb = Bs.size() / 32 * 32;
+        const double tr = median_time([&] {
+          if (lb_get_threads() > 1) {
+            std::vector<std::thread> ts;
+            const size_t T = lb_get_threads(), part = nb / T / 32 * 32;
+            for (size_t t = 0; t < T; ++t)
+              ts.emplace_back([&, t] {
+                sink = sink + read_bytes((const uint8_t *)Bs.data() + t * part, t + 1 < T ? part : nb - t * part);
+              });
+            for (auto &th : ts) th.join();
+          } else {
+            sink = sink + read_bytes((const uint8_t *)Bs.data(), nb);
+          }
+        }, min_s);
+        const double bytes = (double)s.N * s.K;
+        std::printf("%-18s %-12s %-16s %12.3f %9.1f GB/s read; weights: w8a8 %.1f GB/s (%.0f%%), "
+                    "w8a7 %.1f GB/s (%.0f%%)\n", name, isa, "read_weights", tr * 1e3, bytes / tr * 1e-9,
+                    bytes / tl[0] * 1e-9, 100 * tr / tl[0], bytes / tl[1] * 1e-9, 100 * tr / tl[1]);
+      }
       std::fflush(stdout);
     }
   }
