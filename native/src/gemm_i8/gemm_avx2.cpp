@@ -108,6 +108,9 @@ void tile_u7(size_t K, const uint8_t *A, const int8_t *B, int32_t *Y, size_t ldc
   "vpmaddwd %%ymm14, %%ymm13, %%ymm13\n\t"                                            \
   "vpaddd %%ymm13, %%ymm" acc ", %%ymm" acc "\n\t"
 #define LB_LOAD_B3                         \
+  "prefetcht0 512(%[b0],%[k])\n\t"        \
+  "prefetcht0 512(%[b1],%[k])\n\t"        \
+  "prefetcht0 512(%[b2],%[k])\n\t"        \
   "vmovdqa (%[b0],%[k]), %%ymm9\n\t"      \
   "vmovdqa (%[b1],%[k]), %%ymm10\n\t"     \
   "vmovdqa (%[b2],%[k]), %%ymm11\n\t"
@@ -136,6 +139,11 @@ void store3x3(const __m256i *acc, int32_t *Y, size_t ldc) {
 void tile_u7_3x3(size_t K, const uint8_t *A, const int8_t *B, int32_t *Y, size_t ldc) {
   __m256i acc[9];
   size_t k = 0;
+  if (K == 0) {  // the loop below runs its body before the first test
+    for (int i = 0; i < 3; ++i)
+      for (int j = 0; j < 3; ++j) Y[i * ldc + j] = 0;
+    return;
+  }
   asm volatile(
       LB_ZERO_ACC9
       "1:\n\t"
@@ -157,6 +165,11 @@ void tile_u7_3x3(size_t K, const uint8_t *A, const int8_t *B, int32_t *Y, size_t
 void tile_sym_3x3(size_t K, const int8_t *A, const int8_t *B, int32_t *Y, size_t ldc) {
   __m256i acc[9];
   size_t k = 0;
+  if (K == 0) {  // the loop below runs its body before the first test
+    for (int i = 0; i < 3; ++i)
+      for (int j = 0; j < 3; ++j) Y[i * ldc + j] = 0;
+    return;
+  }
   asm volatile(
       LB_ZERO_ACC9
       "1:\n\t"
