@@ -6,6 +6,9 @@
 //                [--quant-n N] [--peaks]
 // Prints one row per (shape, ISA, kernel): median time over repetitions and GOPS (2*M*N*K/s),
 // and the speed-up over the scalar reference and over float32 on the same ISA.
+// After each shape's ISAs, OpenBLAS's cblas_sgemm on the same float32 operands and thread
+// count when libopenblas.so.0 is installed (loaded at run time), its "vs fp32" column the
+// ratio of lowbit's sgemm_f32 time (the best ISA) to OpenBLAS's.
 // Then one row per (ISA, kernel) of the quantize family, single thread, on N float32
 // (default 16M = 64 MiB, beyond the last-level cache): GB/s of float32 read (written, for
 // dequantize), the speed-up over the scalar reference, and the fraction of a plain copy of the
@@ -27,6 +30,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <dlfcn.h>
 
 #include "lowbit.h"
 
@@ -249,6 +254,22 @@ void bench_peaks(double min_s) {
   }
 }
 
+// ---- OpenBLAS's cblas_sgemm, the float32 yardstick: loaded at run time (no build
+// dependency), on the bench's thread count. Null when libopenblas is not installed.
+typedef void (*cblas_sgemm_fn)(int order, int trans_a, int trans_b, int M, int N, int K,
+                               float alpha, const float *A, int lda, const float *B, int ldb,
+                               float beta, float *C, int ldc);
+cblas_sgemm_fn openblas_sgemm(size_t threads) {
+  static void *lib = [] {
+    void *l = dlopen("libopenblas.so.0", RTLD_NOW | RTLD_LOCAL);
+    return l ? l : dlopen("libopenblas.so", RTLD_NOW | RTLD_LOCAL);
+  }();
+  if (!lib) return nullptr;
+  typedef void (*set_threads_fn)(int);
+  if (auto set = (set_threads_fn)dlsym(lib, "openblas_set_num_threads")) set((int)threads);
+  return (cblas_sgemm_fn)dlsym(lib, "cblas_sgemm");
+}
+
 }  // namespace
 
 int main(int argc, char **argv) {
@@ -322,7 +343,7 @@ int main(int argc, char **argv) {
     const double ops = 2.0 * s.M * s.N * s.K;
     char name[48];
     std::snprintf(name, sizeof name, "%zux%zux%zu", s.M, s.N, s.K);
-    double scalar_s = 0;
+    double scalar_s = 0, sgemm_s = 0;  // sgemm_s: lowbit's float32 on the last (best) ISA
     for (int i = 0; i < lb_isa_count(); ++i) {
       const char *isa = lb_isa_name(i);
       if (!lb_isa_usable(i) || (only && std::strcmp(only, isa) && std::strcmp(isa, "scalar")))
@@ -337,6 +358,7 @@ int main(int argc, char **argv) {
       double tf = median_time([&] {
         lb_sgemm_nt(s.M, s.N, s.K, Af.data(), s.K, Bf.data(), s.K, Yf.data(), s.N);
       }, min_s);
+      if (!is_scalar) sgemm_s = tf;
       // The quantized linear layer on prepacked weights (float in, float out, activations
       // quantized per row inside the call), with 8-bit and 7-bit activations.
       // Weights as symmetric quantization makes them: in [-127, 127].
@@ -390,6 +412,22 @@ int main(int argc, char **argv) {
       }
       std::fflush(stdout);
     }
+    // OpenBLAS sgemm on the same operands (row-major, B transposed), same thread count;
+    // "vs fp32": lowbit's sgemm_f32 time over OpenBLAS's (below 1: lowbit is faster).
+    if (cblas_sgemm_fn ob = openblas_sgemm(lb_get_threads())) {
+      const double to = median_time([&] {
+        ob(101 /* row-major */, 111 /* A as is */, 112 /* B^T */, (int)s.M, (int)s.N, (int)s.K,
+           1.0f, Af.data(), (int)s.K, Bf.data(), (int)s.K, 0.0f, Yf.data(), (int)s.N);
+      }, min_s);
+      char ratio[16] = "-";
+      if (sgemm_s > 0) std::snprintf(ratio, sizeof ratio, "%.2fx", sgemm_s / to);
+      std::printf("%-18s %-12s %-16s %12.3f %10.1f %10s %10s\n", name, "openblas", "openblas_sgemm",
+                  to * 1e3, ops / to * 1e-9, "-", ratio);
+    } else {
+      std::printf("%-18s %-12s %-16s skipped: libopenblas not found\n", name, "openblas",
+                  "openblas_sgemm");
+    }
+    std::fflush(stdout);
   }
   if (run_quant) bench_quant(quant_n ? quant_n : (size_t)16 << 20, only, with_scalar, min_s);
   return 0;

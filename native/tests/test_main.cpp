@@ -19,6 +19,7 @@
 #include "lowbit.h"
 #include "../src/gemm_driver.h"  // kernels are tested directly against the references
 #include "../src/kernels.h"
+#include "../src/sgemm/sgemm_config.h"  // block override for the float32 GEMM tests
 
 namespace {
 
@@ -196,37 +197,91 @@ void test_wraparound(const char *isa) {
   }
 }
 
-void test_sgemm(const char *isa) {
-  const shape shapes[] = {{1, 1, 1}, {3, 4, 8},    {5, 7, 9},     {17, 33, 65},   {1, 300, 513},
-                          {2, 3, 0}, {31, 97, 1100}, {64, 64, 64}, {7, 101, 2049}};
+// Runs lb_sgemm_nt on random operands with row strides K + 1 and K + 3 (Y's N + 2) and
+// checks every output against the exact sum within a float32 error bound. Returns the first
+// failure ("" if none) and leaves Y in *out.
+std::string sgemm_check(const char *isa, shape s, std::vector<float> *out = nullptr) {
   std::normal_distribution<float> gauss(0.0f, 1.0f);
-  int bad = 0;
+  const size_t lda = s.K + 1, ldb = s.K + 3, ldy = s.N + 2;
+  std::vector<float> A(s.M * lda + 1), B(s.N * ldb + 1), Y(s.M * ldy, NAN);
+  for (float &v : A) v = gauss(g_rng);
+  for (float &v : B) v = gauss(g_rng);
+  lb_sgemm_nt(s.M, s.N, s.K, A.data() + 1, lda, B.data() + 1, ldb, Y.data(), ldy);
   std::string first;
-  for (shape s : shapes) {
-    const size_t lda = s.K + 1, ldb = s.K + 3, ldy = s.N + 2;
-    std::vector<float> A(s.M * lda + 1), B(s.N * ldb + 1), Y(s.M * ldy, NAN), R(s.M * ldy, NAN);
-    for (float &v : A) v = gauss(g_rng);
-    for (float &v : B) v = gauss(g_rng);
-    lb_sgemm_nt(s.M, s.N, s.K, A.data() + 1, lda, B.data() + 1, ldb, Y.data(), ldy);
-    for (size_t m = 0; m < s.M; ++m)
-      for (size_t n = 0; n < s.N; ++n) {
-        double exact = 0, mag = 0;
-        for (size_t k = 0; k < s.K; ++k) {
-          double p = (double)A[1 + m * lda + k] * B[1 + n * ldb + k];
-          exact += p;
-          mag += std::fabs(p);
-        }
-        // float32 summation error bound ~ K * eps * sum|p|; use a loose multiple of it.
-        double tol = 1e-6 + 4.0 * (double)s.K * 6e-8 * mag;
-        if (!(std::fabs(Y[m * ldy + n] - exact) <= tol) && !bad++) {
-          char buf[200];
-          std::snprintf(buf, sizeof buf, "sgemm[%s] M=%zu N=%zu K=%zu Y[%zu,%zu]=%g exact %g", isa,
-                        s.M, s.N, s.K, m, n, Y[m * ldy + n], exact);
-          first = buf;
-        }
+  for (size_t m = 0; m < s.M && first.empty(); ++m)
+    for (size_t n = 0; n < s.N; ++n) {
+      double exact = 0, mag = 0;
+      for (size_t k = 0; k < s.K; ++k) {
+        double p = (double)A[1 + m * lda + k] * B[1 + n * ldb + k];
+        exact += p;
+        mag += std::fabs(p);
       }
+      // float32 summation error bound ~ K * eps * sum|p|; use a loose multiple of it.
+      double tol = 1e-6 + 4.0 * (double)s.K * 6e-8 * mag;
+      if (!(std::fabs(Y[m * ldy + n] - exact) <= tol)) {
+        char buf[200];
+        std::snprintf(buf, sizeof buf, "sgemm[%s] M=%zu N=%zu K=%zu Y[%zu,%zu]=%g exact %g", isa,
+                      s.M, s.N, s.K, m, n, Y[m * ldy + n], exact);
+        first = buf;
+        break;
+      }
+    }
+  if (out) *out = std::move(Y);
+  return first;
+}
+
+void test_sgemm(const char *isa) {
+  const shape shapes[] = {{1, 1, 1},     {3, 4, 8},      {5, 7, 9},      {17, 33, 65},
+                          {1, 300, 513}, {2, 3, 0},      {31, 97, 1100}, {64, 64, 64},
+                          {7, 101, 2049}, {32, 16, 256}, {45, 50, 300},  {100, 1, 77},
+                          {40, 33, 1},   {40, 33, 0}};
+  std::string first;
+  for (shape s : shapes)
+    if (std::string e = sgemm_check(isa, s); first.empty()) first = e;
+  check(first.empty(), first.empty() ? std::string("sgemm[") + isa + "] shapes" : first);
+
+  // Small blocks (MC, NC and KC far below the shapes, none a multiple of the others), so the
+  // packed driver crosses every block edge: rows and columns not multiples of the tile, a
+  // last K block of 1, single rows and columns, K = 1 and K = 0.
+  lb_sgemm_set_block_override(13, 37, 40);
+  const shape edgy[] = {{37, 53, 97},  {33, 1, 81},   {1, 70, 33},  {47, 45, 1},
+                        {35, 40, 0},   {61, 29, 121}, {32, 96, 80}, {200, 5, 41}};
+  first.clear();
+  for (shape s : edgy)
+    if (std::string e = sgemm_check(isa, s); first.empty()) first = e;
+  check(first.empty(), first.empty() ? std::string("sgemm[") + isa + "] small blocks" : first);
+  lb_sgemm_set_block_override(0, 0, 0);
+
+  // Threads split M or N, never K: 1 and 3 threads give the same bits, with the default blocks
+  // and with small ones; shapes above the threading threshold, wide (N split), tall (M split)
+  // and few-row (the dot-product path).
+  const size_t saved = lb_get_threads();
+  const shape big[] = {{100, 203, 300}, {600, 30, 300}, {5, 1001, 1000}, {64, 517, 130}};
+  bool same = true;
+  std::string what = std::string("sgemm[") + isa + "] 1 and 3 threads give the same bits";
+  for (int small = 0; small < 2; ++small) {
+    lb_sgemm_set_block_override(small ? 25 : 0, small ? 70 : 0, small ? 64 : 0);
+    for (shape s : big) {
+      std::vector<float> Y1, Y3;
+      const uint64_t seed = g_rng();
+      lb_set_threads(1);
+      g_rng.seed(seed);
+      std::string e1 = sgemm_check(isa, s, &Y1);
+      lb_set_threads(3);
+      g_rng.seed(seed);
+      std::string e3 = sgemm_check(isa, s, &Y3);
+      if (!e1.empty() || !e3.empty() ||
+          std::memcmp(Y1.data(), Y3.data(), Y1.size() * sizeof(float)) != 0) {
+        if (same)
+          what += " (M=" + std::to_string(s.M) + " N=" + std::to_string(s.N) +
+                  " K=" + std::to_string(s.K) + (small ? ", small blocks) " : ") ") + e1 + e3;
+        same = false;
+      }
+    }
   }
-  check(bad == 0, first);
+  lb_sgemm_set_block_override(0, 0, 0);
+  lb_set_threads(saved);
+  check(same, what);
 }
 
 void test_bad_arguments() {
