@@ -18,15 +18,9 @@
 
 #include "../kernels.h"
 #include "../tile_loop.h"
+#include "tile_3x3_avx2.h"
 
 namespace {
-
-inline int32_t hsum_epi32(__m256i v) {
-  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(1, 0, 3, 2)));
-  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(2, 3, 0, 1)));
-  return _mm_cvtsi128_si32(s);
-}
 
 inline __m256i load(const void *p) { return _mm256_load_si256((const __m256i *)p); }
 
@@ -95,9 +89,9 @@ void tile_u7(size_t K, const uint8_t *A, const int8_t *B, int32_t *Y, size_t ldc
   store<R, C>(acc, Y, ldc);
 }
 
-// The full 3 x 3 tiles of the sym and u7 kernels in assembly: GCC's allocation of the
-// intrinsic versions spills accumulators and copies them around the loop (about 60% of this
-// speed). ymm0-8 accumulate, ymm9-11 hold B, ymm12 A (or |A|), ymm13 a product, ymm14 ones.
+// The full 3 x 3 tiles of the sym and u7 kernels in assembly (registers: tile_3x3_avx2.h):
+// GCC's allocation of the intrinsic versions spilled accumulators and copied them around the
+// loop, at about 60% of this speed.
 #define LB_PAIR_U7(acc, b) \
   "vpmaddubsw %%ymm" b ", %%ymm12, %%ymm13\n\t"      /* int16 pair sums of a * b */   \
   "vpmaddwd %%ymm14, %%ymm13, %%ymm13\n\t"           /* int32 sums of 4 products */   \
@@ -107,43 +101,10 @@ void tile_u7(size_t K, const uint8_t *A, const int8_t *B, int32_t *Y, size_t ldc
   "vpmaddubsw %%ymm13, %%ymm12, %%ymm13\n\t"         /* |a| * (b * sign(a)), pairs */ \
   "vpmaddwd %%ymm14, %%ymm13, %%ymm13\n\t"                                            \
   "vpaddd %%ymm13, %%ymm" acc ", %%ymm" acc "\n\t"
-#define LB_LOAD_B3                         \
-  "prefetcht0 512(%[b0],%[k])\n\t"        \
-  "prefetcht0 512(%[b1],%[k])\n\t"        \
-  "prefetcht0 512(%[b2],%[k])\n\t"        \
-  "vmovdqa (%[b0],%[k]), %%ymm9\n\t"      \
-  "vmovdqa (%[b1],%[k]), %%ymm10\n\t"     \
-  "vmovdqa (%[b2],%[k]), %%ymm11\n\t"
-#define LB_ZERO_ACC9                                                                   \
-  "vpxor %%xmm0, %%xmm0, %%xmm0\n\t" "vpxor %%xmm1, %%xmm1, %%xmm1\n\t"               \
-  "vpxor %%xmm2, %%xmm2, %%xmm2\n\t" "vpxor %%xmm3, %%xmm3, %%xmm3\n\t"               \
-  "vpxor %%xmm4, %%xmm4, %%xmm4\n\t" "vpxor %%xmm5, %%xmm5, %%xmm5\n\t"               \
-  "vpxor %%xmm6, %%xmm6, %%xmm6\n\t" "vpxor %%xmm7, %%xmm7, %%xmm7\n\t"               \
-  "vpxor %%xmm8, %%xmm8, %%xmm8\n\t"                                                   \
-  "vpcmpeqw %%ymm14, %%ymm14, %%ymm14\n\t" "vpabsw %%ymm14, %%ymm14\n\t" /* ones */
-#define LB_STORE_ACC9                                                                  \
-  "vmovdqu %%ymm0, 0(%[acc])\n\t" "vmovdqu %%ymm1, 32(%[acc])\n\t"                    \
-  "vmovdqu %%ymm2, 64(%[acc])\n\t" "vmovdqu %%ymm3, 96(%[acc])\n\t"                   \
-  "vmovdqu %%ymm4, 128(%[acc])\n\t" "vmovdqu %%ymm5, 160(%[acc])\n\t"                 \
-  "vmovdqu %%ymm6, 192(%[acc])\n\t" "vmovdqu %%ymm7, 224(%[acc])\n\t"                 \
-  "vmovdqu %%ymm8, 256(%[acc])\n\t"
-#define LB_CLOBBER_YMM                                                                  \
-  "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9",       \
-      "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "memory", "cc"
-
-void store3x3(const __m256i *acc, int32_t *Y, size_t ldc) {
-  for (int i = 0; i < 3; ++i)
-    for (int j = 0; j < 3; ++j) Y[i * ldc + j] = hsum_epi32(_mm256_loadu_si256(acc + i * 3 + j));
-}
-
 void tile_u7_3x3(size_t K, const uint8_t *A, const int8_t *B, int32_t *Y, size_t ldc) {
   __m256i acc[9];
   size_t k = 0;
-  if (K == 0) {  // the loop below runs its body before the first test
-    for (int i = 0; i < 3; ++i)
-      for (int j = 0; j < 3; ++j) Y[i * ldc + j] = 0;
-    return;
-  }
+  if (empty3x3(K, Y, ldc)) return;
   asm volatile(
       LB_ZERO_ACC9
       "1:\n\t"
@@ -165,11 +126,7 @@ void tile_u7_3x3(size_t K, const uint8_t *A, const int8_t *B, int32_t *Y, size_t
 void tile_sym_3x3(size_t K, const int8_t *A, const int8_t *B, int32_t *Y, size_t ldc) {
   __m256i acc[9];
   size_t k = 0;
-  if (K == 0) {  // the loop below runs its body before the first test
-    for (int i = 0; i < 3; ++i)
-      for (int j = 0; j < 3; ++j) Y[i * ldc + j] = 0;
-    return;
-  }
+  if (empty3x3(K, Y, ldc)) return;
   asm volatile(
       LB_ZERO_ACC9
       "1:\n\t"
