@@ -19,6 +19,7 @@
 #include <arm_neon.h>
 
 #include "../kernels.h"
+#include "block_walk.h"
 
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
               "uzp1 gathers the low bytes on little-endian only");
@@ -189,45 +190,6 @@ void dequantize_vec(size_t n, const uint8_t *q, bool q_signed, const float *scal
                     const int32_t *zp, float *x) {
   q_signed ? dequantize_vec_t<true>(n, q, scale, zp, x)
            : dequantize_vec_t<false>(n, q, scale, zp, x);
-}
-
-// Blocks shorter than a vector body: their scales and zero points expanded to one per element,
-// 64 elements at a time, for run(first, count, scales, zero points) (the _vec path).
-template <class Run>
-inline void expand_blocks(size_t n, size_t block, const float *scale, const int32_t *zp, Run run) {
-  constexpr size_t C = 64;
-  alignas(16) float sb[C];
-  alignas(16) int32_t zb[C];
-  size_t b = 0, k = 0;  // the block of the next element, and its index in the block
-  for (size_t i = 0; i < n; i += C) {
-    const size_t c = n - i < C ? n - i : C;
-    for (size_t j = 0; j < c; ++j) {
-      sb[j] = scale[b], zb[j] = zp[b];
-      if (++k == block) k = 0, ++b;
-    }
-    run(i, c, sb, zb);
-  }
-}
-
-// run(first, count, block index) for each block of n elements, the last possibly short. The
-// common block sizes are compile-time constants here, so that the per-run code inlined into run
-// has its loops and tail tests folded away for every full block.
-template <size_t B, class Run>
-__attribute__((always_inline)) inline void each_block_of(size_t n, Run run) {
-  size_t i = 0, b = 0;
-  for (; i + B <= n; i += B, ++b) run(i, B, b);
-  if (i < n) run(i, n - i, b);
-}
-
-template <class Run>
-__attribute__((always_inline)) inline void each_block(size_t n, size_t block, Run run) {
-  switch (block) {
-    case 16: return each_block_of<16>(n, run);
-    case 32: return each_block_of<32>(n, run);
-    case 64: return each_block_of<64>(n, run);
-    case 128: return each_block_of<128>(n, run);
-  }
-  for (size_t i = 0, b = 0; i < n; i += block, ++b) run(i, n - i < block ? n - i : block, b);
 }
 
 // One block at a time, its scale and zero point broadcast, through the per-run code (the last
