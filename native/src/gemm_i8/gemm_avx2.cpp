@@ -105,21 +105,10 @@ void tile_u7_3x3(size_t K, const uint8_t *A, const int8_t *B, int32_t *Y, size_t
   __m256i acc[9];
   size_t k = 0;
   if (empty3x3(K, Y, ldc)) return;
-  asm volatile(
-      LB_ZERO_ACC9
-      "1:\n\t"
-      LB_LOAD_B3
+  LB_TILE3X3_ASM(
       "vmovdqa (%[a0],%[k]), %%ymm12\n\t" LB_PAIR_U7("0", "9") LB_PAIR_U7("1", "10") LB_PAIR_U7("2", "11")
       "vmovdqa (%[a1],%[k]), %%ymm12\n\t" LB_PAIR_U7("3", "9") LB_PAIR_U7("4", "10") LB_PAIR_U7("5", "11")
-      "vmovdqa (%[a2],%[k]), %%ymm12\n\t" LB_PAIR_U7("6", "9") LB_PAIR_U7("7", "10") LB_PAIR_U7("8", "11")
-      "add $32, %[k]\n\t"
-      "cmp %[K], %[k]\n\t"
-      "jb 1b\n\t"
-      LB_STORE_ACC9
-      : [k] "+r"(k)
-      : [K] "r"(K), [a0] "r"(A), [a1] "r"(A + K), [a2] "r"(A + 2 * K), [b0] "r"(B),
-        [b1] "r"(B + K), [b2] "r"(B + 2 * K), [acc] "r"(acc)
-      : LB_CLOBBER_YMM);
+      "vmovdqa (%[a2],%[k]), %%ymm12\n\t" LB_PAIR_U7("6", "9") LB_PAIR_U7("7", "10") LB_PAIR_U7("8", "11"));
   store3x3(acc, Y, ldc);
 }
 
@@ -127,10 +116,7 @@ void tile_sym_3x3(size_t K, const int8_t *A, const int8_t *B, int32_t *Y, size_t
   __m256i acc[9];
   size_t k = 0;
   if (empty3x3(K, Y, ldc)) return;
-  asm volatile(
-      LB_ZERO_ACC9
-      "1:\n\t"
-      LB_LOAD_B3
+  LB_TILE3X3_ASM(
       "vpabsb (%[a0],%[k]), %%ymm12\n\t"
       LB_PAIR_SYM("0", "9", "(%[a0],%[k])") LB_PAIR_SYM("1", "10", "(%[a0],%[k])")
       LB_PAIR_SYM("2", "11", "(%[a0],%[k])")
@@ -139,15 +125,7 @@ void tile_sym_3x3(size_t K, const int8_t *A, const int8_t *B, int32_t *Y, size_t
       LB_PAIR_SYM("5", "11", "(%[a1],%[k])")
       "vpabsb (%[a2],%[k]), %%ymm12\n\t"
       LB_PAIR_SYM("6", "9", "(%[a2],%[k])") LB_PAIR_SYM("7", "10", "(%[a2],%[k])")
-      LB_PAIR_SYM("8", "11", "(%[a2],%[k])")
-      "add $32, %[k]\n\t"
-      "cmp %[K], %[k]\n\t"
-      "jb 1b\n\t"
-      LB_STORE_ACC9
-      : [k] "+r"(k)
-      : [K] "r"(K), [a0] "r"(A), [a1] "r"(A + K), [a2] "r"(A + 2 * K), [b0] "r"(B),
-        [b1] "r"(B + K), [b2] "r"(B + 2 * K), [acc] "r"(acc)
-      : LB_CLOBBER_YMM);
+      LB_PAIR_SYM("8", "11", "(%[a2],%[k])"));
   store3x3(acc, Y, ldc);
 }
 

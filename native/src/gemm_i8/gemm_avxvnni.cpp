@@ -41,19 +41,8 @@ void tile_3x3(size_t K, const uint8_t *A, const int8_t *B, int32_t *Y, size_t ld
   __m256i acc[9];
   size_t k = 0;
   if (empty3x3(K, Y, ldc)) return;
-  asm volatile(
-      LB_ZERO_ACC9
-      "1:\n\t"
-      LB_LOAD_B3
-      LB_ROW_VNNI("a0", "0", "1", "2") LB_ROW_VNNI("a1", "3", "4", "5") LB_ROW_VNNI("a2", "6", "7", "8")
-      "add $32, %[k]\n\t"
-      "cmp %[K], %[k]\n\t"
-      "jb 1b\n\t"
-      LB_STORE_ACC9
-      : [k] "+r"(k)
-      : [K] "r"(K), [a0] "r"(A), [a1] "r"(A + K), [a2] "r"(A + 2 * K), [b0] "r"(B),
-        [b1] "r"(B + K), [b2] "r"(B + 2 * K), [acc] "r"(acc)
-      : LB_CLOBBER_YMM);
+  LB_TILE3X3_ASM(
+      LB_ROW_VNNI("a0", "0", "1", "2") LB_ROW_VNNI("a1", "3", "4", "5") LB_ROW_VNNI("a2", "6", "7", "8"));
   store3x3(acc, Y, ldc);
 }
 
