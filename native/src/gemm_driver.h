@@ -69,7 +69,7 @@ inline void lb_pack_a_tiles16(size_t Kp, const uint8_t *rows, uint8_t *out) {
     for (size_t r = 0; r < 16; ++r) memcpy(out + kb * 1024 + r * 64, rows + r * Kp + kb * 64, 64);
 }
 
-// Y = epilogue(A' x B'^T) for M >= 1 rows of A', M x N, on lb_get_threads() threads.
+// Y = epilogue(A' x B'^T) for M >= 1 rows of A', M x N, on lb_region_threads() threads.
 //   pack_a(m, dst): writes row m of A' (K bytes, of type plan.a_signed) to dst and returns
 //     the row's sum modulo 2^32; rows are packed in parallel.
 //   epilogue(m0, mc, n0, nc, C, ldc, row_sum): turns the raw products of rows m0 .. m0+mc-1
@@ -97,7 +97,10 @@ lb_status lb_gemm_run(size_t M, const lb_packed_weights &w, lb_gemm_plan plan, P
     const size_t m_end = (t + 1) * rows_per_task < Mp ? (t + 1) * rows_per_task : Mp;
     lb_scratch rows_buf(3, group > 1 ? group * Kp : 0);
     uint8_t *rows = (uint8_t *)rows_buf.get();
-    if (!rows) return scratch_ok.store(false);
+    if (!rows) {
+      scratch_ok.store(false);
+      return;
+    }
     for (size_t m = t * rows_per_task; m < m_end; ++m) {
       uint8_t *dst = group > 1 ? rows + (m % group) * Kp : Ap + m * Kp;
       if (m < M) {
