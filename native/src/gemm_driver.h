@@ -76,9 +76,11 @@ inline void lb_pack_a_tiles16(size_t Kp, const uint8_t *rows, uint8_t *out) {
 //     and columns n0 .. n0+nc-1 (C[(m - m0) * ldc + (n - n0)]) into the caller's output;
 //     row_sum points at row m0's sum.
 // Both run on pool threads: they must write disjoint outputs per row / per block.
+//   reject: set by pack_a for input it cannot take (an infinite activation): the call then
+//     returns LB_ERR_INVALID_ARGUMENT after packing, before any epilogue writes.
 template <class PackA, class Epilogue>
 lb_status lb_gemm_run(size_t M, const lb_packed_weights &w, lb_gemm_plan plan, PackA &&pack_a,
-                      Epilogue &&epilogue) {
+                      Epilogue &&epilogue, const std::atomic<bool> *reject = nullptr) {
   const lb_gemm_i8_kernel &kern = *w.kern;
   const size_t K = w.K, Kp = w.Kp, Np = w.Np, Mp = lb_round_up(M, kern.m_align);
   size_t a_bytes;
@@ -114,6 +116,7 @@ lb_status lb_gemm_run(size_t M, const lb_packed_weights &w, lb_gemm_plan plan, P
     }
   });
   if (!scratch_ok.load()) return LB_ERR_OUT_OF_MEMORY;
+  if (reject && reject->load()) return LB_ERR_INVALID_ARGUMENT;
 
   // Below ~4 M multiply-adds a region costs more than it saves.
   const double macs = (double)M * (double)w.N * (double)(K ? K : 1);

@@ -32,31 +32,25 @@ extern "C" lb_status lb_linear_f32(size_t M, const float *X, size_t ldx, const l
   float *a_scale = (float *)scale_buf.get();
   if (!a_scale) return LB_ERR_OUT_OF_MEMORY;
 
-  // Per-row scales first (rows in parallel): an infinite value fails the call before
-  // anything is written.
+  // Each row's scale right before its quantization, while the row is in L1: an infinite value
+  // flags the call, which then fails after packing, before anything is written to Y.
   const int32_t qmax = activation_bits == 8 ? 127 : 63;
   const lb_quant_kernels &qk = *lb_active()->quant;
   std::atomic<bool> infinite{false};
-  const size_t rows_per_task = K ? (65536 + K - 1) / K : M;
-  lb_parallel((M + rows_per_task - 1) / rows_per_task, [&](size_t t) {
-    for (size_t m = t * rows_per_task; m < M && m < (t + 1) * rows_per_task; ++m) {
-      float mn = 0.0f, mx = 0.0f;
-      if (K) qk.minmax(K, X + m * ldx, &mn, &mx);
-      if (mn == -INFINITY || mx == INFINITY) infinite.store(true);
-      if (mn > mx) mn = mx = 0.0f;  // only NaN in the row
-      const float amax = -mn > mx ? -mn : mx;
-      const float sc = amax / (float)qmax;
-      a_scale[m] = sc > 0.0f ? sc : 1.0f;  // an all-zero row, or a scale below float32's range
-    }
-  });
-  if (infinite.load()) return LB_ERR_INVALID_ARGUMENT;
-
   const lb_gemm_plan plan = lb_gemm_choose(*W, activation_bits);
   // A kernel that takes uint8 gets q + 128 (q + 64 for 7-bit kernels): quantizing with that
   // zero point and a shifted clamp gives exactly the shifted values.
   const int32_t shift = plan.a_shift;
   auto pack_a = [&](size_t m, uint8_t *dst) {
-    qk.quantize(K, X + m * ldx, a_scale[m], shift, shift - qmax, shift + qmax, dst);
+    const float *x = X + m * ldx;
+    float mn = 0.0f, mx = 0.0f;
+    if (K) qk.minmax(K, x, &mn, &mx);
+    if (mn == -INFINITY || mx == INFINITY) infinite.store(true, std::memory_order_relaxed);
+    if (mn > mx) mn = mx = 0.0f;  // only NaN in the row
+    const float amax = -mn > mx ? -mn : mx;
+    const float sc = amax / (float)qmax;
+    a_scale[m] = sc > 0.0f ? sc : 1.0f;  // an all-zero row, or a scale below float32's range
+    qk.quantize(K, x, a_scale[m], shift, shift - qmax, shift + qmax, dst);
     uint32_t sum = 0;
     if (plan.a_signed)
       for (size_t k = 0; k < K; ++k) sum += (uint32_t)(int32_t)(int8_t)dst[k];
@@ -101,5 +95,5 @@ extern "C" lb_status lb_linear_f32(size_t M, const float *X, size_t ldx, const l
       }
     }
   };
-  return lb_gemm_run(M, *W, plan, pack_a, epilogue);
+  return lb_gemm_run(M, *W, plan, pack_a, epilogue, &infinite);
 }
