@@ -97,7 +97,7 @@ async function main(): Promise<void> {
     fillRandom(a, 0, 255); fillRandom(b, -128, 127); fillRandom(af, -127, 127); fillRandom(bf, -127, 127);
     const wq = quantize(bf, [N, K], { dtype: 'int8', axis: 0 });
     let scalarMs: number | null = null;
-    setThreads(1);  // these rows say threads: 1, and matmul now runs on the pool's thread count
+    setThreads(1);  // the per-ISA rows: one thread (main restores the setting after the shapes)
     for (const isa of isas) {
       if (isa === 'scalar' && ops > SCALAR_MAX_OPS) {
         process.stdout.write(`${pad(shape, 16, true)} ${pad('matmulInteger', 16, true)} ${pad(isa, 12, true)} skipped: ${(ops / 1e9).toFixed(1)} GOP at ~2 GOPS is too slow to repeat\n`);
@@ -115,15 +115,19 @@ async function main(): Promise<void> {
       // The quantized linear layer: float in, float out, activations quantized per row, weights prepacked.
       const packed = prepack(wq), out = new Float32Array(M * N);
       const lin = await measure(`matmul ${isa}`, () => { matmul(af, packed, { out }); }, timeMs);
+      const lin7 = await measure(`matmul a7 ${isa}`, () => { matmul(af, packed, { out, activationBits: 7 }); }, timeMs);
       packed.free();
       rows.push({ shape, kernel: 'matmul_w8a8', isa, threads: 1, medianMs: lin.medianMs, gops: ops / lin.medianMs / 1e6, vsScalar: null, vsFloat32: f32 ? f32.medianMs / lin.medianMs : null, samples: lin.samples });
+      rows.push({ shape, kernel: 'matmul_w8a7', isa, threads: 1, medianMs: lin7.medianMs, gops: ops / lin7.medianMs / 1e6, vsScalar: null, vsFloat32: f32 ? f32.medianMs / lin7.medianMs : null, samples: lin7.samples });
       if (f32) rows.push({ shape, kernel: 'sgemm_f32', isa, threads: 1, medianMs: f32.medianMs, gops: ops / f32.medianMs / 1e6, vsScalar: null, vsFloat32: 1, samples: f32.samples });
-      for (const r of rows.slice(f32 ? -3 : -2))
+      for (const r of rows.slice(f32 ? -4 : -3))
         process.stdout.write(`${pad(r.shape, 16, true)} ${pad(r.kernel, 16, true)} ${pad(r.isa, 12, true)} ${pad(r.medianMs.toFixed(3), 11)} ${pad(r.gops.toFixed(1), 9)} ${pad(r.vsScalar ? r.vsScalar.toFixed(1) + 'x' : '-', 10)} ${pad(r.vsFloat32 ? r.vsFloat32.toFixed(2) + 'x' : '-', 8)} ${pad(formatOfPeak(setOfPeak(r, peaks)), 8)}\n`);
     }
+    if (native && info.threads > 1) await allThreads({ M, N, K }, af, bf, wq, info.isa, info.threads, timeMs, rows, peaks);
     if ('ort' in ortBench) await compareWithOrt(ortBench, { M, N, K }, af, bf, wq, native ? info.isa : null, timeMs, rows);
   }
   if (native) setIsa(info.isa);
+  setThreads(info.threads);  // the per-ISA rows ran on 1
   const overhead = await callOverhead(ortBench, timeMs);
   printOrtSummary(ortBench);
   const bandwidth = await quantBench(isas, native !== null, timeMs);
@@ -171,6 +175,32 @@ async function quantBench(isas: readonly string[], native: boolean, timeMs: numb
   return rows;
 }
 const blockScales = new Float32Array(4096 * 128).fill(0.4);
+
+/** The products of one shape on every thread (the default ISA): int8 paths against float32. */
+async function allThreads(s: Shape, af: Float32Array, bf: Float32Array, wq: QTensor, isa: string, threads: number, timeMs: number, rows: Row[], peaks: readonly PeakRow[]): Promise<void> {
+  const { M, N, K } = s, shape = `${M}x${N}x${K}`, ops = 2 * M * N * K;
+  const native = loaded.binding!;
+  setIsa(isa);
+  const before = getThreads();
+  setThreads(threads);
+  const packed = prepack(wq), out = new Float32Array(M * N);
+  try {
+    const f32 = await measure(`sgemm ${threads}t`, () => native.sgemmNT(af, bf, M, N, K, out), timeMs);
+    const timed: [string, { medianMs: number; samples: number }][] = [
+      ['matmul_w8a8', await measure(`matmul ${threads}t`, () => { matmul(af, packed, { out }); }, timeMs)],
+      ['matmul_w8a7', await measure(`matmul a7 ${threads}t`, () => { matmul(af, packed, { out, activationBits: 7 }); }, timeMs)],
+      ['sgemm_f32', f32],
+    ];
+    for (const [kernel, t] of timed) {
+      const r: Row = { shape, kernel, isa, threads, medianMs: t.medianMs, gops: ops / t.medianMs / 1e6, vsScalar: null, vsFloat32: f32.medianMs / t.medianMs, samples: t.samples };
+      rows.push(r);
+      process.stdout.write(`${pad(shape, 16, true)} ${pad(kernel, 16, true)} ${pad(`${isa} x${threads}`, 12, true)} ${pad(r.medianMs.toFixed(3), 11)} ${pad(r.gops.toFixed(1), 9)} ${pad('-', 10)} ${pad(r.vsFloat32!.toFixed(2) + 'x', 8)} ${pad(formatOfPeak(setOfPeak(r, peaks)), 8)}\n`);
+    }
+  } finally {
+    packed.free();
+    setThreads(before);
+  }
+}
 
 // ---- peak loops: the yardstick of the "of peak" column ----
 
