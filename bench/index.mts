@@ -149,6 +149,7 @@ async function quantBench(isas: readonly string[], native: boolean, timeMs: numb
   const x = new Float32Array(n), copy = new Float32Array(n);
   for (let i = 0; i < n; i++) x[i] = Math.sin(i) * 3;
   const q8 = quantizeLinear(x, 0.025, 0, { dtype: 'int8' });
+  const dqOut = new Float32Array(n);  // reused: the kernel without a fresh 64 MiB array per call
   const copyMs = (await measure('copy', () => copy.set(x), timeMs)).medianMs;
   const rows: BandwidthRow[] = [];
   const gbps = (ms: number): number => bytes / ms / 1e6;
@@ -168,6 +169,7 @@ async function quantBench(isas: readonly string[], native: boolean, timeMs: numb
       add('quantizeLinear int8 per-tensor', isa, threads, (await measure('q8', () => quantizeLinear(x, 0.025, 0, { dtype: 'int8' }), timeMs)).medianMs);
       add('quantizeLinear int4 blocks of 32', isa, threads, (await measure('q4', () => quantizeLinear(x, blockScales, 0, { dtype: 'int4', shape: [4096, 4096], axis: 1, blockSize: 32 }), timeMs)).medianMs);
       add('dequantizeLinear int8 per-tensor', isa, threads, (await measure('dq8', () => dequantizeLinear(q8, 0.025, 0, { dtype: 'int8' }), timeMs)).medianMs);
+      add('dequantizeLinear int8, opts.out', isa, threads, (await measure('dq8 out', () => dequantizeLinear(q8, 0.025, 0, { dtype: 'int8', out: dqOut }), timeMs)).medianMs);
       add('quantize (calibrated) int8 per-channel', isa, threads, (await measure('qc', () => quantize(x, [4096, 4096], { dtype: 'int8', axis: 0 }), timeMs)).medianMs);
     }
   }

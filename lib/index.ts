@@ -3,7 +3,7 @@
  * Every export here is part of the public API (SPEC §5).
  */
 export { matmulInteger, type ZeroPoint } from './matmul_integer';
-export { quantizeLinear, dequantizeLinear, dynamicQuantizeLinear, type QuantizeLinearOptions, type QuantZeroPoint, type QuantizedData } from './quantize_linear';
+export { quantizeLinear, dequantizeLinear, dynamicQuantizeLinear, type QuantizeLinearOptions, type DequantizeLinearOptions, type QuantZeroPoint, type QuantizedData } from './quantize_linear';
 export { packInt4, unpackInt4, packUint4, unpackUint4, packInt2, unpackInt2, packUint2, unpackUint2 } from './pack';
 export { quantize, dequantize, bitsPerWeight, type QTensor, type QDType, type QuantizeOptions, type Scheme, type ScaleQuant } from './qtensor';
 export { NF4_CODE } from './fallback/nf4';

@@ -19,6 +19,16 @@ export interface QuantizeLinearOptions {
   shape?: readonly number[];
 }
 
+/** dequantizeLinear's options: the layout, and optionally the caller's buffer for the result. */
+export interface DequantizeLinearOptions extends QuantizeLinearOptions {
+  /**
+   * Receives the values (its first `size` elements; the rest is left alone) and is returned:
+   * reusing it saves allocating and page-faulting a fresh array on every call. Nothing is
+   * written when the call throws.
+   */
+  out?: Float32Array;
+}
+
 /** A zero point: one value for every scale, or one per scale. */
 export type QuantZeroPoint = number | Int8Array | Uint8Array | readonly number[];
 
@@ -157,7 +167,7 @@ export function quantizeLinearRange(FN: string, x: Float32Array, scale: number |
  * ONNX DequantizeLinear: x = (q - zeroPoint) * scale in float32. `q` is an Int8Array (int8), a
  * Uint8Array (uint8) or packed bytes (sub-byte dtypes, with `opts.shape` giving the count).
  */
-export function dequantizeLinear(q: Int8Array | Uint8Array, scale: number | Float32Array, zeroPoint: QuantZeroPoint | undefined | null, opts: QuantizeLinearOptions): Float32Array {
+export function dequantizeLinear(q: Int8Array | Uint8Array, scale: number | Float32Array, zeroPoint: QuantZeroPoint | undefined | null, opts: DequantizeLinearOptions): Float32Array {
   const FN = 'dequantizeLinear';
   const cls = dtypeOf8(q);
   const dtype = (opts as Partial<QuantizeLinearOptions> | null)?.dtype;
@@ -169,17 +179,20 @@ export function dequantizeLinear(q: Int8Array | Uint8Array, scale: number | Floa
     const need = packedBytes(r.dtype, r.size, r.rowLength);
     if (q.length !== need) throw rangeError(FN, `q has ${q.length} bytes but ${r.size} packed ${r.dtype} values of shape [${r.shape.join(', ')}] take ${need}`);
   }
+  const given = opts.out;
+  if (given !== undefined && (!isTyped(given, 'Float32Array') || given.length < r.size))
+    throw typeError(FN, 'opts.out', `a Float32Array of at least ${r.size} values`, given);
   const native = activeNative();
-  const out = new Float32Array(r.size);
+  const out = given ? given.subarray(0, r.size) : new Float32Array(r.size);
   if (native) {
     native.dequantizeLinear(q, r.scale, r.zp, DTYPES[r.dtype].code, ...nativeLayout(r), out);
-    return out;
+    return given ?? out;
   }
   let values: Int32Array;
   if (bytewise) values = Int32Array.from(q);
   else values = unpackBits(q as Uint8Array, r.dtype, r.rowLength, r.size);
   dequantizeLinearTs(values, r.scale, r.zp, r.layout, out);
-  return out;
+  return given ?? out;
 }
 
 /**

@@ -67,6 +67,18 @@ describeTargets('SPEC §3 edge values', (it) => {
     expect(Array.from(unpackInt4(q.subarray(0, 3), 5))).toEqual([1, 2, 2, 2, 1]);
     expect(Array.from(dequantizeLinear(q, scale, 0, { dtype: 'int4', shape: [2, 5], axis: 1, blockSize: 2 }))).toEqual([1, 2, 4, 4, 4, 6, 7, 8, 8, 8]);
   });
+  it('dequantizeLinear writes into opts.out and returns it; a short or wrong out, or a bad call, leaves it alone', () => {
+    const q = Int8Array.of(-3, 0, 5, 127), out = new Float32Array(6).fill(9);
+    expect(dequantizeLinear(q, 0.5, 1, { dtype: 'int8', out })).toBe(out);
+    expect(Array.from(out)).toEqual([-2, -0.5, 2, 63, 9, 9]);
+    const packed = quantizeLinear(f32(1, -2, 3), 1, 0, { dtype: 'int4' }), o4 = new Float32Array(3);
+    expect(Array.from(dequantizeLinear(packed, 1, 0, { dtype: 'int4', shape: [3], out: o4 }))).toEqual([1, -2, 3]);
+    const keep = new Float32Array(4).fill(7);
+    expect(() => dequantizeLinear(q, 0.5, 0, { dtype: 'int8', out: new Float32Array(3) })).toThrow(/opts\.out/);
+    expect(() => dequantizeLinear(q, 0.5, 0, { dtype: 'int8', out: new Float64Array(4) as unknown as Float32Array })).toThrow(TypeError);
+    expect(() => dequantizeLinear(q, 0, 0, { dtype: 'int8', out: keep })).toThrow(/scale/);
+    expect(Array.from(keep)).toEqual([7, 7, 7, 7]);
+  });
   it('zero-sized tensors give empty results', () => {
     expect(quantizeLinear(new Float32Array(0), 1, 0, { dtype: 'uint4', shape: [0, 3] }).length).toBe(0);
     expect(dequantizeLinear(new Uint8Array(0), 1, 0, { dtype: 'int4', shape: [3, 0] }).length).toBe(0);
