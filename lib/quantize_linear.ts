@@ -99,10 +99,15 @@ function resolve(fn: string, length: number | null, scale: unknown, zeroPoint: u
   // Zero points: a number for all, or one per scale, in the dtype's range.
   const { min, max, signed } = DTYPES[dtype];
   const zp = new Int32Array(scales.length);
-  if (zeroPoint !== undefined && zeroPoint !== null) {
+  if (typeof zeroPoint === 'number') {
+    // One value for every scale: checked once (a per-scale array of copies cost milliseconds
+    // for blocked tensors with hundreds of thousands of scales).
+    if (!Number.isInteger(zeroPoint) || zeroPoint < min || zeroPoint > max)
+      throw rangeError(fn, `zeroPoint must be an integer in the ${dtype} range [${min}, ${max}], got ${describe(zeroPoint)}`);
+    zp.fill(zeroPoint);
+  } else if (zeroPoint !== undefined && zeroPoint !== null) {
     let values: ArrayLike<unknown>;
-    if (typeof zeroPoint === 'number') values = new Array<number>(scales.length).fill(zeroPoint);
-    else if (Array.isArray(zeroPoint)) values = zeroPoint;
+    if (Array.isArray(zeroPoint)) values = zeroPoint;
     else if (ArrayBuffer.isView(zeroPoint)) {
       const cls = dtypeOf8(zeroPoint);
       if (cls === undefined || (cls === 'int8') !== signed)
@@ -113,7 +118,7 @@ function resolve(fn: string, length: number | null, scale: unknown, zeroPoint: u
     for (let i = 0; i < values.length; i++) {
       const v = values[i];
       if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
-        throw rangeError(fn, `zeroPoint${typeof zeroPoint === 'number' ? '' : `[${i}]`} must be an integer in the ${dtype} range [${min}, ${max}], got ${describe(v)}`);
+        throw rangeError(fn, `zeroPoint[${i}] must be an integer in the ${dtype} range [${min}, ${max}], got ${describe(v)}`);
       zp[i] = v;
     }
   }
