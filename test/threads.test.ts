@@ -5,7 +5,7 @@
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 
-import { dequantizeLinear, getThreads, quantize, quantizeLinear, setBackend, setThreads } from '../lib';
+import { dequantizeLinear, getThreads, matmul, quantize, quantizeLinear, setBackend, setThreads } from '../lib';
 import { loaded } from '../lib/native';
 import { makeRng } from './helpers/random';
 
@@ -92,4 +92,39 @@ it('worker_threads calling in parallel share the pool and get correct results', 
     w.once('error', reject);
   })));
   expect(sums).toEqual([1, 2, 3, 4].map(expected));
+});
+
+it('worker_threads running matmul / matmulAsync at once get the single-threaded bits', async () => {
+  const lib = path.resolve(__dirname, '..', 'dist', 'lib', 'index.js');
+  // Each worker packs its own weights and multiplies with the pool (threads 2) while the
+  // others do the same: regions overlap, so some run serially on their caller's thread.
+  const M = 40, N = 256, K = 512;  // above the engine's threshold for going parallel
+  const code = `
+    const { parentPort, workerData } = require('node:worker_threads');
+    const l = require(${JSON.stringify(lib)});
+    const { M, N, K, seed } = workerData;
+    const x = new Float32Array(M * K).map((_, i) => Math.sin(i * 0.37 + seed) * 3);
+    const w = l.quantize(new Float32Array(N * K).map((_, i) => Math.cos(i * 0.11 + seed)), [N, K], { dtype: 'int8', axis: 0 });
+    const p = l.prepack(w);
+    (async () => {
+      const out = [];
+      for (let rep = 0; rep < 3; rep++) {
+        const y = seed % 2 ? await l.matmulAsync(x, p, { threads: 2 }) : l.matmul(x, p, { threads: 2 });
+        out.push(Buffer.from(y.buffer).toString('base64'));
+      }
+      p.free();
+      parentPort.postMessage(out);
+    })();`;
+  const expected = (seed: number): string => {
+    setThreads(1);
+    const x = new Float32Array(M * K).map((_, i) => Math.sin(i * 0.37 + seed) * 3);
+    const w = quantize(new Float32Array(N * K).map((_, i) => Math.cos(i * 0.11 + seed)), [N, K], { dtype: 'int8', axis: 0 });
+    return Buffer.from(matmul(x, w).buffer).toString('base64');
+  };
+  const results = await Promise.all([1, 2, 3, 4].map((seed) => new Promise<string[]>((resolve, reject) => {
+    const w = new Worker(code, { eval: true, workerData: { M, N, K, seed } });
+    w.once('message', resolve);
+    w.once('error', reject);
+  })));
+  results.forEach((r, i) => expect(r).toEqual(new Array(3).fill(expected(i + 1))));
 });
