@@ -58,7 +58,10 @@ void tile_sym(size_t K, const int8_t *A, const int8_t *B, int32_t *Y, size_t ldc
       _mm256_setzero_si256();
   for (size_t k = 0; k < K; k += 32) {
     __m256i b[C];
-    LB_UNROLL for (int j = 0; j < C; ++j) b[j] = load(B + j * K + k);
+    LB_UNROLL for (int j = 0; j < C; ++j) {
+      _mm_prefetch((const char *)(B + j * K + k + 512), _MM_HINT_T0);  // as the 3 x 3 tiles do
+      b[j] = load(B + j * K + k);
+    }
     LB_UNROLL for (int i = 0; i < R; ++i) {
       const __m256i a = load(A + i * K + k), a_abs = _mm256_abs_epi8(a);
       LB_UNROLL for (int j = 0; j < C; ++j) {
@@ -79,7 +82,10 @@ void tile_u7(size_t K, const uint8_t *A, const int8_t *B, int32_t *Y, size_t ldc
       _mm256_setzero_si256();
   for (size_t k = 0; k < K; k += 32) {
     __m256i b[C];
-    LB_UNROLL for (int j = 0; j < C; ++j) b[j] = load(B + j * K + k);
+    LB_UNROLL for (int j = 0; j < C; ++j) {
+      _mm_prefetch((const char *)(B + j * K + k + 512), _MM_HINT_T0);  // as the 3 x 3 tiles do
+      b[j] = load(B + j * K + k);
+    }
     LB_UNROLL for (int i = 0; i < R; ++i) {
       const __m256i a = load(A + i * K + k);
       LB_UNROLL for (int j = 0; j < C; ++j) acc[i][j] =
