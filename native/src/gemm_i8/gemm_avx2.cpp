@@ -107,6 +107,30 @@ void tile_u7(size_t K, const uint8_t *A, const int8_t *B, int32_t *Y, size_t ldc
   "vpmaddubsw %%ymm13, %%ymm12, %%ymm13\n\t"         /* |a| * (b * sign(a)), pairs */ \
   "vpmaddwd %%ymm14, %%ymm13, %%ymm13\n\t"                                            \
   "vpaddd %%ymm13, %%ymm" acc ", %%ymm" acc "\n\t"
+// General kernel, 3 x 3 in assembly: 16 k per step, A rows widened to int16 in ymm9-11, each
+// row of B widened once into ymm12 and multiplied by the three of A (vpmaddwd, exact).
+#define LB_COL_U8S8(b_row, acc0, acc1, acc2)                          \
+  "prefetcht0 512(%[" b_row "],%[k])\n\t"                             \
+  "vpmovsxbw (%[" b_row "],%[k]), %%ymm12\n\t"                        \
+  "vpmaddwd %%ymm12, %%ymm9, %%ymm13\n\t"                             \
+  "vpaddd %%ymm13, %%ymm" acc0 ", %%ymm" acc0 "\n\t"                  \
+  "vpmaddwd %%ymm12, %%ymm10, %%ymm13\n\t"                            \
+  "vpaddd %%ymm13, %%ymm" acc1 ", %%ymm" acc1 "\n\t"                  \
+  "vpmaddwd %%ymm12, %%ymm11, %%ymm13\n\t"                            \
+  "vpaddd %%ymm13, %%ymm" acc2 ", %%ymm" acc2 "\n\t"
+void tile_u8s8_3x3(size_t K, const uint8_t *A, const int8_t *B, int32_t *Y, size_t ldc) {
+  __m256i acc[9];
+  size_t k = 0;
+  if (empty3x3(K, Y, ldc)) return;
+  LB_TILE3X3_LOOP(
+      "vpmovzxbw (%[a0],%[k]), %%ymm9\n\t"
+      "vpmovzxbw (%[a1],%[k]), %%ymm10\n\t"
+      "vpmovzxbw (%[a2],%[k]), %%ymm11\n\t"
+      LB_COL_U8S8("b0", "0", "3", "6") LB_COL_U8S8("b1", "1", "4", "7") LB_COL_U8S8("b2", "2", "5", "8"),
+      "16");
+  store3x3(acc, Y, ldc);
+}
+
 void tile_u7_3x3(size_t K, const uint8_t *A, const int8_t *B, int32_t *Y, size_t ldc) {
   __m256i acc[9];
   size_t k = 0;
@@ -138,8 +162,11 @@ void tile_sym_3x3(size_t K, const int8_t *A, const int8_t *B, int32_t *Y, size_t
 void gemm_u8s8_avx2(size_t M, size_t N, size_t K, const void *Av, const int8_t *B, int32_t *C,
                     size_t ldc) {
   const uint8_t *A = (const uint8_t *)Av;
-  lb_for_each_tile<3, 4>(M, N, [&](auto r, auto c, size_t m, size_t n) {
-    tile_u8s8<r.value, c.value>(K, A + m * K, B + n * K, C + m * ldc + n, ldc);
+  lb_for_each_tile<3, 3>(M, N, [&](auto r, auto c, size_t m, size_t n) {
+    if constexpr (r.value == 3 && c.value == 3)
+      tile_u8s8_3x3(K, A + m * K, B + n * K, C + m * ldc + n, ldc);
+    else
+      tile_u8s8<r.value, c.value>(K, A + m * K, B + n * K, C + m * ldc + n, ldc);
   });
 }
 

@@ -41,18 +41,20 @@ inline int32_t hsum_epi32(__m256i v) {
   "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9",       \
       "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "memory", "cc"
 
-// The whole tile: zero the accumulators, then for each 32 k: prefetch and load the three rows
-// of B, run `rows` (the ISA's three rows of products, A rows at %[a0] .. %[a2]), and store the
-// accumulators to acc (nine __m256i). Needs locals K, A, B, acc and size_t k = 0.
-#define LB_TILE3X3_ASM(rows)                                                                  \
-  asm volatile(LB_ZERO_ACC9 "1:\n\t" LB_LOAD_B3 rows                                          \
-               "add $32, %[k]\n\t"                                                           \
+// The whole tile: zero the accumulators, run `body` for each `step` bytes of k (A rows at
+// %[a0] .. %[a2], B rows at %[b0] .. %[b2], offset %[k]), store the accumulators to acc (nine
+// __m256i). Needs locals K, A, B, acc and size_t k = 0.
+#define LB_TILE3X3_LOOP(body, step)                                                           \
+  asm volatile(LB_ZERO_ACC9 "1:\n\t" body                                                     \
+               "add $" step ", %[k]\n\t"                                                     \
                "cmp %[K], %[k]\n\t"                                                          \
                "jb 1b\n\t" LB_STORE_ACC9                                                     \
                : [k] "+r"(k)                                                                  \
                : [K] "r"(K), [a0] "r"(A), [a1] "r"(A + K), [a2] "r"(A + 2 * K), [b0] "r"(B),   \
                  [b1] "r"(B + K), [b2] "r"(B + 2 * K), [acc] "r"(acc)                          \
                : LB_CLOBBER_YMM)
+// 32 k per step with the three rows of B loaded (prefetched ahead) into ymm9-11 first.
+#define LB_TILE3X3_ASM(rows) LB_TILE3X3_LOOP(LB_LOAD_B3 rows, "32")
 
 // The assembly loops run their body before the first test: K = 0 is answered here instead.
 inline bool empty3x3(size_t K, int32_t *Y, size_t ldc) {
