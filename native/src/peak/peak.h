@@ -53,3 +53,21 @@ extern const lb_peak_kind lb_peak_neon_smmla;        // peak_neon_i8mm.cpp
 #define LB_PEAK_REP12(STEP) LB_PEAK_REP8(STEP) STEP(8) STEP(9) STEP(10) STEP(11)
 #define LB_PEAK_REP8_HI(STEP) \
   STEP(8) STEP(9) STEP(10) STEP(11) STEP(12) STEP(13) STEP(14) STEP(15)
+
+#if defined(__aarch64__) || defined(_M_ARM64)
+// The body of a NEON integer kind: 16 int32x4 chains c0 .. c15 from zero, `iters` rounds of
+// STEP(i) on each with operands [a] and [b] (already declared), then the sum of every lane.
+// Include arm_neon.h (after the file's target pragma) before using it.
+#define LB_PEAK_NEON_S32_CHAINS(STEP, iters)                                                     \
+  int32x4_t c0 = vdupq_n_s32(0), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0,  \
+            c8 = c0, c9 = c0, c10 = c0, c11 = c0, c12 = c0, c13 = c0, c14 = c0, c15 = c0;        \
+  for (uint64_t n = 0; n < (iters); ++n) {                                                       \
+    asm volatile(LB_PEAK_REP8(STEP) : LB_PEAK_OPS8("+w") : [a] "w"(a), [b] "w"(b));              \
+    asm volatile(LB_PEAK_REP8_HI(STEP) : LB_PEAK_OPS8_HI("+w") : [a] "w"(a), [b] "w"(b));        \
+  }                                                                                              \
+  int32x4_t s = vaddq_s32(vaddq_s32(vaddq_s32(c0, c1), vaddq_s32(c2, c3)),                       \
+                          vaddq_s32(vaddq_s32(c4, c5), vaddq_s32(c6, c7)));                      \
+  s = vaddq_s32(s, vaddq_s32(vaddq_s32(vaddq_s32(c8, c9), vaddq_s32(c10, c11)),                  \
+                             vaddq_s32(vaddq_s32(c12, c13), vaddq_s32(c14, c15))));              \
+  return vaddvq_s32(s)
+#endif
