@@ -3,7 +3,7 @@
 //
 //   lowbit_bench [--isa NAME] [--shape MxNxK]... [--min-ms N] [--no-scalar] [--quant-only]
 //                [--threads N]  (quantize rows; 1 by default, 0 = every hardware thread)
-//                [--quant-n N] [--peaks]
+//                [--quant-n N] [--peaks] [--blocks MCxNC]
 // Prints one row per (shape, ISA, kernel): median time over repetitions and GOPS (2*M*N*K/s),
 // and the speed-up over the scalar reference and over float32 on the same ISA.
 // After each shape's ISAs, OpenBLAS's cblas_sgemm on the same float32 operands and thread
@@ -17,6 +17,8 @@
 // the others one scale for the whole tensor. The quantize rows run by default, with
 // --quant-only (no GEMM rows) or --quant-n; an explicit --shape without either asks for those
 // GEMM shapes alone.
+// --blocks fixes the int8 engine's output blocks (rows x columns, multiples of 48 suit every
+// kernel) instead of sizing them from the L2: for tuning lb_gemm_block_sizes on a new CPU.
 // First, by default or with --peaks (alone: nothing else), the peak loops: one register-only
 // loop per instruction sequence this CPU has, its best rate on one thread (GOPS: 2 per
 // multiply-add; GFLOPS for the float kinds), the yardstick for a kernel's fraction of peak.
@@ -34,6 +36,7 @@
 #include <dlfcn.h>
 
 #include "lowbit.h"
+#include "../src/gemm_driver.h"  // --blocks: the int8 engine's block override
 
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>
@@ -340,6 +343,14 @@ int main(int argc, char **argv) {
         return 2;
       }
       shapes.push_back(s);
+    } else if (!std::strcmp(argv[i], "--blocks") && i + 1 < argc) {
+      size_t mc = 0, nc = 0;
+      if (std::sscanf(argv[++i], "%zux%zu", &mc, &nc) != 2 || !mc || !nc) {
+        std::fprintf(stderr, "--blocks wants MCxNC (rows x columns of an output block), got %s\n",
+                     argv[i]);
+        return 2;
+      }
+      lb_gemm_set_block_override(mc, nc);
     } else if (!std::strcmp(argv[i], "--min-ms") && i + 1 < argc) {
       min_s = std::atof(argv[++i]) / 1000.0;
     } else if (!std::strcmp(argv[i], "--no-scalar")) {
@@ -359,7 +370,8 @@ int main(int argc, char **argv) {
     } else {
       std::fprintf(stderr,
                    "usage: lowbit_bench [--isa NAME] [--shape MxNxK]... [--min-ms N] [--no-scalar]"
-                   " [--quant-only] [--quant-n N] [--threads N (0 = all)] [--peaks]\n");
+                   " [--quant-only] [--quant-n N] [--threads N (0 = all)] [--peaks]"
+                   " [--blocks MCxNC]\n");
       return 2;
     }
   }

@@ -24,21 +24,6 @@ namespace {
 
 inline __m256i load(const void *p) { return _mm256_load_si256((const __m256i *)p); }
 
-// B's prefetch in the intrinsic tiles, step k of C rows of B (K bytes apart, the next tile's
-// rows right after them). Compute-bound tiles fetch each row 512 bytes ahead into L1, as the
-// 3 x 3 assembly tiles do. Streaming tiles (small M, where B comes from memory once) instead
-// fetch the next tile's rows into L2, a line per row every 64 bytes: the row ahead is then
-// one tile (C * K bytes) ahead, and each new tile starts warm rather than on cold rows.
-template <int C, bool kStream>
-inline void prefetch_b(const int8_t *B, size_t K, size_t k) {
-  LB_UNROLL for (int j = 0; j < C; ++j) {
-    if (!kStream)
-      _mm_prefetch((const char *)(B + j * K + k + 512), _MM_HINT_T0);
-    else if ((k & 63) == 0)
-      _mm_prefetch((const char *)(B + (C + j) * K + k), _MM_HINT_T1);
-  }
-}
-
 template <int R, int C>
 inline void store(const __m256i (&acc)[R][C], int32_t *Y, size_t ldc) {
   LB_UNROLL for (int i = 0; i < R; ++i) LB_UNROLL for (int j = 0; j < C; ++j) Y[i * ldc + j] =
@@ -52,7 +37,7 @@ void tile_u8s8(size_t K, const uint8_t *A, const int8_t *B, int32_t *Y, size_t l
   LB_UNROLL for (int i = 0; i < R; ++i) LB_UNROLL for (int j = 0; j < C; ++j) acc[i][j] =
       _mm256_setzero_si256();
   for (size_t k = 0; k < K; k += 16) {
-    if (kStream) prefetch_b<C, true>(B, K, k);
+    if (kStream) lb_prefetch_b<C, true>(B, K, k);
     __m256i a[R];
     LB_UNROLL for (int i = 0; i < R; ++i) a[i] =
         _mm256_cvtepu8_epi16(_mm_load_si128((const __m128i *)(A + i * K + k)));
@@ -74,7 +59,7 @@ void tile_sym(size_t K, const int8_t *A, const int8_t *B, int32_t *Y, size_t ldc
       _mm256_setzero_si256();
   for (size_t k = 0; k < K; k += 32) {
     __m256i b[C];
-    prefetch_b<C, kStream>(B, K, k);
+    lb_prefetch_b<C, kStream>(B, K, k);
     LB_UNROLL for (int j = 0; j < C; ++j) b[j] = load(B + j * K + k);
     LB_UNROLL for (int i = 0; i < R; ++i) {
       const __m256i a = load(A + i * K + k), a_abs = _mm256_abs_epi8(a);
@@ -96,7 +81,7 @@ void tile_u7(size_t K, const uint8_t *A, const int8_t *B, int32_t *Y, size_t ldc
       _mm256_setzero_si256();
   for (size_t k = 0; k < K; k += 32) {
     __m256i b[C];
-    prefetch_b<C, kStream>(B, K, k);
+    lb_prefetch_b<C, kStream>(B, K, k);
     LB_UNROLL for (int j = 0; j < C; ++j) b[j] = load(B + j * K + k);
     LB_UNROLL for (int i = 0; i < R; ++i) {
       const __m256i a = load(A + i * K + k);
@@ -171,23 +156,11 @@ void tile_sym_3x3(size_t K, const int8_t *A, const int8_t *B, int32_t *Y, size_t
   store3x3(acc, Y, ldc);
 }
 
-// M <= 4, GEMV-like: B comes from memory and is used once, so all rows of A meet it in one
-// pass (tiles of 2 x 4 up to M = 2, else 4 x 2) and the tiles prefetch the next tile's rows
-// (prefetch_b). On the AMD host, 11008 x 4096 weights, interleaved runs, median GOPS: M = 1
-// 21.7 -> 27.0, M = 2 39 -> 49, M = 3 50 -> 63, M = 4 54 -> 78 (3 x 3 and tail tiles before).
-template <class F>
-inline void for_each_small_m_tile(size_t M, size_t N, F &&f) {
-  if (M <= 2)
-    lb_for_each_tile<2, 4>(M, N, f);
-  else
-    lb_for_each_tile<4, 2>(M, N, f);
-}
-
 void gemm_u8s8_avx2(size_t M, size_t N, size_t K, const void *Av, const int8_t *B, int32_t *C,
                     size_t ldc) {
   const uint8_t *A = (const uint8_t *)Av;
   if (M <= 4)
-    return for_each_small_m_tile(M, N, [&](auto r, auto c, size_t m, size_t n) {
+    return lb_for_each_small_m_tile<4, 2>(M, N, [&](auto r, auto c, size_t m, size_t n) {
       tile_u8s8<r.value, c.value, true>(K, A + m * K, B + n * K, C + m * ldc + n, ldc);
     });
   lb_for_each_tile<3, 3>(M, N, [&](auto r, auto c, size_t m, size_t n) {
@@ -202,7 +175,7 @@ void gemm_s8s8_sym_avx2(size_t M, size_t N, size_t K, const void *Av, const int8
                         int32_t *C, size_t ldc) {
   const int8_t *A = (const int8_t *)Av;
   if (M <= 4)
-    return for_each_small_m_tile(M, N, [&](auto r, auto c, size_t m, size_t n) {
+    return lb_for_each_small_m_tile<4, 2>(M, N, [&](auto r, auto c, size_t m, size_t n) {
       tile_sym<r.value, c.value, true>(K, A + m * K, B + n * K, C + m * ldc + n, ldc);
     });
   lb_for_each_tile<3, 3>(M, N, [&](auto r, auto c, size_t m, size_t n) {
@@ -217,7 +190,7 @@ void gemm_u7s8_avx2(size_t M, size_t N, size_t K, const void *Av, const int8_t *
                     size_t ldc) {
   const uint8_t *A = (const uint8_t *)Av;
   if (M <= 4)
-    return for_each_small_m_tile(M, N, [&](auto r, auto c, size_t m, size_t n) {
+    return lb_for_each_small_m_tile<4, 2>(M, N, [&](auto r, auto c, size_t m, size_t n) {
       tile_u7<r.value, c.value, true>(K, A + m * K, B + n * K, C + m * ldc + n, ldc);
     });
   lb_for_each_tile<3, 3>(M, N, [&](auto r, auto c, size_t m, size_t n) {

@@ -9,16 +9,16 @@
 
 namespace {
 
-
 // 32 k per step; the tails of the 3 x 3 assembly tile below. (The former 3 x 4 intrinsic
 // tile, all of A loaded first, ran at under 40% of the VNNI peak on the lent Xeon.)
-template <int R, int C>
+template <int R, int C, bool kStream = false>
 void tile(size_t K, const uint8_t *A, const int8_t *B, int32_t *Y, size_t ldc) {
   __m256i acc[R][C];
   LB_UNROLL for (int i = 0; i < R; ++i) LB_UNROLL for (int j = 0; j < C; ++j) acc[i][j] =
       _mm256_setzero_si256();
   for (size_t k = 0; k < K; k += 32) {
     __m256i b[C];
+    lb_prefetch_b<C, kStream>(B, K, k);
     LB_UNROLL for (int j = 0; j < C; ++j) b[j] = _mm256_load_si256((const __m256i *)(B + j * K + k));
     LB_UNROLL for (int i = 0; i < R; ++i) {
       const __m256i a = _mm256_load_si256((const __m256i *)(A + i * K + k));
@@ -51,6 +51,10 @@ void tile_3x3(size_t K, const uint8_t *A, const int8_t *B, int32_t *Y, size_t ld
 void gemm_u8s8_avxvnni(size_t M, size_t N, size_t K, const void *Av, const int8_t *B, int32_t *C,
                        size_t ldc) {
   const uint8_t *A = (const uint8_t *)Av;
+  if (M <= 4)
+    return lb_for_each_small_m_tile<4, 2>(M, N, [&](auto r, auto c, size_t m, size_t n) {
+      tile<r.value, c.value, true>(K, A + m * K, B + n * K, C + m * ldc + n, ldc);
+    });
   lb_for_each_tile<3, 3>(M, N, [&](auto r, auto c, size_t m, size_t n) {
     if constexpr (r.value == 3 && c.value == 3)
       tile_3x3(K, A + m * K, B + n * K, C + m * ldc + n, ldc);
