@@ -44,9 +44,10 @@ inline void lb_for_each_tile(size_t M, size_t N, F &&f) {
   if (m < M) lb_tile_rows_tail<MR - 1, NR>(m, M - m, N, f);
 }
 
-// M <= 4, GEMV-like: B comes from memory and is used once, so all rows of A meet it in one
-// pass: tiles of 2 x NR2 up to M = 2, else 4 x NR4 (the widest that keep each ISA's
-// accumulators in registers), with B prefetched by lb_prefetch_b<C, true>.
+// Small M, GEMV-like: B comes from memory and is used once or twice, so the rows of A meet
+// it in as few passes as possible: tiles of 2 x NR2 up to M = 2, else 4 x NR4 (the widest
+// that keep each ISA's accumulators in registers), with B prefetched by lb_prefetch_b<C,
+// true>. Each ISA file says up to which M it pays (4 where nothing more was measured).
 template <int NR2, int NR4, class F>
 inline void lb_for_each_small_m_tile(size_t M, size_t N, F &&f) {
   if (M <= 2)
