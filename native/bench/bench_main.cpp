@@ -39,6 +39,7 @@
 
 #include "lowbit.h"
 #include "../src/gemm_driver.h"  // --blocks: the int8 engine's block override
+#include "../src/thread_pool.h"   // the bandwidth roof runs on the engine's pool
 
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>
@@ -488,17 +489,12 @@ int main(int argc, char **argv) {
         for (bool prefetch : {false, true}) {
           const read_fn rd = read_bytes_for(prefetch);
           tr = std::min(tr, median_time([&] {
+            // On the engine's own pool, as the products run: threads spawned per call would
+            // cost more than a 2 ms read.
             const size_t T = lb_get_threads(), part = nb / T / 128 * 128;
-            if (T == 1) {
-              sink = sink + rd((const uint8_t *)Bs.data(), nb);
-              return;
-            }
-            std::vector<std::thread> ts;
-            for (size_t t = 0; t < T; ++t)
-              ts.emplace_back([&, t] {
-                sink = sink + rd((const uint8_t *)Bs.data() + t * part, t + 1 < T ? part : nb - t * part);
-              });
-            for (auto &th : ts) th.join();
+            lb_parallel(T, [&](size_t t) {
+              sink = sink + rd((const uint8_t *)Bs.data() + t * part, t + 1 < T ? part : nb - t * part);
+            });
           }, min_s));
         }
         const double bytes = (double)s.N * s.K;
