@@ -7,12 +7,39 @@
 #include "thread_pool.h"
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
 #include <vector>
 
 namespace {
+
+// How long a worker keeps polling for the next region before it sleeps, and the caller for
+// the last worker before it sleeps. Products on many threads take well under a millisecond,
+// and one engine call is two regions (pack A, then the blocks); waking 15 sleeping workers
+// through one condition variable costs tens of microseconds each time.
+constexpr auto kSpin = std::chrono::microseconds(100);
+constexpr size_t kMaxThreads = 1024;  // as lb_set_threads allows; state_ holds up to 65535
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+
+// Polls ready() for up to kSpin; true when it held.
+template <class Ready>
+bool spin_until(Ready ready) {
+  const auto start = std::chrono::steady_clock::now();
+  for (unsigned i = 1;; ++i) {
+    if (ready()) return true;
+    cpu_relax();
+    if (i % 64 == 0 && std::chrono::steady_clock::now() - start > kSpin) return ready();
+  }
+}
 
 class pool {
  public:
@@ -29,7 +56,7 @@ class pool {
   }
 
   void run(size_t n_tasks, lb_task_fn fn, void *ctx) {
-    const size_t limit = lb_region_threads();
+    const size_t limit = lb_region_threads() < kMaxThreads ? lb_region_threads() : kMaxThreads;
     const size_t want = limit < n_tasks ? limit : n_tasks;
     std::unique_lock<std::mutex> region(region_, std::try_to_lock);
     if (want <= 1 || !region.owns_lock()) {
@@ -38,19 +65,23 @@ class pool {
     }
     start_workers(want - 1);
     {
+      // Under mu_ for the sleeping workers; the release store of state_ publishes the region
+      // to the polling ones.
       std::lock_guard<std::mutex> lock(mu_);
       fn_ = fn;
       ctx_ = ctx;
       n_tasks_ = n_tasks;
       next_.store(0, std::memory_order_relaxed);
-      active_ = want - 1;  // workers that will join this region
-      pending_ = want - 1;
-      ++generation_;
+      pending_.store(want - 1, std::memory_order_relaxed);
+      const uint64_t generation = (state_.load(std::memory_order_relaxed) >> 16) + 1;
+      state_.store(generation << 16 | (want - 1), std::memory_order_release);
     }
     wake_.notify_all();
     drain();
-    std::unique_lock<std::mutex> lock(mu_);
-    done_.wait(lock, [&] { return pending_ == 0; });
+    if (!spin_until([&] { return pending_.load(std::memory_order_acquire) == 0; })) {
+      std::unique_lock<std::mutex> lock(mu_);
+      done_.wait(lock, [&] { return pending_.load(std::memory_order_acquire) == 0; });
+    }
   }
 
  private:
@@ -75,15 +106,22 @@ class pool {
 
   void worker(size_t index) {
     uint64_t seen = 0;
+    // A new region that this worker joins (workers past its count sit it out).
+    auto called = [&] {
+      const uint64_t st = state_.load(std::memory_order_acquire);
+      return (st >> 16) != seen && index < (st & 0xFFFF);
+    };
     for (;;) {
-      {
+      if (!spin_until(called)) {
         std::unique_lock<std::mutex> lock(mu_);
-        wake_.wait(lock, [&] { return generation_ != seen && index < active_; });
-        seen = generation_;
+        wake_.wait(lock, called);
       }
+      seen = state_.load(std::memory_order_acquire) >> 16;
       drain();
-      std::lock_guard<std::mutex> lock(mu_);
-      if (--pending_ == 0) done_.notify_one();
+      if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+        std::lock_guard<std::mutex> lock(mu_);  // the caller may be about to sleep
+        done_.notify_one();
+      }
     }
   }
 
@@ -94,9 +132,12 @@ class pool {
   std::vector<std::thread> workers_;
   lb_task_fn fn_ = nullptr;
   void *ctx_ = nullptr;
-  size_t n_tasks_ = 0, active_ = 0, pending_ = 0;
-  uint64_t generation_ = 0;
-  std::atomic<size_t> next_{0};
+  size_t n_tasks_ = 0;
+  // The region's generation (bits 16 and up) and how many workers join it (the low 16 bits;
+  // kMaxThreads) in one word, so no worker pairs one region's
+  // generation with another's count.
+  std::atomic<uint64_t> state_{0};
+  std::atomic<size_t> pending_{0}, next_{0};
 };
 
 thread_local size_t t_local_threads = 0;

@@ -47,12 +47,20 @@ void pack_b_vnni(size_t N, size_t K, const int8_t *B, int8_t *out) {
 }
 
 // MT x NT tiles of 16 x 16 at (m, n), MT, NT in {1, 2}, over the k-blocks [kb0, kb1): the
-// accumulators start at zero (first) or from C, and go back to C.
+// accumulators start at zero (first) or from C, and go back to C. Software-pipelined: each
+// operand tile of the next k-block is loaded right after its last use in this one, so the
+// loads overlap the remaining products, and the B tiles two k-blocks ahead are prefetched
+// into L1. Against loading all four operands at the top of each k-block, best of three
+// interleaved runs on the lent Xeon, one thread, raw int8 products: 512 x 4096 x 4096
+// 920 -> 1574 GOPS, 1024^3 1143 -> 1194, 64 x 4096 x 4096 1162 -> 1358.
 template <int MT, int NT>
 void block(size_t K, size_t kb0, size_t kb1, bool first, const uint8_t *A, const int8_t *Bp,
            int32_t *C, size_t ldc) {
+  constexpr size_t PF = 2;  // k-blocks ahead (1 KiB per B tile)
   const size_t b_stride = K / 64 * 1024;  // bytes between 16-column blocks of Bp
   const size_t stride = ldc * sizeof(int32_t);
+  const uint8_t *A1 = A + 16 * K;  // the second 16-row group (kernels.h a_tiles16)
+  const int8_t *B1 = Bp + b_stride;
   if (first) {
     _tile_zero(0);
     if (NT > 1) _tile_zero(1);
@@ -64,15 +72,28 @@ void block(size_t K, size_t kb0, size_t kb1, bool first, const uint8_t *A, const
     if (MT > 1) _tile_loadd(2, C + 16 * ldc, stride);
     if (MT > 1 && NT > 1) _tile_loadd(3, C + 16 * ldc + 16, stride);
   }
+  if (kb0 < kb1) {
+    _tile_loadd(4, A + kb0 * 1024, 64);
+    if (MT > 1) _tile_loadd(5, A1 + kb0 * 1024, 64);
+    _tile_loadd(6, Bp + kb0 * 1024, 64);
+    if (NT > 1) _tile_loadd(7, B1 + kb0 * 1024, 64);
+  }
   for (size_t kb = kb0; kb < kb1; ++kb) {
-    _tile_loadd(4, A + kb * 1024, 64);  // A in 16-row tile groups (kernels.h a_tiles16)
-    if (MT > 1) _tile_loadd(5, A + 16 * K + kb * 1024, 64);
-    _tile_loadd(6, Bp + kb * 1024, 64);
-    if (NT > 1) _tile_loadd(7, Bp + b_stride + kb * 1024, 64);
+    const bool more = kb + 1 < kb1;
+    const size_t next = (kb + 1) * 1024;
+    if (PF)
+      for (int l = 0; l < 1024; l += 64) {
+        _mm_prefetch((const char *)Bp + (kb + PF) * 1024 + l, _MM_HINT_T0);
+        if (NT > 1) _mm_prefetch((const char *)B1 + (kb + PF) * 1024 + l, _MM_HINT_T0);
+      }
     _tile_dpbusd(0, 4, 6);
     if (NT > 1) _tile_dpbusd(1, 4, 7);
+    if (more) _tile_loadd(4, A + next, 64);
     if (MT > 1) _tile_dpbusd(2, 5, 6);
+    if (more) _tile_loadd(6, Bp + next, 64);
     if (MT > 1 && NT > 1) _tile_dpbusd(3, 5, 7);
+    if (more && MT > 1) _tile_loadd(5, A1 + next, 64);
+    if (more && NT > 1) _tile_loadd(7, B1 + next, 64);
   }
   _tile_stored(0, C, stride);
   if (NT > 1) _tile_stored(1, C + 16, stride);
