@@ -44,16 +44,34 @@ inline void lb_for_each_tile(size_t M, size_t N, F &&f) {
   if (m < M) lb_tile_rows_tail<MR - 1, NR>(m, M - m, N, f);
 }
 
-// Small M, GEMV-like: B comes from memory and is used once or twice, so the rows of A meet
-// it in as few passes as possible: tiles of 2 x NR2 up to M = 2, else 4 x NR4 (the widest
-// that keep each ISA's accumulators in registers), with B prefetched by lb_prefetch_b<C,
-// true>. Each ISA file says up to which M it pays (4 where nothing more was measured).
-template <int NR2, int NR4, class F>
-inline void lb_for_each_small_m_tile(size_t M, size_t N, F &&f) {
-  if (M <= 2)
-    lb_for_each_tile<2, NR2>(M, N, f);
-  else
-    lb_for_each_tile<4, NR4>(M, N, f);
+// An int8 kernel's tiles over its M x N block (rows of A and B K bytes apart, Y ldc apart).
+// Up to stream_m rows, GEMV-like: B comes from memory and is used once or twice, so the rows
+// of A meet it in as few passes as possible, in tiles of 2 x NR2 up to M = 2, else 4 x NR4 (the
+// widest that keep each ISA's accumulators in registers), which prefetch B for streaming
+// (lb_prefetch_b<C, true>). Beyond, MR x NR tiles, the full ones by `full` when the ISA has an
+// assembly tile. tile(rows, cols, stream, A, B, Y) gets rows, cols and stream as constants
+// (std::integral_constant); full(A, B, Y).
+struct lb_no_full_tile {};
+template <int MR, int NR, int NR2, int NR4, class TA, class Tile, class Full = lb_no_full_tile>
+inline void lb_gemm_tiles(size_t M, size_t N, size_t K, const TA *A, const int8_t *B, int32_t *Y,
+                          size_t ldc, size_t stream_m, Tile &&tile, Full &&full = {}) {
+  auto at = [&](auto r, auto c, auto stream, size_t m, size_t n) {
+    tile(r, c, stream, A + m * K, B + n * K, Y + m * ldc + n);
+  };
+  if (M <= stream_m) {
+    auto streaming = [&](auto r, auto c, size_t m, size_t n) { at(r, c, std::true_type{}, m, n); };
+    if (M <= 2)
+      lb_for_each_tile<2, NR2>(M, N, streaming);
+    else
+      lb_for_each_tile<4, NR4>(M, N, streaming);
+    return;
+  }
+  lb_for_each_tile<MR, NR>(M, N, [&](auto r, auto c, size_t m, size_t n) {
+    if constexpr (r.value == MR && c.value == NR && !std::is_same_v<std::decay_t<Full>, lb_no_full_tile>)
+      full(A + m * K, B + n * K, Y + m * ldc + n);
+    else
+      at(r, c, std::false_type{}, m, n);
+  });
 }
 
 // B's prefetch at byte k of a tile's C rows of B (K bytes apart, the next tile's rows right

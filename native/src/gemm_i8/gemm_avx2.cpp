@@ -161,49 +161,34 @@ void tile_sym_3x3(size_t K, const int8_t *A, const int8_t *B, int32_t *Y, size_t
 // at M = 16 they tie and from 32 on the 3 x 3 tile wins).
 constexpr size_t kStreamM = 8;
 
-void gemm_u8s8_avx2(size_t M, size_t N, size_t K, const void *Av, const int8_t *B, int32_t *C,
+void gemm_u8s8_avx2(size_t M, size_t N, size_t K, const void *A, const int8_t *B, int32_t *C,
                     size_t ldc) {
-  const uint8_t *A = (const uint8_t *)Av;
-  if (M <= 4)  // kStreamM was measured on the two narrow kernels only
-    return lb_for_each_small_m_tile<4, 2>(M, N, [&](auto r, auto c, size_t m, size_t n) {
-      tile_u8s8<r.value, c.value, true>(K, A + m * K, B + n * K, C + m * ldc + n, ldc);
-    });
-  lb_for_each_tile<3, 3>(M, N, [&](auto r, auto c, size_t m, size_t n) {
-    if constexpr (r.value == 3 && c.value == 3)
-      tile_u8s8_3x3(K, A + m * K, B + n * K, C + m * ldc + n, ldc);
-    else
-      tile_u8s8<r.value, c.value>(K, A + m * K, B + n * K, C + m * ldc + n, ldc);
-  });
+  lb_gemm_tiles<3, 3, 4, 2>(
+      M, N, K, (const uint8_t *)A, B, C, ldc, 4,  // kStreamM was measured on the others only
+      [&](auto r, auto c, auto stream, auto a, auto b, auto y) {
+        tile_u8s8<r.value, c.value, stream.value>(K, a, b, y, ldc);
+      },
+      [&](auto a, auto b, auto y) { tile_u8s8_3x3(K, a, b, y, ldc); });
 }
 
-void gemm_s8s8_sym_avx2(size_t M, size_t N, size_t K, const void *Av, const int8_t *B,
+void gemm_s8s8_sym_avx2(size_t M, size_t N, size_t K, const void *A, const int8_t *B,
                         int32_t *C, size_t ldc) {
-  const int8_t *A = (const int8_t *)Av;
-  if (M <= kStreamM)
-    return lb_for_each_small_m_tile<4, 2>(M, N, [&](auto r, auto c, size_t m, size_t n) {
-      tile_sym<r.value, c.value, true>(K, A + m * K, B + n * K, C + m * ldc + n, ldc);
-    });
-  lb_for_each_tile<3, 3>(M, N, [&](auto r, auto c, size_t m, size_t n) {
-    if constexpr (r.value == 3 && c.value == 3)
-      tile_sym_3x3(K, A + m * K, B + n * K, C + m * ldc + n, ldc);
-    else
-      tile_sym<r.value, c.value>(K, A + m * K, B + n * K, C + m * ldc + n, ldc);
-  });
+  lb_gemm_tiles<3, 3, 4, 2>(
+      M, N, K, (const int8_t *)A, B, C, ldc, kStreamM,
+      [&](auto r, auto c, auto stream, auto a, auto b, auto y) {
+        tile_sym<r.value, c.value, stream.value>(K, a, b, y, ldc);
+      },
+      [&](auto a, auto b, auto y) { tile_sym_3x3(K, a, b, y, ldc); });
 }
 
-void gemm_u7s8_avx2(size_t M, size_t N, size_t K, const void *Av, const int8_t *B, int32_t *C,
+void gemm_u7s8_avx2(size_t M, size_t N, size_t K, const void *A, const int8_t *B, int32_t *C,
                     size_t ldc) {
-  const uint8_t *A = (const uint8_t *)Av;
-  if (M <= kStreamM)
-    return lb_for_each_small_m_tile<4, 2>(M, N, [&](auto r, auto c, size_t m, size_t n) {
-      tile_u7<r.value, c.value, true>(K, A + m * K, B + n * K, C + m * ldc + n, ldc);
-    });
-  lb_for_each_tile<3, 3>(M, N, [&](auto r, auto c, size_t m, size_t n) {
-    if constexpr (r.value == 3 && c.value == 3)
-      tile_u7_3x3(K, A + m * K, B + n * K, C + m * ldc + n, ldc);
-    else
-      tile_u7<r.value, c.value>(K, A + m * K, B + n * K, C + m * ldc + n, ldc);
-  });
+  lb_gemm_tiles<3, 3, 4, 2>(
+      M, N, K, (const uint8_t *)A, B, C, ldc, kStreamM,
+      [&](auto r, auto c, auto stream, auto a, auto b, auto y) {
+        tile_u7<r.value, c.value, stream.value>(K, a, b, y, ldc);
+      },
+      [&](auto a, auto b, auto y) { tile_u7_3x3(K, a, b, y, ldc); });
 }
 
 }  // namespace

@@ -21,7 +21,7 @@ inline __m128i reduce4(__m512i a, __m512i b, __m512i c, __m512i d) {
 
 // 64 k per step: 8 x 3 tiles, 24 accumulators + 3 B + 1 A of the 32 registers: eight rows of
 // A (from L1) per row of B loaded (from L2, where the engine's column block lives). Small M
-// uses 2 x 8 and 4 x 4 tiles that stream B (lb_for_each_small_m_tile).
+// uses 2 x 8 and 4 x 4 tiles that stream B (lb_gemm_tiles).
 template <int R, int C, bool kStream = false>
 void tile(size_t K, const uint8_t *A, const int8_t *B, int32_t *Y, size_t ldc) {
   __m512i acc[R][C];
@@ -103,19 +103,14 @@ void tile_8x3(size_t K, const uint8_t *A, const int8_t *B, int32_t *Y, size_t ld
 
 }  // namespace
 
-void gemm_u8s8_avx512vnni(size_t M, size_t N, size_t K, const void *Av, const int8_t *B,
+void gemm_u8s8_avx512vnni(size_t M, size_t N, size_t K, const void *A, const int8_t *B,
                           int32_t *C, size_t ldc) {
-  const uint8_t *A = (const uint8_t *)Av;
-  if (M <= 4)
-    return lb_for_each_small_m_tile<8, 4>(M, N, [&](auto r, auto c, size_t m, size_t n) {
-      tile<r.value, c.value, true>(K, A + m * K, B + n * K, C + m * ldc + n, ldc);
-    });
-  lb_for_each_tile<8, 3>(M, N, [&](auto r, auto c, size_t m, size_t n) {
-    if constexpr (r.value == 8 && c.value == 3)
-      tile_8x3(K, A + m * K, B + n * K, C + m * ldc + n, ldc);
-    else
-      tile<r.value, c.value>(K, A + m * K, B + n * K, C + m * ldc + n, ldc);
-  });
+  lb_gemm_tiles<8, 3, 8, 4>(
+      M, N, K, (const uint8_t *)A, B, C, ldc, 4,
+      [&](auto r, auto c, auto stream, auto a, auto b, auto y) {
+        tile<r.value, c.value, stream.value>(K, a, b, y, ldc);
+      },
+      [&](auto a, auto b, auto y) { tile_8x3(K, a, b, y, ldc); });
 }
 
 const lb_gemm_i8_kernel gemm_i8_avx512vnni = {gemm_u8s8_avx512vnni, false, 1, 1, nullptr, nullptr,

@@ -48,19 +48,14 @@ void tile_3x3(size_t K, const uint8_t *A, const int8_t *B, int32_t *Y, size_t ld
 
 }  // namespace
 
-void gemm_u8s8_avxvnni(size_t M, size_t N, size_t K, const void *Av, const int8_t *B, int32_t *C,
+void gemm_u8s8_avxvnni(size_t M, size_t N, size_t K, const void *A, const int8_t *B, int32_t *C,
                        size_t ldc) {
-  const uint8_t *A = (const uint8_t *)Av;
-  if (M <= 4)
-    return lb_for_each_small_m_tile<4, 2>(M, N, [&](auto r, auto c, size_t m, size_t n) {
-      tile<r.value, c.value, true>(K, A + m * K, B + n * K, C + m * ldc + n, ldc);
-    });
-  lb_for_each_tile<3, 3>(M, N, [&](auto r, auto c, size_t m, size_t n) {
-    if constexpr (r.value == 3 && c.value == 3)
-      tile_3x3(K, A + m * K, B + n * K, C + m * ldc + n, ldc);
-    else
-      tile<r.value, c.value>(K, A + m * K, B + n * K, C + m * ldc + n, ldc);
-  });
+  lb_gemm_tiles<3, 3, 4, 2>(
+      M, N, K, (const uint8_t *)A, B, C, ldc, 4,
+      [&](auto r, auto c, auto stream, auto a, auto b, auto y) {
+        tile<r.value, c.value, stream.value>(K, a, b, y, ldc);
+      },
+      [&](auto a, auto b, auto y) { tile_3x3(K, a, b, y, ldc); });
 }
 
 const lb_gemm_i8_kernel gemm_i8_avxvnni = {gemm_u8s8_avxvnni, false, 1, 1, nullptr, nullptr,
