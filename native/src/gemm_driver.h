@@ -3,8 +3,9 @@
 //
 // Blocking: the output is cut into blocks of MC rows x NC columns. NC columns of packed B
 // (NC x K bytes) take half the L2, so while one block runs, B comes from L2 and each kernel
-// tile's few rows of A from L1. Blocks are ordered column block first, and each thread gets a
-// contiguous run of them, so it streams its share of B from memory once.
+// tile's few rows of A from L1. Blocks are ordered column block first and handed out in runs of
+// consecutive blocks (up to four runs per thread, taken as threads come free), so a thread
+// mostly streams its share of B from memory once.
 // Threads split M and N only, never K: every output is one kernel's exact sum, so the result
 // does not depend on the thread count (integer sums are exact anyway; SPEC §4).
 #pragma once
@@ -90,10 +91,11 @@ lb_status lb_gemm_run(size_t M, const lb_packed_weights &w, lb_gemm_plan plan, P
   uint32_t *row_sum = (uint32_t *)sum_buf.get();
   if (!Ap || !row_sum) return LB_ERR_OUT_OF_MEMORY;
 
-  // A': rows in parallel tasks of at least 64 KiB (whole 16-row groups for tile layouts),
-  // zero padding to Kp and Mp.
+  // A': rows in parallel tasks of at least 16 KiB (whole 16-row groups for tile layouts),
+  // zero padding to Kp and Mp. Tasks are claimed as threads come free, and several per thread
+  // keep one slow thread (a busy core on a shared host) from holding the region up.
   const size_t group = kern.a_tiles16 ? 16 : 1;
-  const size_t rows_per_task = lb_round_up(K ? (65536 + K - 1) / K : Mp, group);
+  const size_t rows_per_task = lb_round_up(K ? (16384 + K - 1) / K : Mp, group);
   std::atomic<bool> scratch_ok{true};
   lb_parallel((Mp + rows_per_task - 1) / rows_per_task, [&](size_t t) {
     const size_t m_end = (t + 1) * rows_per_task < Mp ? (t + 1) * rows_per_task : Mp;
@@ -120,11 +122,14 @@ lb_status lb_gemm_run(size_t M, const lb_packed_weights &w, lb_gemm_plan plan, P
 
   // Below ~4 M multiply-adds a region costs more than it saves.
   const double macs = (double)M * (double)w.N * (double)(K ? K : 1);
-  size_t n_tasks = macs < 4e6 ? 1 : lb_region_threads();
-  const lb_gemm_blocks b = lb_gemm_block_sizes(w, Mp, n_tasks);
+  const size_t threads = macs < 4e6 ? 1 : lb_region_threads();
+  const lb_gemm_blocks b = lb_gemm_block_sizes(w, Mp, threads);
   const size_t n_blocks_n = (Np + b.NC - 1) / b.NC, n_blocks_m = (Mp + b.MC - 1) / b.MC;
   const size_t n_blocks = n_blocks_n * n_blocks_m;
-  if (n_tasks > n_blocks) n_tasks = n_blocks;
+  // Up to four runs of consecutive blocks per thread, claimed as threads come free: on the
+  // lent 16-core Xeon, one run per thread left the slowest thread finishing 2-15x after the
+  // fastest (cores shared with other guests), and the call waited for it.
+  const size_t n_tasks = threads == 1 ? 1 : n_blocks < 4 * threads ? n_blocks : 4 * threads;
   std::atomic<lb_status> status{LB_OK};
   lb_parallel(n_tasks, [&](size_t t) {
     lb_scratch c_buf(2, b.MC * b.NC * sizeof(int32_t));
