@@ -78,9 +78,9 @@ inline void lb_gemm_tiles(size_t M, size_t N, size_t K, const TA *A, const int8_
 // after them, as the packed layout has them). Compute-bound tiles (kStream false) fetch each
 // row 512 bytes ahead into L1, as the 3 x 3 assembly tiles do. Streaming tiles (small M, B
 // used once) fetch the next tile's rows into L2, a line per row every 64 bytes: the stream is
-// then a whole tile ahead and each new tile starts warm instead of on cold rows. On the AMD
-// host, 11008 x 4096 weights, median GOPS of interleaved runs: M = 1 21.7 -> 27.0, M = 2
-// 39 -> 49, M = 4 54 -> 78.
+// then a whole tile ahead and each new tile starts warm instead of on cold rows. The small-M
+// path as a whole (these tiles, this prefetch) on the AMD host, 11008 x 4096 weights, median
+// GOPS of interleaved runs: M = 1 21.7 -> 27.0, M = 2 39 -> 49, M = 4 54 -> 78.
 template <int C, bool kStream>
 inline void lb_prefetch_b(const int8_t *B, size_t K, size_t k) {
   for (int j = 0; j < C; ++j) {
