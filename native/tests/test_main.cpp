@@ -13,13 +13,16 @@
 #include <cstdlib>
 #include <cstring>
 #include <random>
+#include <atomic>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "lowbit.h"
 #include "../src/gemm_driver.h"  // kernels are tested directly against the references
 #include "../src/kernels.h"
 #include "../src/sgemm/sgemm_config.h"  // block override for the float32 GEMM tests
+#include "../src/thread_pool.h"  // the pool itself (test_thread_pool)
 
 namespace {
 
@@ -1182,6 +1185,36 @@ void test_linear(const char *isa) {
   std::printf("  linear[%s]: %d cases, %d differ from the formula\n", isa, cases, bad);
 }
 
+// The pool under churn: regions of 0-40 tasks back to back on thread counts changing between
+// 1 and 5 (workers left out of a region while others join it), per-call limits, pauses long
+// enough for the workers to stop polling and sleep, and a second thread starting regions at
+// the same time (it runs its own serially). Every task must run exactly once per region.
+void test_thread_pool() {
+  const size_t saved = lb_get_threads();
+  std::atomic<int> bad{0};
+  auto churn = [&](unsigned salt, int rounds, bool change_threads) {
+    std::mt19937 rng(salt);
+    std::vector<std::atomic<int>> ran(40);
+    for (int r = 0; r < rounds; ++r) {
+      if (change_threads && r % 7 == 0) lb_set_threads(1 + rng() % 5);
+      lb_set_local_threads(r % 5 == 0 ? 1 + rng() % 3 : 0);
+      const size_t n = rng() % 41;
+      for (auto &x : ran) x.store(0);
+      lb_parallel(n, [&](size_t t) { ran[t].fetch_add(1); });
+      for (size_t t = 0; t < 40; ++t)
+        if (ran[t].load() != (t < n ? 1 : 0)) bad.fetch_add(1);
+      if (r % 97 == 0) std::this_thread::sleep_for(std::chrono::microseconds(300));
+    }
+    lb_set_local_threads(0);
+  };
+  std::thread other([&] { churn(7, 1500, false); });
+  churn((unsigned)rand_below(1u << 30), 3000, true);
+  other.join();
+  lb_set_threads(saved);
+  check(bad.load() == 0, "thread pool: every task of every region ran once (" +
+                             std::to_string(bad.load()) + " slots wrong)");
+}
+
 std::string missing_features(int isa_index) {
   // The ISA names are the feature names that gate them, except where one ISA needs two.
   (void)isa_index;
@@ -1243,6 +1276,7 @@ int main() {
 
   test_bad_arguments();
   test_peaks();
+  test_thread_pool();
   for (int i = 0; i < lb_isa_count(); ++i) {
     const char *isa = lb_isa_name(i);
     if (only && std::strcmp(only, isa) != 0) continue;
