@@ -54,9 +54,12 @@ void tile_u8s8(size_t K, const uint8_t *A, const int8_t *B, int32_t *Y, size_t l
   store<R, C>(acc, Y, ldc);
 }
 
-// Sign trick: 32 k per step (the tails of the 3 x 3 assembly tile below).
-template <int R, int C, bool kStream = false>
-void tile_sym(size_t K, const int8_t *A, const int8_t *B, int32_t *Y, size_t ldc) {
+// The two narrow kernels' intrinsic tiles (small M, and the tails of the 3 x 3 assembly tiles
+// below), 32 k per step. kSym: the sign trick on int8 A, |a| against b with a's sign; else 7-bit
+// A (uint8 in [0, 127]), which vpmaddubsw takes as it is.
+template <int R, int C, bool kSym, bool kStream = false>
+void tile_narrow(size_t K, const void *Av, const int8_t *B, int32_t *Y, size_t ldc) {
+  const uint8_t *A = (const uint8_t *)Av;
   const __m256i ones = _mm256_set1_epi16(1);
   __m256i acc[R][C];
   LB_UNROLL for (int i = 0; i < R; ++i) LB_UNROLL for (int j = 0; j < C; ++j) acc[i][j] =
@@ -66,31 +69,11 @@ void tile_sym(size_t K, const int8_t *A, const int8_t *B, int32_t *Y, size_t ldc
     lb_prefetch_b<C, kStream>(B, K, k);
     LB_UNROLL for (int j = 0; j < C; ++j) b[j] = load(B + j * K + k);
     LB_UNROLL for (int i = 0; i < R; ++i) {
-      const __m256i a = load(A + i * K + k), a_abs = _mm256_abs_epi8(a);
+      const __m256i a = load(A + i * K + k), u = kSym ? _mm256_abs_epi8(a) : a;
       LB_UNROLL for (int j = 0; j < C; ++j) {
-        const __m256i p = _mm256_maddubs_epi16(a_abs, _mm256_sign_epi8(b[j], a));
+        const __m256i p = _mm256_maddubs_epi16(u, kSym ? _mm256_sign_epi8(b[j], a) : b[j]);
         acc[i][j] = _mm256_add_epi32(acc[i][j], _mm256_madd_epi16(p, ones));
       }
-    }
-  }
-  store<R, C>(acc, Y, ldc);
-}
-
-// 7-bit A (uint8 in [0, 127]): vpmaddubsw takes it as is, no sign step. 32 k per step.
-template <int R, int C, bool kStream = false>
-void tile_u7(size_t K, const uint8_t *A, const int8_t *B, int32_t *Y, size_t ldc) {
-  const __m256i ones = _mm256_set1_epi16(1);
-  __m256i acc[R][C];
-  LB_UNROLL for (int i = 0; i < R; ++i) LB_UNROLL for (int j = 0; j < C; ++j) acc[i][j] =
-      _mm256_setzero_si256();
-  for (size_t k = 0; k < K; k += 32) {
-    __m256i b[C];
-    lb_prefetch_b<C, kStream>(B, K, k);
-    LB_UNROLL for (int j = 0; j < C; ++j) b[j] = load(B + j * K + k);
-    LB_UNROLL for (int i = 0; i < R; ++i) {
-      const __m256i a = load(A + i * K + k);
-      LB_UNROLL for (int j = 0; j < C; ++j) acc[i][j] =
-          _mm256_add_epi32(acc[i][j], _mm256_madd_epi16(_mm256_maddubs_epi16(a, b[j]), ones));
     }
   }
   store<R, C>(acc, Y, ldc);
@@ -181,7 +164,7 @@ void gemm_s8s8_sym_avx2(size_t M, size_t N, size_t K, const void *A, const int8_
   lb_gemm_tiles<3, 3, 4, 2>(
       M, N, K, (const int8_t *)A, B, C, ldc, kStreamM,
       [&](auto r, auto c, auto stream, auto a, auto b, auto y) {
-        tile_sym<r.value, c.value, stream.value>(K, a, b, y, ldc);
+        tile_narrow<r.value, c.value, true, stream.value>(K, a, b, y, ldc);
       },
       [&](auto a, auto b, auto y) { tile_sym_3x3(K, a, b, y, ldc); });
 }
@@ -191,7 +174,7 @@ void gemm_u7s8_avx2(size_t M, size_t N, size_t K, const void *A, const int8_t *B
   lb_gemm_tiles<3, 3, 4, 2>(
       M, N, K, (const uint8_t *)A, B, C, ldc, kStreamM,
       [&](auto r, auto c, auto stream, auto a, auto b, auto y) {
-        tile_u7<r.value, c.value, stream.value>(K, a, b, y, ldc);
+        tile_narrow<r.value, c.value, false, stream.value>(K, a, b, y, ldc);
       },
       [&](auto a, auto b, auto y) { tile_u7_3x3(K, a, b, y, ldc); });
 }
