@@ -146,8 +146,7 @@ void tile_sym_3x3(size_t K, const int8_t *A, const int8_t *B, int32_t *Y, size_t
 // Up to 8 rows, passes of 4 x 2 streaming tiles beat the 3 x 3 assembly tiles (AMD host,
 // median GOPS of interleaved runs: w8a8 M = 6 70 -> 89, M = 8 72 -> 89; w8a7 M = 6 76 -> 98;
 // general kernel, uint8 A, M = 6 68 -> 88, M = 7 77 -> 88, M = 8 x 11008 85 -> 90 (within this
-// host's noise); at M = 16
-// they tie and from 32 on the 3 x 3 tile wins).
+// host's noise); at M = 16 they tie and from 32 on the 3 x 3 tile wins).
 constexpr size_t kStreamM = 8;
 
 void gemm_u8s8_avx2(size_t M, size_t N, size_t K, const void *A, const int8_t *B, int32_t *C,
