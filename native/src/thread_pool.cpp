@@ -6,6 +6,7 @@
 // does not wait for the pool: it runs its tasks serially on its own thread.
 #include "thread_pool.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -56,8 +57,7 @@ class pool {
   }
 
   void run(size_t n_tasks, lb_task_fn fn, void *ctx) {
-    const size_t limit = lb_region_threads() < kMaxThreads ? lb_region_threads() : kMaxThreads;
-    const size_t want = limit < n_tasks ? limit : n_tasks;
+    const size_t want = std::min({lb_region_threads(), kMaxThreads, n_tasks});
     std::unique_lock<std::mutex> region(region_, std::try_to_lock);
     if (want <= 1 || !region.owns_lock()) {
       for (size_t t = 0; t < n_tasks; ++t) fn(ctx, t);
