@@ -7,7 +7,8 @@
 namespace {
 
 const lb_isa_entry kTable[LB_ISA_COUNT] = {
-#define LB_ISA_ROW(id, name, feats, gemm, sgemm, quant) {name, feats, &gemm, sgemm, &quant},
+#define LB_ISA_ROW(id, name, feats, gemm, sgemm, quant, epi) \
+  {name, feats, &gemm, sgemm, &quant, &epi},
     LB_ISA_LIST(LB_ISA_ROW)
 #undef LB_ISA_ROW
 };

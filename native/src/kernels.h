@@ -81,23 +81,44 @@ struct lb_quant_kernels {
   void (*minmax)(size_t n, const float *x, float *min, float *max);
 };
 
+// ---- family: GEMM epilogue (gemm_driver.h) -------------------------------------------
+// One row of a block of raw products c (int32, from an 8-bit GEMM kernel) to the caller's
+// output, with the zero-point corrections of matmul_integer.cpp, modulo 2^32:
+//   acc[j] = c[j] + zb[j] * t - za * cs[j]    (zb null: no zb term), j < n
+//   to_s32: y[j] = acc[j]
+//   to_f32: y[j] = float(acc[j]) * (as * ws[j]) (ws[0] for every j unless ws_per_col),
+//           then y[j] + bias[j] when bias is given; float32 throughout, no fused multiply-add.
+//   byte_sum: the sum of n bytes modulo 2^32, read as int8 (is_signed) or uint8 (a packed row
+//           of A's sum, for the corrections).
+struct lb_epilogue_kernels {
+  void (*to_s32)(size_t n, const int32_t *c, const uint32_t *zb, uint32_t t, uint32_t za,
+                 const uint32_t *cs, int32_t *y);
+  void (*to_f32)(size_t n, const int32_t *c, const uint32_t *zb, uint32_t t, uint32_t za,
+                 const uint32_t *cs, float as, const float *ws, bool ws_per_col, const float *bias,
+                 float *y);
+  uint32_t (*byte_sum)(size_t n, const uint8_t *p, bool is_signed);
+};
+
 // ---- the ISA list ------------------------------------------------------------------------
-// X(id, name, required LB_CPU_* bits, gemm_i8 kernels, sgemm kernel, quant kernels)
+// X(id, name, required LB_CPU_* bits, gemm_i8 kernels, sgemm kernel, quant kernels,
+//   epilogue kernels)
 // Order is preference: best last.
-#define LB_ISA_LIST_COMMON(X) X(scalar, "scalar", 0, gemm_i8_ref, sgemm_nt_ref, quant_ref)
+#define LB_ISA_LIST_COMMON(X) X(scalar, "scalar", 0, gemm_i8_ref, sgemm_nt_ref, quant_ref, epilogue_ref)
 #define LB_ISA_LIST_X86(X)                                                                  \
-  X(avx2, "avx2", LB_CPU_AVX2, gemm_i8_avx2, sgemm_nt_avx2, quant_avx2)                     \
+  X(avx2, "avx2", LB_CPU_AVX2, gemm_i8_avx2, sgemm_nt_avx2, quant_avx2, epilogue_avx2)      \
   X(avxvnni, "avxvnni", LB_CPU_AVX2 | LB_CPU_AVXVNNI, gemm_i8_avxvnni, sgemm_nt_avx2,       \
-    quant_avx2)                                                                             \
+    quant_avx2, epilogue_avx2)                                                              \
   X(avx512vnni, "avx512vnni", LB_CPU_AVX512F | LB_CPU_AVX512VNNI, gemm_i8_avx512vnni,       \
-    sgemm_nt_avx512, quant_avx512)                                                          \
-  X(amx, "amx", LB_CPU_AVX512F | LB_CPU_AMX_INT8, gemm_i8_amx, sgemm_nt_avx512, quant_avx512)
+    sgemm_nt_avx512, quant_avx512, epilogue_avx512)                                         \
+  X(amx, "amx", LB_CPU_AVX512F | LB_CPU_AMX_INT8, gemm_i8_amx, sgemm_nt_avx512, quant_avx512, \
+    epilogue_avx512)
+// AArch64's baseline has NEON: the reference epilogue is already compiled for it.
 #define LB_ISA_LIST_ARM(X)                                                                  \
-  X(neon, "neon", LB_CPU_NEON, gemm_i8_neon, sgemm_nt_neon, quant_neon)                     \
+  X(neon, "neon", LB_CPU_NEON, gemm_i8_neon, sgemm_nt_neon, quant_neon, epilogue_ref)       \
   X(neon_dotprod, "neon-dotprod", LB_CPU_NEON | LB_CPU_NEON_DOTPROD, gemm_i8_neon_dotprod,  \
-    sgemm_nt_neon, quant_neon)                                                              \
+    sgemm_nt_neon, quant_neon, epilogue_ref)                                                \
   X(neon_i8mm, "neon-i8mm", LB_CPU_NEON | LB_CPU_NEON_I8MM, gemm_i8_neon_i8mm,              \
-    sgemm_nt_neon, quant_neon)
+    sgemm_nt_neon, quant_neon, epilogue_ref)
 
 #if LB_ARCH_X86
 #define LB_ISA_LIST(X) LB_ISA_LIST_COMMON(X) LB_ISA_LIST_X86(X)
@@ -108,8 +129,9 @@ struct lb_quant_kernels {
 #endif
 
 // Prototypes of every kernel named in the list (a kernel shared by two ISAs is declared twice).
-#define LB_DECLARE_KERNELS(id, name, feats, gemm, sgemm, quant)                             \
+#define LB_DECLARE_KERNELS(id, name, feats, gemm, sgemm, quant, epi)                        \
   extern const lb_quant_kernels quant;                                                      \
+  extern const lb_epilogue_kernels epi;                                                     \
   extern const lb_gemm_i8_kernel gemm;                                                      \
   void sgemm(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *B,      \
              size_t ldb, float *Y, size_t ldy);
@@ -129,6 +151,7 @@ struct lb_isa_entry {
   const lb_gemm_i8_kernel *gemm_i8;
   lb_sgemm_nt_fn sgemm_nt;
   const lb_quant_kernels *quant;
+  const lb_epilogue_kernels *epilogue;
 };
 
 // The table, in LB_ISA_LIST order, and the entry in use (chosen once, overridable).

@@ -36,6 +36,7 @@ extern "C" lb_status lb_linear_f32(size_t M, const float *X, size_t ldx, const l
   // flags the call, which then fails after packing, before anything is written to Y.
   const int32_t qmax = activation_bits == 8 ? 127 : 63;
   const lb_quant_kernels &qk = *lb_active()->quant;
+  const lb_epilogue_kernels &ek = *lb_active()->epilogue;
   std::atomic<bool> infinite{false};
   const lb_gemm_plan plan = lb_gemm_choose(*W, activation_bits);
   // A kernel that takes uint8 gets q + 128 (q + 64 for 7-bit kernels): quantizing with that
@@ -51,47 +52,34 @@ extern "C" lb_status lb_linear_f32(size_t M, const float *X, size_t ldx, const l
     const float sc = amax / (float)qmax;
     a_scale[m] = sc > 0.0f ? sc : 1.0f;  // an all-zero row, or a scale below float32's range
     qk.quantize(K, x, a_scale[m], shift, shift - qmax, shift + qmax, dst);
-    uint32_t sum = 0;
-    if (plan.a_signed)
-      for (size_t k = 0; k < K; ++k) sum += (uint32_t)(int32_t)(int8_t)dst[k];
-    else
-      for (size_t k = 0; k < K; ++k) sum += dst[k];
-    return sum;
+    return ek.byte_sum(K, dst, plan.a_signed);
   };
-  // acc = (A' + alpha - 0)(B' + beta - zb) expanded as in matmul_integer.cpp, modulo 2^32,
-  // with alpha = -shift; then the fixed-order float epilogue.
+  // acc = (A' + alpha - 0)(B' + beta - zb)^T expanded as in matmul_integer.cpp, modulo 2^32,
+  // with alpha = -shift, then the fixed-order float epilogue (kernels.h, to_f32). Without
+  // weight zero points (zb' = 0 for every column) a row of the block is one call; else
+  // 64-column strips share their zb'.
   const uint32_t za = (uint32_t)shift, ka = (uint32_t)K * za;
-  // Straight-line loops over a row of the block, so that they vectorize: the weights' zero
-  // points (zb = zp - beta per column) only where there are any.
-  const bool per_col_scale = w_scale_count != 1;
+  const bool per_col_scale = w_scale_count != 1, has_zb = w_zp || W->beta;
   auto epilogue = [&](size_t m0, size_t mc, size_t n0, size_t nc, const int32_t *C, size_t ldc,
                       const uint32_t *row_sum) {
     uint32_t zb[64];
-    for (size_t i = 0; i < mc; ++i) {
-      const size_t m = m0 + i;
-      const float as = a_scale[m];
-      const int32_t *c = C + i * ldc;
-      float *y = Y + m * ldy + n0;
-      for (size_t j0 = 0; j0 < nc; j0 += 64) {
-        const size_t jn = nc - j0 < 64 ? nc - j0 : 64, n1 = n0 + j0;
-        for (size_t j = 0; j < jn; ++j) {
-          int32_t zp = 0;
-          if (w_zp) {
-            const size_t zi = w_zp_count == 1 ? 0 : n1 + j;
-            zp = W->type == LB_INT8 ? ((const int8_t *)w_zp)[zi] : ((const uint8_t *)w_zp)[zi];
-          }
-          zb[j] = (uint32_t)(zp - W->beta);
+    const size_t strip = has_zb ? 64 : nc;
+    for (size_t j0 = 0; j0 < nc; j0 += strip) {
+      const size_t jn = nc - j0 < strip ? nc - j0 : strip, n1 = n0 + j0;
+      for (size_t j = 0; has_zb && j < jn; ++j) {
+        int32_t zp = 0;
+        if (w_zp) {
+          const size_t zi = w_zp_count == 1 ? 0 : n1 + j;
+          zp = W->type == LB_INT8 ? ((const int8_t *)w_zp)[zi] : ((const uint8_t *)w_zp)[zi];
         }
-        const uint32_t rs = row_sum[i];
-        const uint32_t *cs = W->col_sum + n1;
-        for (size_t j = 0; j < jn; ++j) {
-          const int32_t acc =
-              (int32_t)((uint32_t)c[j0 + j] - zb[j] * rs - za * cs[j] + ka * zb[j]);
-          const float ws = w_scale[per_col_scale ? n1 + j : 0];
-          y[j0 + j] = (float)acc * (as * ws);
-        }
-        if (bias)
-          for (size_t j = 0; j < jn; ++j) y[j0 + j] = y[j0 + j] + bias[n1 + j];
+        zb[j] = (uint32_t)(zp - W->beta);
+      }
+      for (size_t i = 0; i < mc; ++i) {
+        const size_t m = m0 + i;
+        if (i + 4 < mc) lb_prefetch_for_write(Y + (m + 4) * ldy + n1, jn * sizeof(*Y));
+        ek.to_f32(jn, C + i * ldc + j0, has_zb ? zb : nullptr, ka - row_sum[i], za,
+                  W->col_sum + n1, a_scale[m], per_col_scale ? w_scale + n1 : w_scale,
+                  per_col_scale, bias ? bias + n1 : nullptr, Y + m * ldy + n1);
       }
     }
   };

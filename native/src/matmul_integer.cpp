@@ -98,18 +98,6 @@ int8_t sum_rows(size_t N, size_t K, const int8_t *__restrict rows, size_t ldb,
   return lowest;
 }
 
-uint32_t row_sum_s8(size_t K, const int8_t *__restrict row) {
-  uint32_t sum = 0;
-  for (size_t k = 0; k < K; ++k) sum += (uint32_t)(int32_t)row[k];
-  return sum;
-}
-
-uint32_t row_sum_u8(size_t K, const uint8_t *__restrict row) {
-  uint32_t sum = 0;
-  for (size_t k = 0; k < K; ++k) sum += row[k];
-  return sum;
-}
-
 void release(lb_packed_weights *w) {
   lb_aligned_free(w->Bp);
   lb_aligned_free(w->col_sum);
@@ -172,28 +160,31 @@ lb_status product(size_t M, const void *A, lb_dtype a_type, size_t lda, const vo
   const int alpha = offset_of(a_type, plan.a_signed);  // caller's value = A' + alpha
   const uint8_t a_flip = alpha ? 0x80 : 0;
 
+  const lb_epilogue_kernels &ek = *lb_active()->epilogue;
   auto pack_a = [&](size_t m, uint8_t *dst) {
     copy_rows_xor(1, K, (const uint8_t *)A + m * lda, 0, dst, 0, a_flip);
-    return plan.a_signed ? row_sum_s8(K, (const int8_t *)dst) : row_sum_u8(K, dst);
+    return ek.byte_sum(K, dst, plan.a_signed);
   };
-  // Zero-point corrections, all modulo 2^32 (the file's opening comment).
+  // Zero-point corrections, all modulo 2^32 (the file's opening comment), as
+  // c - za' sum_k b' + zb' (K za' - sum_k a'). Without weight zero points (zb' = 0 for every
+  // column) a row of the block is one call; else 64-column strips share their zb'.
   const uint32_t k32 = (uint32_t)K;
+  const bool has_zb = b_zp || w.beta;
   auto epilogue = [&](size_t m0, size_t mc, size_t n0, size_t nc, const int32_t *C, size_t ldc,
                       const uint32_t *row_sum) {
-    uint32_t zb[64];  // per column of a 64-wide strip, so the inner loop is straight-line
-    for (size_t j0 = 0; j0 < nc; j0 += 64) {
-      const size_t jn = nc - j0 < 64 ? nc - j0 : 64, n1 = n0 + j0;
-      for (size_t j = 0; j < jn; ++j)
-        zb[j] = (uint32_t)((b_zp ? load(b_zp, w.type, b_zp_count == 1 ? 0 : n1 + j) : 0) - w.beta);
-      const uint32_t *cs = w.col_sum + n1;
+    uint32_t zb[64];
+    const size_t strip = has_zb ? 64 : nc;
+    for (size_t j0 = 0; j0 < nc; j0 += strip) {
+      const size_t jn = nc - j0 < strip ? nc - j0 : strip, n1 = n0 + j0;
+      if (has_zb)
+        for (size_t j = 0; j < jn; ++j)
+          zb[j] = (uint32_t)((b_zp ? load(b_zp, w.type, b_zp_count == 1 ? 0 : n1 + j) : 0) - w.beta);
       for (size_t i = 0; i < mc; ++i) {
         const size_t m = m0 + i;
+        if (i + 4 < mc) lb_prefetch_for_write(Y + (m + 4) * ldy + n1, jn * sizeof(*Y));
         const uint32_t za = (uint32_t)((a_zp ? load(a_zp, a_type, a_zp_count == 1 ? 0 : m) : 0) - alpha);
-        const uint32_t ka = k32 * za, rs = row_sum[i];
-        const int32_t *c = C + i * ldc + j0;
-        int32_t *y = Y + m * ldy + n1;
-        for (size_t j = 0; j < jn; ++j)
-          y[j] = (int32_t)((uint32_t)c[j] - zb[j] * rs - za * cs[j] + ka * zb[j]);
+        ek.to_s32(jn, C + i * ldc + j0, has_zb ? zb : nullptr, k32 * za - row_sum[i], za,
+                  w.col_sum + n1, Y + m * ldy + n1);
       }
     }
   };

@@ -549,6 +549,72 @@ void test_quant_kernels(const char *isa, const lb_quant_kernels &K) {
   std::printf("  quant kernels[%s]: %d cases, %d differ from quant_ref\n", isa, cases, bad);
 }
 
+// The GEMM epilogue kernels of one ISA against epilogue_ref, bit for bit over the whole output
+// buffer (a write outside [0, n) shows too): every case of to_s32 / to_f32 (zb or not, scale per
+// column or not, bias or not) and byte_sum, lengths 0-70 and longer ones with vector tails,
+// pointers offset by 0..3 elements, products random or at the int32 extremes.
+void test_epilogue_kernels(const char *isa, const lb_epilogue_kernels &K) {
+  const lb_epilogue_kernels &R = epilogue_ref;
+  std::vector<size_t> lengths;
+  for (size_t n = 0; n <= 70; ++n) lengths.push_back(n);
+  for (size_t n : {240, 1008, 4096 + (int)rand_below(64)}) lengths.push_back(n);
+  tally ts, tf, tb;
+  char what[200];
+  for (size_t n : lengths) {
+    const size_t o = rand_below(4);
+    std::vector<int32_t> c(n + 4), yg(n + 8), yr(n + 8);
+    std::vector<uint32_t> zb(n + 4), cs(n + 4);
+    std::vector<float> ws(n + 4), bias(n + 4), fg(n + 8), fr(n + 8);
+    std::vector<uint8_t> bytes(n + 4);
+    const bool extreme = rand_below(4) == 0;
+    for (size_t j = 0; j < n + 4; ++j) {
+      c[j] = extreme ? (j & 1 ? INT32_MAX : INT32_MIN) : (int32_t)g_rng();
+      zb[j] = (uint32_t)g_rng();
+      cs[j] = (uint32_t)g_rng();
+      ws[j] = rand_scale();
+      bias[j] = (float)((int32_t)g_rng()) * 1e-6f;
+      bytes[j] = extreme ? (j & 1 ? 0x80 : 0x7F) : (uint8_t)g_rng();
+    }
+    const uint32_t t = (uint32_t)g_rng(), za = (uint32_t)g_rng();
+    const float as = rand_scale();
+    for (int with_zb = 0; with_zb < 2; ++with_zb) {
+      const uint32_t *z = with_zb ? zb.data() + o : nullptr;
+      std::fill(yg.begin(), yg.end(), 0x5A5A5A5A);
+      std::fill(yr.begin(), yr.end(), 0x5A5A5A5A);
+      K.to_s32(n, c.data() + o, z, t, za, cs.data() + o, yg.data() + o);
+      R.to_s32(n, c.data() + o, z, t, za, cs.data() + o, yr.data() + o);
+      std::snprintf(what, sizeof what, "to_s32[%s] n=%zu zb=%d offset=%zu", isa, n, with_zb, o);
+      ts.add(yg == yr, what);
+      for (int per_col = 0; per_col < 2; ++per_col)
+        for (int with_bias = 0; with_bias < 2; ++with_bias) {
+          std::fill(fg.begin(), fg.end(), -1.5f);
+          std::fill(fr.begin(), fr.end(), -1.5f);
+          const float *b = with_bias ? bias.data() + o : nullptr;
+          K.to_f32(n, c.data() + o, z, t, za, cs.data() + o, as, ws.data() + o, per_col, b, fg.data() + o);
+          R.to_f32(n, c.data() + o, z, t, za, cs.data() + o, as, ws.data() + o, per_col, b, fr.data() + o);
+          std::snprintf(what, sizeof what, "to_f32[%s] n=%zu zb=%d per_col=%d bias=%d offset=%zu",
+                        isa, n, with_zb, per_col, with_bias, o);
+          tf.add(std::memcmp(fg.data(), fr.data(), fg.size() * sizeof(float)) == 0, what);
+        }
+    }
+    for (bool is_signed : {false, true}) {
+      uint32_t sum = 0;  // the definition, written here
+      for (size_t k = 0; k < n; ++k) sum += is_signed ? (uint32_t)(int32_t)(int8_t)bytes[o + k] : bytes[o + k];
+      std::snprintf(what, sizeof what, "byte_sum[%s] n=%zu signed=%d offset=%zu", isa, n, is_signed, o);
+      tb.add(K.byte_sum(n, bytes.data() + o, is_signed) == sum &&
+             R.byte_sum(n, bytes.data() + o, is_signed) == sum, what);
+    }
+  }
+  const char *names[] = {"to_s32", "to_f32", "byte_sum"};
+  const tally *all[] = {&ts, &tf, &tb};
+  for (int i = 0; i < 3; ++i)
+    check(all[i]->bad == 0, std::string("epilogue ") + names[i] + "[" + isa + "] vs epilogue_ref: " +
+                                std::to_string(all[i]->bad) + " of " + std::to_string(all[i]->cases) +
+                                " cases differ; first: " + all[i]->first);
+  std::printf("  epilogue kernels[%s]: %d cases, %d differ from epilogue_ref\n", isa,
+              ts.cases + tf.cases + tb.cases, ts.bad + tf.bad + tb.bad);
+}
+
 // The _blocks kernels of one ISA against quant_ref's, bit for bit over the whole output buffer;
 // quant_ref's own against its per-run kernels called once per block. For each length, a random
 // block size in 1..70 (shorter and longer than a vector, multiples of it or not) and one of 16,
@@ -1296,6 +1362,7 @@ int main() {
     test_linear(isa);
     test_quant_kernels(isa, *lb_isa_table()[i].quant);
     test_quant_block_kernels(isa, *lb_isa_table()[i].quant);
+    test_epilogue_kernels(isa, *lb_isa_table()[i].epilogue);
     test_quantize_linear(isa);
     test_quantize_linear_bad(isa);
   }
