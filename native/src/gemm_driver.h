@@ -70,12 +70,6 @@ inline void lb_pack_a_tiles16(size_t Kp, const uint8_t *rows, uint8_t *out) {
     for (size_t r = 0; r < 16; ++r) memcpy(out + kb * 1024 + r * 64, rows + r * Kp + kb * 64, 64);
 }
 
-// The epilogue writes each output once, and its lines are in no cache: fetched for writing a
-// few rows ahead, their misses overlap instead of stalling the stores one line at a time.
-inline void lb_prefetch_for_write(const void *p, size_t bytes) {
-  for (size_t o = 0; o < bytes; o += 64) __builtin_prefetch((const char *)p + o, 1, 3);
-}
-
 // Y = epilogue(A' x B'^T) for M >= 1 rows of A', M x N, on lb_region_threads() threads.
 //   pack_a(m, dst): writes row m of A' (K bytes, of type plan.a_signed) to dst and returns
 //     the row's sum modulo 2^32; rows are packed in parallel.

@@ -76,7 +76,6 @@ extern "C" lb_status lb_linear_f32(size_t M, const float *X, size_t ldx, const l
       }
       for (size_t i = 0; i < mc; ++i) {
         const size_t m = m0 + i;
-        if (i + 4 < mc) lb_prefetch_for_write(Y + (m + 4) * ldy + n1, jn * sizeof(*Y));
         ek.to_f32(jn, C + i * ldc + j0, has_zb ? zb : nullptr, ka - row_sum[i], za,
                   W->col_sum + n1, a_scale[m], per_col_scale ? w_scale + n1 : w_scale,
                   per_col_scale, bias ? bias + n1 : nullptr, Y + m * ldy + n1);

@@ -181,7 +181,6 @@ lb_status product(size_t M, const void *A, lb_dtype a_type, size_t lda, const vo
           zb[j] = (uint32_t)((b_zp ? load(b_zp, w.type, b_zp_count == 1 ? 0 : n1 + j) : 0) - w.beta);
       for (size_t i = 0; i < mc; ++i) {
         const size_t m = m0 + i;
-        if (i + 4 < mc) lb_prefetch_for_write(Y + (m + 4) * ldy + n1, jn * sizeof(*Y));
         const uint32_t za = (uint32_t)((a_zp ? load(a_zp, a_type, a_zp_count == 1 ? 0 : m) : 0) - alpha);
         ek.to_s32(jn, C + i * ldc + j0, has_zb ? zb : nullptr, k32 * za - row_sum[i], za,
                   w.col_sum + n1, Y + m * ldy + n1);
