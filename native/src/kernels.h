@@ -44,6 +44,11 @@ struct lb_gemm_i8_kernel {
   bool a_tiles16;
 };
 
+// B in blocks of 16 columns, each K / 4 rows of 64 bytes: row q holds the four bytes
+// k = 4q .. 4q + 3 of each of the 16 columns (the operand of vpdpbusd; 16 rows make an AMX B
+// tile). A pack_b for kernels with n_align 16 (gemm_i8/pack_b_vnni16.cpp).
+void lb_pack_b_vnni16(size_t N, size_t K, const int8_t *rows, int8_t *out);
+
 // ---- family: float32 GEMM, Y = A * B^T (the benchmark's baseline) ---------------------
 typedef void (*lb_sgemm_nt_fn)(size_t M, size_t N, size_t K, const float *A, size_t lda,
                                const float *B, size_t ldb, float *Y, size_t ldy);

@@ -3,7 +3,8 @@
 // tdpbssd (int8 x int8) is not used: the driver's u8 x s8 mapping serves every dtype pair.
 //
 // Tiles: C 16 rows x 64 bytes (16 int32); A 16 rows x 64 bytes (64 k); B 16 rows x 64 bytes in
-// the "VNNI" layout: row r holds, for each of 16 columns n, the four bytes B[n][4r .. 4r+3].
+// the VNNI layout (lb_pack_b_vnni16): row r holds, for each of 16 columns n, the four bytes
+// B[n][4r .. 4r+3].
 // A 2 x 2 block of C tiles reuses each A and B tile twice: tmm0-3 = C, tmm4-5 = A, tmm6-7 = B.
 #pragma GCC target("amx-tile,amx-int8,avx512f")
 #include <immintrin.h>
@@ -30,20 +31,6 @@ void configure_tiles() {
     cfg.colsb[t] = 64;
   }
   _tile_loadconfig(&cfg);
-}
-
-// B (Np x K, row-major) -> for each 16-column block, K/64 tiles of 1 KiB in VNNI layout
-// (done once, by prepack; a 16-column block starts at n * K as kernels.h requires).
-void pack_b_vnni(size_t N, size_t K, const int8_t *B, int8_t *out) {
-  const size_t KB = K / 64;
-  for (size_t nb = 0; nb < N / 16; ++nb)
-    for (size_t kb = 0; kb < KB; ++kb) {
-      int8_t *t = out + (nb * KB + kb) * 1024;
-      for (size_t c = 0; c < 16; ++c) {
-        const int8_t *src = B + (nb * 16 + c) * K + kb * 64;
-        for (size_t r = 0; r < 16; ++r) memcpy(t + r * 64 + c * 4, src + r * 4, 4);
-      }
-    }
 }
 
 // MT x NT tiles of 16 x 16 at (m, n), MT, NT in {1, 2}, over the k-blocks [kb0, kb1): the
@@ -132,4 +119,4 @@ void gemm_u8s8_amx(size_t M, size_t N, size_t K, const void *Av, const int8_t *B
 }
 
 const lb_gemm_i8_kernel gemm_i8_amx = {gemm_u8s8_amx, false, 16, 16, nullptr, nullptr,
-                                       pack_b_vnni, true};
+                                       lb_pack_b_vnni16, true};
