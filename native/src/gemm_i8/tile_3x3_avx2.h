@@ -1,5 +1,4 @@
-// Pieces of the 3 x 3 inline-assembly tiles shared by the 256-bit kernels (gemm_avx2.cpp,
-// gemm_avxvnni.cpp): ymm0-8 accumulate C[i][j] (register 3 i + j), ymm9-11 hold the step's
+// Pieces of the 3 x 3 inline-assembly tiles shared by the AVX2 kernels (gemm_avx2.cpp): ymm0-8 accumulate C[i][j] (register 3 i + j), ymm9-11 hold the step's
 // three rows of B, ymm12 A, ymm13 a product, ymm14 int16 ones. GCC's allocation of the same
 // tiles written with intrinsics copies or spills accumulators every step.
 // Include after the file's `#pragma GCC target`.
