@@ -83,7 +83,9 @@ template <class PackA, class Epilogue>
 lb_status lb_gemm_run(size_t M, const lb_packed_weights &w, lb_gemm_plan plan, PackA &&pack_a,
                       Epilogue &&epilogue, const std::atomic<bool> *reject = nullptr) {
   const lb_gemm_i8_kernel &kern = *w.kern;
-  const size_t K = w.K, Kp = w.Kp, Np = w.Np, Mp = lb_round_up(M, kern.m_align);
+  const bool small = M <= kern.small_m && plan.fn == kern.fn;  // kernels.h fn_small
+  const lb_gemm_i8_fn fn = small ? kern.fn_small : plan.fn;
+  const size_t K = w.K, Kp = w.Kp, Np = w.Np, Mp = lb_round_up(M, small ? 1 : kern.m_align);
   size_t a_bytes;
   if (__builtin_mul_overflow(Mp, Kp, &a_bytes)) return LB_ERR_SIZE_OVERFLOW;
   lb_scratch a_buf(0, a_bytes), sum_buf(1, Mp * sizeof(uint32_t));
@@ -94,7 +96,7 @@ lb_status lb_gemm_run(size_t M, const lb_packed_weights &w, lb_gemm_plan plan, P
   // A': rows in parallel tasks of at least 16 KiB (whole 16-row groups for tile layouts),
   // zero padding to Kp and Mp. Tasks are claimed as threads come free, and several per thread
   // keep one slow thread (a busy core on a shared host) from holding the region up.
-  const size_t group = kern.a_tiles16 ? 16 : 1;
+  const size_t group = kern.a_tiles16 && !small ? 16 : 1;
   const size_t rows_per_task = lb_round_up(K ? (16384 + K - 1) / K : Mp, group);
   std::atomic<bool> scratch_ok{true};
   lb_parallel((Mp + rows_per_task - 1) / rows_per_task, [&](size_t t) {
@@ -141,7 +143,7 @@ lb_status lb_gemm_run(size_t M, const lb_packed_weights &w, lb_gemm_plan plan, P
     for (size_t i = n_blocks * t / n_tasks, end = n_blocks * (t + 1) / n_tasks; i < end; ++i) {
       const size_t n0 = (i / n_blocks_m) * b.NC, m0 = (i % n_blocks_m) * b.MC;
       const size_t nc = Np - n0 < b.NC ? Np - n0 : b.NC, mc = Mp - m0 < b.MC ? Mp - m0 : b.MC;
-      plan.fn(mc, nc, Kp, Ap + m0 * Kp, w.Bp + n0 * Kp, C, nc);
+      fn(mc, nc, Kp, Ap + m0 * Kp, w.Bp + n0 * Kp, C, nc);
       epilogue(m0, M - m0 < mc ? M - m0 : mc, n0, w.N - n0 < nc ? w.N - n0 : nc, (const int32_t *)C,
                nc, row_sum + m0);
     }

@@ -42,6 +42,11 @@ struct lb_gemm_i8_kernel {
   // with a 64-byte stride: rows K bytes apart would share L1 sets when K is a multiple of
   // 4096). Group g still starts at A + 16 g K. See lb_pack_a_tiles16 (gemm_driver.h).
   bool a_tiles16;
+  // Up to small_m rows of A (0: never), fn_small runs instead of fn: the same A type and B
+  // layout, but A row-major whatever a_tiles16 says, and M aligned to 1. AMX pads M to 16; a
+  // few rows (the GEMV case) stream B faster on AVX-512 from the same packed weights.
+  lb_gemm_i8_fn fn_small;
+  uint32_t small_m;
 };
 
 // B in blocks of 16 columns, each K / 4 rows of 64 bytes: row q holds the four bytes
@@ -108,7 +113,8 @@ struct lb_epilogue_kernels {
 // X(id, name, required LB_CPU_* bits, gemm_i8 kernels, sgemm kernel, quant kernels,
 //   epilogue kernels)
 // Order is preference: best last.
-#define LB_ISA_LIST_COMMON(X) X(scalar, "scalar", 0, gemm_i8_ref, sgemm_nt_ref, quant_ref, epilogue_ref)
+#define LB_ISA_LIST_COMMON(X) \
+  X(scalar, "scalar", 0, gemm_i8_ref, sgemm_nt_ref, quant_ref, epilogue_ref)
 #define LB_ISA_LIST_X86(X)                                                                  \
   X(avx2, "avx2", LB_CPU_AVX2, gemm_i8_avx2, sgemm_nt_avx2, quant_avx2, epilogue_avx2)      \
   X(avxvnni, "avxvnni", LB_CPU_AVX2 | LB_CPU_AVXVNNI, gemm_i8_avxvnni, sgemm_nt_avx2,       \

@@ -177,11 +177,14 @@ lb_status product(size_t M, const void *A, lb_dtype a_type, size_t lda, const vo
     for (size_t j0 = 0; j0 < nc; j0 += strip) {
       const size_t jn = nc - j0 < strip ? nc - j0 : strip, n1 = n0 + j0;
       if (has_zb)
-        for (size_t j = 0; j < jn; ++j)
-          zb[j] = (uint32_t)((b_zp ? load(b_zp, w.type, b_zp_count == 1 ? 0 : n1 + j) : 0) - w.beta);
+        for (size_t j = 0; j < jn; ++j) {
+          const int zp = b_zp ? load(b_zp, w.type, b_zp_count == 1 ? 0 : n1 + j) : 0;
+          zb[j] = (uint32_t)(zp - w.beta);
+        }
       for (size_t i = 0; i < mc; ++i) {
         const size_t m = m0 + i;
-        const uint32_t za = (uint32_t)((a_zp ? load(a_zp, a_type, a_zp_count == 1 ? 0 : m) : 0) - alpha);
+        const int zp = a_zp ? load(a_zp, a_type, a_zp_count == 1 ? 0 : m) : 0;
+        const uint32_t za = (uint32_t)(zp - alpha);
         ek.to_s32(jn, C + i * ldc + j0, has_zb ? zb : nullptr, k32 * za - row_sum[i], za,
                   w.col_sum + n1, Y + m * ldy + n1);
       }

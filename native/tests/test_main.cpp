@@ -1058,9 +1058,14 @@ void test_gemm_variants(const char *isa, const lb_gemm_i8_kernel &kern) {
     lb_gemm_i8_fn fn;
     bool a_signed;
     int a_lo, a_hi, b_lo;
-  } vs[] = {{"general", kern.fn, kern.a_signed, kern.a_signed ? -128 : 0, kern.a_signed ? 127 : 255, -128},
-            {"sym", kern.fn_sym, true, -127, 127, -127},
-            {"u7", kern.fn_u7, false, 0, 127, -128}};
+    bool a_tiles16;
+    size_t m_align, max_rows;  // M = m_align x (1 .. max_rows)
+  } vs[] = {{"general", kern.fn, kern.a_signed, kern.a_signed ? -128 : 0, kern.a_signed ? 127 : 255,
+             -128, kern.a_tiles16, kern.m_align, 9},
+            {"sym", kern.fn_sym, true, -127, 127, -127, kern.a_tiles16, kern.m_align, 9},
+            {"u7", kern.fn_u7, false, 0, 127, -128, kern.a_tiles16, kern.m_align, 9},
+            {"small", kern.fn_small, kern.a_signed, kern.a_signed ? -128 : 0,
+             kern.a_signed ? 127 : 255, -128, false, 1, kern.small_m}};
   for (const variant &v : vs) {
     if (!v.fn) {
       std::printf("  gemm kernel %s[%s]: none (the general kernel serves)\n", v.name, isa);
@@ -1069,7 +1074,7 @@ void test_gemm_variants(const char *isa, const lb_gemm_i8_kernel &kern) {
     int cases = 0, bad = 0;
     std::string first;
     for (int it = 0; it < 60; ++it) {
-      const size_t M = (1 + rand_below(9)) * kern.m_align, N = (1 + rand_below(9)) * kern.n_align;
+      const size_t M = (1 + rand_below(v.max_rows)) * v.m_align, N = (1 + rand_below(9)) * kern.n_align;
       // K = 0 too: the driver passes Kp = 0 for an empty inner dimension.
       const size_t K = it % 10 == 9 ? 0 : 64 * (1 + rand_below(it < 50 ? 6 : 40));
       const int mode = it % 4;  // 0 random, 1 extremes, 2 constant, 3 zeros in A
@@ -1085,7 +1090,7 @@ void test_gemm_variants(const char *isa, const lb_gemm_i8_kernel &kern) {
         B[i] = (int8_t)(mode == 0 ? rand_int(v.b_lo, 127) : mode == 1 ? ((i % 3) ? v.b_lo : 127) : c);
       if (kern.pack_b) kern.pack_b(N, K, B, Bp); else std::memcpy(Bp, B, N * K);
       uint8_t *At = (uint8_t *)lb_aligned_alloc(M * K);  // A in the kernel's layout
-      if (kern.a_tiles16)
+      if (v.a_tiles16)
         for (size_t g = 0; g < M / 16; ++g) lb_pack_a_tiles16(K, A + g * 16 * K, At + g * 16 * K);
       else
         std::memcpy(At, A, M * K);

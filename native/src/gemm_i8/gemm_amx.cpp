@@ -90,6 +90,10 @@ void block(size_t K, size_t kb0, size_t kb1, bool first, const uint8_t *A, const
 
 }  // namespace
 
+// The AVX-512 VNNI kernel reads the same packed B (gemm_avx512vnni.cpp): AMX's few-row path.
+void gemm_u8s8_avx512vnni(size_t M, size_t N, size_t K, const void *A, const int8_t *B, int32_t *C,
+                          size_t ldc);
+
 // K is walked in chunks of 16 k-blocks (1 KiB per A row): a 32-row strip of A is then 32 KiB
 // and stays in L1 while every column pair of the block streams past it from L2. Without the
 // chunks both operands came from L2 and the kernel ran at about a fifth of the AMX peak.
@@ -119,4 +123,5 @@ void gemm_u8s8_amx(size_t M, size_t N, size_t K, const void *Av, const int8_t *B
 }
 
 const lb_gemm_i8_kernel gemm_i8_amx = {gemm_u8s8_amx, false, 16, 16, nullptr, nullptr,
-                                       lb_pack_b_vnni16, true};
+                                       lb_pack_b_vnni16, true,
+                                       gemm_u8s8_avx512vnni, 4};

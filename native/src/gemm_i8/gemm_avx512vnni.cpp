@@ -72,4 +72,4 @@ void gemm_u8s8_avx512vnni(size_t M, size_t N, size_t K, const void *Av, const in
 }
 
 const lb_gemm_i8_kernel gemm_i8_avx512vnni = {gemm_u8s8_avx512vnni, false, 1, 16, nullptr, nullptr,
-                                              lb_pack_b_vnni16, false};
+                                              lb_pack_b_vnni16, false, nullptr, 0};
