@@ -1,7 +1,8 @@
 # onnxruntime's int8 dynamic path on the shapes, for machines without Node (the lent Xeon):
 # the graph bench/ort.ts builds, X -> DynamicQuantizeLinear -> MatMulInteger(Xq, W int8 [K, N], Xzp)
 # -> Cast -> Mul(X_scale * W_scale [N]). Prints GOPS (2 M N K / median time) per shape and thread
-# count: python3 bench/ort_int8.py [threads...] (default 1 16). Needs numpy and onnxruntime.
+# count: python3 bench/ort_int8.py [threads...] [MxNxK...] (default 1 16, the six shapes).
+# Needs numpy and onnxruntime.
 import sys, time
 import numpy as np
 import onnxruntime as ort
@@ -26,8 +27,10 @@ def tensor(name, elem, arr):
     return b"".join(fint(1, d) for d in arr.shape) + fint(2, elem) + fstr(8, name) + fmsg(9, arr.tobytes())
 FLOAT, INT8 = 1, 3
 
-shapes = [(1, 4096, 4096), (8, 4096, 4096), (64, 4096, 4096), (512, 4096, 4096), (1, 11008, 4096), (1024, 1024, 1024)]
-threads = [int(t) for t in (sys.argv[1:] or ["1", "16"])]
+args = sys.argv[1:]
+shapes = [tuple(int(d) for d in a.split("x")) for a in args if "x" in a] or [
+    (1, 4096, 4096), (8, 4096, 4096), (64, 4096, 4096), (512, 4096, 4096), (1, 11008, 4096), (1024, 1024, 1024)]
+threads = [int(t) for t in args if "x" not in t] or [1, 16]
 rng = np.random.default_rng(1)
 
 def model(M, N, K):
