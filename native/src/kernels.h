@@ -123,13 +123,12 @@ struct lb_epilogue_kernels {
     sgemm_nt_avx512, quant_avx512, epilogue_avx512)                                         \
   X(amx, "amx", LB_CPU_AVX512F | LB_CPU_AMX_INT8, gemm_i8_amx, sgemm_nt_avx512, quant_avx512, \
     epilogue_avx512)
-// AArch64's baseline has NEON: the reference epilogue is already compiled for it.
 #define LB_ISA_LIST_ARM(X)                                                                  \
-  X(neon, "neon", LB_CPU_NEON, gemm_i8_neon, sgemm_nt_neon, quant_neon, epilogue_ref)       \
+  X(neon, "neon", LB_CPU_NEON, gemm_i8_neon, sgemm_nt_neon, quant_neon, epilogue_neon)      \
   X(neon_dotprod, "neon-dotprod", LB_CPU_NEON | LB_CPU_NEON_DOTPROD, gemm_i8_neon_dotprod,  \
-    sgemm_nt_neon, quant_neon, epilogue_ref)                                                \
+    sgemm_nt_neon, quant_neon, epilogue_neon)                                               \
   X(neon_i8mm, "neon-i8mm", LB_CPU_NEON | LB_CPU_NEON_I8MM, gemm_i8_neon_i8mm,              \
-    sgemm_nt_neon, quant_neon, epilogue_ref)
+    sgemm_nt_neon, quant_neon, epilogue_neon)
 
 #if LB_ARCH_X86
 #define LB_ISA_LIST(X) LB_ISA_LIST_COMMON(X) LB_ISA_LIST_X86(X)

@@ -1,5 +1,6 @@
-// GEMM epilogue, the reference: the loops of epilogue_impl.h for the build's baseline target
-// (SSE2 on x86-64; on AArch64 the baseline has NEON, so this copy is the NEON one too).
+// GEMM epilogue, the reference: the loops of epilogue_impl.h kept scalar, as every family's
+// reference is (the per-ISA copies are the compiler's vectorization of the same loops).
+#pragma GCC optimize("no-tree-vectorize")
 #include "epilogue_impl.h"
 
 LB_DEFINE_EPILOGUE_KERNELS(epilogue_ref)
