@@ -121,8 +121,8 @@ struct lb_epilogue_kernels {
     quant_avx2, epilogue_avx2)                                                              \
   X(avx512vnni, "avx512vnni", LB_CPU_AVX512F | LB_CPU_AVX512VNNI, gemm_i8_avx512vnni,       \
     sgemm_nt_avx512, quant_avx512, epilogue_avx512)                                         \
-  X(amx, "amx", LB_CPU_AVX512F | LB_CPU_AMX_INT8, gemm_i8_amx, sgemm_nt_avx512, quant_avx512, \
-    epilogue_avx512)
+  X(amx, "amx", LB_CPU_AVX512F | LB_CPU_AVX512VNNI | LB_CPU_AMX_INT8, gemm_i8_amx,          \
+    sgemm_nt_avx512, quant_avx512, epilogue_avx512) /* few rows: the AVX-512 VNNI kernel */
 #define LB_ISA_LIST_ARM(X)                                                                  \
   X(neon, "neon", LB_CPU_NEON, gemm_i8_neon, sgemm_nt_neon, quant_neon, epilogue_neon)      \
   X(neon_dotprod, "neon-dotprod", LB_CPU_NEON | LB_CPU_NEON_DOTPROD, gemm_i8_neon_dotprod,  \
