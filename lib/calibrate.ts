@@ -19,15 +19,27 @@ export interface Grid {
   zeroPoint: number;
 }
 
-/** Scale and zero point for the range [lo, hi] (lo <= 0 <= hi) on a grid, in float32. */
-export function paramsFor(lo: number, hi: number, g: Grid): { scale: number; zeroPoint: number } {
+/**
+ * How a chosen scale becomes the stored one (e.g. rounded to binary16 for scaleDtype 'float16'):
+ * called with a finite float32 scale > 0, it returns a finite value > 0 or throws. The zero
+ * point is then derived from the value it returns, so the pair stays consistent.
+ */
+export type ScaleRounding = (scale: number) => number;
+
+/**
+ * Scale and zero point for the range [lo, hi] (lo <= 0 <= hi) on a grid, in float32; the scale
+ * goes through `roundScale` (when given) before the zero point is computed from it. The
+ * fallback scale 1 (empty or degenerate range) is left as it is: every rounding keeps 1.
+ */
+export function paramsFor(lo: number, hi: number, g: Grid, roundScale: ScaleRounding | null = null): { scale: number; zeroPoint: number } {
   if (g.symmetric) {
     const amax = max(-lo, hi);
     const scale = fround(amax / (g.qmax - g.zeroPoint));
-    return { scale: scale > 0 && scale < INF ? scale : 1, zeroPoint: g.zeroPoint };
+    return { scale: scale > 0 && scale < INF ? (roundScale ? roundScale(scale) : scale) : 1, zeroPoint: g.zeroPoint };
   }
-  const scale = fround(fround(hi - lo) / (g.qmax - g.qmin));
-  if (!(scale > 0 && scale < INF)) return { scale: 1, zeroPoint: clamp(roundHalfEven(g.qmin - lo), g.qmin, g.qmax) };
+  const chosen = fround(fround(hi - lo) / (g.qmax - g.qmin));
+  if (!(chosen > 0 && chosen < INF)) return { scale: 1, zeroPoint: clamp(roundHalfEven(g.qmin - lo), g.qmin, g.qmax) };
+  const scale = roundScale ? roundScale(chosen) : chosen;
   return { scale, zeroPoint: clamp(roundHalfEven(fround(g.qmin - fround(lo / scale))), g.qmin, g.qmax) };
 }
 
@@ -73,8 +85,11 @@ function reconstructionError(x: Float32Array, scale: number, zeroPoint: number, 
 
 const MSE_STEPS = 40; // clipping ratios tried by 'mse': 1, 0.98, ..., 0.22 of the full range
 
-/** Scale and zero point for one group of finite values. */
-export function calibrate(x: Float32Array, g: Grid, method: Calibration, percentile: number): { scale: number; zeroPoint: number } {
+/**
+ * Scale and zero point for one group of finite values. `roundScale` is applied to every
+ * candidate scale (so 'mse' also measures the error of the scales that will be stored).
+ */
+export function calibrate(x: Float32Array, g: Grid, method: Calibration, percentile: number, roundScale: ScaleRounding | null = null): { scale: number; zeroPoint: number } {
   let lo = 0, hi = 0; // ranges always include 0 (SPEC §3)
   for (let i = 0; i < x.length; i++) {
     if (x[i]! < lo) lo = x[i]!;
@@ -91,14 +106,14 @@ export function calibrate(x: Float32Array, g: Grid, method: Calibration, percent
       hi = max(0, percentileOf(copy, percentile));
     }
   } else if (method === 'mse') {
-    let best = paramsFor(lo, hi, g), bestErr = reconstructionError(x, best.scale, best.zeroPoint, g);
+    let best = paramsFor(lo, hi, g, roundScale), bestErr = reconstructionError(x, best.scale, best.zeroPoint, g);
     for (let s = 1; s < MSE_STEPS; s++) {
       const ratio = 1 - s * 0.02;
-      const p = paramsFor(fround(lo * ratio), fround(hi * ratio), g);
+      const p = paramsFor(fround(lo * ratio), fround(hi * ratio), g, roundScale);
       const err = reconstructionError(x, p.scale, p.zeroPoint, g);
       if (err < bestErr) { best = p; bestErr = err; }
     }
     return best;
   }
-  return paramsFor(lo, hi, g);
+  return paramsFor(lo, hi, g, roundScale);
 }

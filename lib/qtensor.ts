@@ -2,16 +2,19 @@
  * quantize / dequantize: lowbit chooses the scales and zero points (scheme, granularity,
  * calibration) and returns a QTensor, a plain serialisable object (SPEC §5).
  */
-import { calibrate, type Calibration, type Grid } from './calibrate';
+import { calibrate, type Calibration, type Grid, type ScaleRounding } from './calibrate';
 import { DTYPES, dtypeOf8, isIntDType, isTyped, perByte, type IntDType } from './dtype';
 import { checkShape, describe, rangeError, shapeSize, typeError } from './errors';
 import { forEachElement, packBits, roundHalfEven, unpackBits, type Layout } from './fallback/quantize';
 import { nf4Index, nf4Value } from './fallback/nf4';
 import { dequantizeLinear, quantizeLinearRange } from './quantize_linear';
+import { FLOAT16_MAX, FLOAT16_MIN_SUBNORMAL, isFloat16Exact, roundToFloat16 } from './float16';
 import { abs, ceil, floor, fround, isFiniteNumber, max, min } from './math';
 
 export type QDType = IntDType | 'nf4';
 export type Scheme = 'symmetric' | 'asymmetric';
+/** How scales are stored: float32, or IEEE binary16 (every scale then exactly representable in it). */
+export type ScaleDType = 'float32' | 'float16';
 
 export interface QuantizeOptions {
   dtype: QDType;
@@ -27,6 +30,12 @@ export interface QuantizeOptions {
   percentile?: number;
   /** nf4 only: quantize the block scales to 8 bits in blocks of 256 (bitsandbytes' double quantization). */
   doubleQuant?: boolean;
+  /**
+   * 'float32' (default), or 'float16': every chosen scale (nf4: absmax) is rounded to the nearest
+   * binary16 value, ties to even, and the data quantized with the rounded scale (SPEC §2).
+   * Not with doubleQuant (its scales are already 8-bit).
+   */
+  scaleDtype?: ScaleDType;
 }
 
 /** nf4 double quantization: the block absmax values as int8 in blocks of `blockSize`. */
@@ -57,6 +66,8 @@ export interface QTensor {
   blockSize?: number;
   scheme: Scheme;
   scaleQuant?: ScaleQuant;
+  /** 'float16': every scale is exactly a binary16 value (stored in 2 bytes when packed); absent means 'float32'. */
+  scaleDtype?: ScaleDType;
 }
 
 const QMAX_SYM: Record<number, number> = { 8: 127, 4: 7, 2: 1 };
@@ -125,6 +136,10 @@ function checkOptions(FN: string, opts: unknown): Required<Pick<QuantizeOptions,
     throw rangeError(FN, `nf4 is symmetric absmax scaling: opts.scheme must be 'symmetric' and opts.calibration 'minmax', got ${describe(scheme)} / ${describe(calibration)}`);
   if (o.doubleQuant !== undefined && (typeof o.doubleQuant !== 'boolean' || (o.doubleQuant && o.dtype !== 'nf4')))
     throw rangeError(FN, `opts.doubleQuant is a boolean for dtype nf4 only, got ${describe(o.doubleQuant)} for ${describe(o.dtype)}`);
+  if (o.scaleDtype !== undefined && o.scaleDtype !== 'float32' && o.scaleDtype !== 'float16')
+    throw typeError(FN, 'opts.scaleDtype', "'float32' or 'float16'", o.scaleDtype);
+  if (o.scaleDtype === 'float16' && o.doubleQuant === true)
+    throw rangeError(FN, "opts.scaleDtype 'float16' cannot be combined with opts.doubleQuant: double-quantized scales are already 8-bit");
   return { ...o, dtype: o.dtype, scheme, calibration, percentile };
 }
 
@@ -142,7 +157,8 @@ export function quantize(x: Float32Array, shape: readonly number[], opts: Quanti
   for (let i = 0; i < x.length; i++)
     if (!isFiniteNumber(x[i])) throw rangeError(FN, `x[${i}] is ${x[i]}: quantize derives its scales from the data, which must be finite`);
   const p = plan(FN, s, o.axis, o.blockSize, o.dtype === 'nf4' ? 64 : undefined);
-  if (o.dtype === 'nf4') return quantizeNf4(x, p, o.doubleQuant === true);
+  const half = o.scaleDtype === 'float16';
+  if (o.dtype === 'nf4') return quantizeNf4(FN, x, p, o.doubleQuant === true, half);
 
   const dtype = o.dtype, bits = DTYPES[dtype].bits;
   const symmetric = o.scheme === 'symmetric';
@@ -154,7 +170,9 @@ export function quantize(x: Float32Array, shape: readonly number[], opts: Quanti
   const scale = new Float32Array(p.nScales);
   const zeroPoint = DTYPES[dtype].signed ? new Int8Array(p.nScales) : new Uint8Array(p.nScales);
   for (let g = 0; g < p.nScales; g++) {
-    const c = calibrate(values.subarray(start[g]!, start[g + 1]!), grid, o.calibration, o.percentile);
+    // float16: calibration rounds each candidate scale and derives the zero point from it.
+    const round: ScaleRounding | null = half ? (v) => scaleToFloat16(FN, g, v) : null;
+    const c = calibrate(values.subarray(start[g]!, start[g + 1]!), grid, o.calibration, o.percentile, round);
     scale[g] = c.scale;
     zeroPoint[g] = c.zeroPoint;
   }
@@ -163,17 +181,33 @@ export function quantize(x: Float32Array, shape: readonly number[], opts: Quanti
   if (!symmetric || zp0 !== 0) q.zeroPoint = zeroPoint;
   if (p.axis !== undefined) q.axis = p.axis;
   if (p.blockSize !== undefined) q.blockSize = p.blockSize;
+  if (half) q.scaleDtype = 'float16';
   return q;
 }
 
-/** nf4: per block absmax a (1 for an all-zero block), index of the code nearest x / a. */
-function quantizeNf4(x: Float32Array, p: Plan, doubleQuant: boolean): QTensor {
+/**
+ * A chosen scale (finite, > 0, or an nf4 absmax >= 0) rounded to binary16, ties to even. A
+ * positive scale below 2^-25 would round to 0, which is no scale: it becomes 2^-24, the
+ * smallest positive binary16 value, instead (the values it quantizes are then smaller than
+ * the scale). A scale from 65520 on would round to Inf and cannot be stored: a RangeError.
+ */
+function scaleToFloat16(FN: string, index: number, v: number): number {
+  const r = roundToFloat16(v);
+  if (r === Infinity)
+    throw rangeError(FN, `the scale of block ${index} is ${v}, beyond the largest binary16 value ${FLOAT16_MAX}: opts.scaleDtype 'float16' cannot store it`);
+  return r === 0 && v > 0 ? FLOAT16_MIN_SUBNORMAL : r;
+}
+
+/** nf4: per block absmax a (0 for an all-zero block, which holds index 7), index of the code nearest x / a. */
+function quantizeNf4(FN: string, x: Float32Array, p: Plan, doubleQuant: boolean, half: boolean): QTensor {
   const { values, start } = gatherGroups(x, p);
   let absmax: Float32Array = new Float32Array(p.nScales);
   for (let g = 0; g < p.nScales; g++) {
     let a = 0;
     for (let i = start[g]!; i < start[g + 1]!; i++) a = max(a, abs(values[i]!));
-    absmax[g] = a;
+    // float16: a rounded-down absmax maps the block's extreme slightly beyond ±1, which
+    // nf4Index clamps to code 0 / 15.
+    absmax[g] = half ? scaleToFloat16(FN, g, a) : a;
   }
   let scaleQuant: ScaleQuant | undefined;
   if (doubleQuant) {
@@ -184,6 +218,7 @@ function quantizeNf4(x: Float32Array, p: Plan, doubleQuant: boolean): QTensor {
   forEachElement(p.layout, (i, g) => { idx[i] = absmax[g]! > 0 ? nf4Index(fround(x[i]! / absmax[g]!)) : 7; });
   const q: QTensor = { dtype: 'nf4', shape: p.shape, data: packBits(idx, 'uint4', p.rowLength), scale: absmax, scheme: 'symmetric', axis: p.axis, blockSize: p.blockSize };
   if (scaleQuant) q.scaleQuant = scaleQuant;
+  if (half) q.scaleDtype = 'float16';
   return q;
 }
 
@@ -233,6 +268,13 @@ export function checkQTensor(FN: string, q: unknown, arg = 'q'): { t: QTensor; p
     const v = t.scale[i]!;
     if (!(nf4 ? v >= 0 : v > 0) || v === Infinity) throw rangeError(FN, `${arg}.scale[${i}] must be finite and ${nf4 ? '>= 0' : '> 0'}, got ${v}`);
   }
+  if (t.scaleDtype !== undefined && t.scaleDtype !== 'float32' && t.scaleDtype !== 'float16')
+    throw typeError(FN, `${arg}.scaleDtype`, "absent, 'float32' or 'float16'", t.scaleDtype);
+  if (t.scaleDtype === 'float16') {
+    if (t.scaleQuant !== undefined) throw rangeError(FN, `${arg}.scaleDtype 'float16' cannot be combined with ${arg}.scaleQuant (8-bit scales)`);
+    for (let i = 0; i < t.scale.length; i++)
+      if (!isFloat16Exact(t.scale[i]!)) throw rangeError(FN, `${arg}.scale[${i}] must be exactly representable in binary16 (${arg}.scaleDtype is 'float16'), got ${t.scale[i]}`);
+  }
   const unpacked = t.dtype === 'int8' || t.dtype === 'uint8';
   const wantClass = t.dtype === 'int8' ? 'int8' : 'uint8';
   if (dtypeOf8(t.data) !== wantClass) throw typeError(FN, `${arg}.data`, `${wantClass === 'int8' ? 'an Int8Array' : 'a Uint8Array'} for dtype ${t.dtype}`, t.data);
@@ -275,7 +317,7 @@ export function dequantize(q: QTensor): Float32Array {
 export function bitsPerWeight(q: QTensor): number {
   const { t, p } = checkQTensor('bitsPerWeight', q);
   if (p.size === 0) return 0;
-  const scaleBits = t.scaleQuant ? t.scaleQuant.data.length * 8 + t.scaleQuant.scale.length * 32 + 32 : t.scale.length * 32;
+  const scaleBits = t.scaleQuant ? t.scaleQuant.data.length * 8 + t.scaleQuant.scale.length * 32 + 32 : t.scale.length * (t.scaleDtype === 'float16' ? 16 : 32);
   const zpBits = t.zeroPoint ? t.zeroPoint.length * (t.dtype === 'nf4' ? 0 : DTYPES[t.dtype].bits) : 0;
   return (t.data.length * 8 + scaleBits + zpBits) / p.size;
 }
