@@ -30,22 +30,29 @@ export interface NativeBinding {
     q: Int8Array | Uint8Array, scale: Float32Array, zeroPoint: Int32Array | null, dtypeCode: number,
     outer: number, axisLen: number, inner: number, block: number, rowLen: number, out: Float32Array,
   ): void;
-  /** Packs N x K int8 / uint8 weights; the External frees them when collected. */
-  prepack(w: Int8Array | Uint8Array, N: number, K: number): object;
-  packedFree(handle: object): void;
   /**
-   * lb_linear_f32: float rows in, float out; wZp of the packed dtype or null, bias or null;
-   * threads: this call's thread count (0 = the pool's setting).
+   * lb_prepack: N x K weights of dtypeCode (lb_dtype), rows ld elements (8-bit) or bytes
+   * (sub-byte) apart, 0 for one packed stream; group 0 = one group of K; scale null for
+   * integer-only weights; one zero point per scale or null. The External frees them when collected.
    */
-  linear(x: Float32Array, M: number, handle: object, wScale: Float32Array, wZp: Int8Array | Uint8Array | null,
-    bias: Float32Array | null, activationBits: number, out: Float32Array, threads: number): void;
+  prepack(data: Int8Array | Uint8Array, dtypeCode: number, N: number, K: number, ld: number, group: number,
+    scale: Float32Array | null, zeroPoint: Int32Array | null): object;
+  packedFree(handle: object): void;
+  packedInfo(handle: object): { kernel: string; bytes: number };
+  /** lb_linear_f32: float rows in, float out; compute 0 int8, 1 float32; threads 0 = the pool's setting. */
+  linear(x: Float32Array, M: number, handle: object, bias: Float32Array | null, activationBits: number, compute: number,
+    out: Float32Array, threads: number): void;
   /** linear on a libuv worker thread; the promise settles when `out` is written. */
-  linearAsync(x: Float32Array, M: number, handle: object, wScale: Float32Array, wZp: Int8Array | Uint8Array | null,
-    bias: Float32Array | null, activationBits: number, out: Float32Array, threads: number): Promise<void>;
+  linearAsync(x: Float32Array, M: number, handle: object, bias: Float32Array | null, activationBits: number, compute: number,
+    out: Float32Array, threads: number): Promise<void>;
+  /** lb_linear_q8: int8 / uint8 activations with 1 or M scales and zero points. */
+  linearQ8(a: Int8Array | Uint8Array, M: number, aScale: Float32Array, aZp: Int8Array | Uint8Array | null, handle: object,
+    bias: Float32Array | null, out: Float32Array, threads: number): void;
+  linearQ8Async(a: Int8Array | Uint8Array, M: number, aScale: Float32Array, aZp: Int8Array | Uint8Array | null, handle: object,
+    bias: Float32Array | null, out: Float32Array, threads: number): Promise<void>;
+  /** lb_matmul_integer_packed on integer-only weights (prepack with scale null). */
   matmulIntegerPacked(a: Int8Array | Uint8Array, M: number, aZp: Int8Array | Uint8Array | null, handle: object,
-    wZp: Int8Array | Uint8Array | null, out: Int32Array, threads: number): void;
-  matmulIntegerPackedAsync(a: Int8Array | Uint8Array, M: number, aZp: Int8Array | Uint8Array | null, handle: object,
-    wZp: Int8Array | Uint8Array | null, out: Int32Array, threads: number): Promise<void>;
+    out: Int32Array, threads: number): void;
   /** The thread count of the native thread pool; with n, sets it first (0 = the hardware threads). */
   threads(n?: number): number;
   /** [min, max] of the non-NaN values; [Infinity, -Infinity] when there are none. */
@@ -58,7 +65,7 @@ export interface NativeBinding {
 }
 
 /** The ABI version this TS layer was written against (LB_ABI_VERSION in lowbit.h). */
-const EXPECTED_ABI = 4;
+const EXPECTED_ABI = 5;
 
 /** The package root: the nearest folder above this file holding lowbit's package.json. */
 export function packageRoot(): string {

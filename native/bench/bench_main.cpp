@@ -449,24 +449,72 @@ int main(int argc, char **argv) {
       // Weights as symmetric quantization makes them: in [-127, 127].
       std::vector<int8_t> Bs(B);
       for (auto &v : Bs) v = v == -128 ? -127 : v;
-      lb_packed_weights *W = nullptr;
       double tl[3] = {0, 0, 0};
-      if (lb_prepack(Bs.data(), LB_INT8, LB_LAYOUT_NK, s.K, s.N, s.K, &W) == LB_OK) {
-        const float w_scale = 0.01f;
-        for (int bits = 8; bits >= 7; --bits)
+      const float w_scale = 0.01f;
+      lb_weights_desc d8{LB_INT8, s.N, s.K, Bs.data(), LB_LAYOUT_NK, s.K, 0, &w_scale, LB_SCALE_F32, 1, nullptr};
+      lb_packed_weights *W = nullptr, *Wi = nullptr;
+      if (lb_prepack(&d8, &W) == LB_OK) {
+        for (int bits = 8; bits >= 7; --bits) {
+          const lb_call_opts o{bits, LB_COMPUTE_INT8, 0};
           tl[8 - bits] = median_time([&] {
-            lb_linear_f32(s.M, Af.data(), s.K, W, &w_scale, 1, nullptr, 0, nullptr, bits,
-                          Yf.data(), s.N);
+            lb_linear_f32(s.M, Af.data(), s.K, W, nullptr, &o, Yf.data(), s.N);
           }, min_s);
+        }
+        lb_packed_free(W);
+      }
+      d8.scale = nullptr;
+      if (lb_prepack(&d8, &Wi) == LB_OK) {
         // The same product on int8 activations already in [-127, 127] with an int32 result:
         // the engine without the float side (quantizing X, the float epilogue).
         std::vector<int8_t> As(s.M * s.K);
         for (size_t i = 0; i < As.size(); ++i) As[i] = (int8_t)(A[i] == 0x80 ? 0x81 : A[i]);
         tl[2] = median_time([&] {
-          lb_matmul_integer_packed(s.M, As.data(), LB_INT8, s.K, nullptr, 0, W, nullptr, 0,
-                                   Y.data(), s.N);
+          lb_matmul_integer_packed(s.M, As.data(), LB_INT8, s.K, nullptr, 0, Wi, nullptr, Y.data(), s.N);
         }, min_s);
-        lb_packed_free(W);
+        lb_packed_free(Wi);
+      }
+      // Low-bit weights on the grouped engine: symmetric int4 and ternary int2 in groups of 32
+      // with binary16 scales (int4: 4.5 bits per weight, ggml Q4_0's size), and nf4 in groups
+      // of 64, weight-only. The weights' bytes per second (data and scales) are printed too.
+      struct lowbit_row {
+        const char *name;
+        lb_dtype t;
+        int bits, qmax;
+        size_t G;
+        lb_compute compute;
+      } rows[] = {{"linear_w4a8_g32", LB_INT4, 4, 7, 32, LB_COMPUTE_INT8},
+                  {"linear_w2a8_g32", LB_INT2, 2, 1, 32, LB_COMPUTE_INT8},
+                  {"linear_nf4_g64_f32", LB_NF4, 4, 15, 64, LB_COMPUTE_FLOAT32}};
+      double t4 = 0, b4 = 0;  // int4's time and bytes, for the read_weights row
+      for (const lowbit_row &r : rows) {
+        if (is_scalar && r.compute == LB_COMPUTE_FLOAT32) continue;
+        const size_t groups = (s.K + r.G - 1) / r.G, row_bytes = (s.K * r.bits + 7) / 8;
+        std::vector<uint8_t> packed(s.N * row_bytes);
+        for (auto &v : packed) {
+          unsigned byte = 0;
+          for (int t = 0; t < 8 / r.bits; ++t) {
+            const int q = r.t == LB_NF4 ? (int)(rng() % 16) : (int)(rng() % (2 * r.qmax + 1)) - r.qmax;
+            byte |= (unsigned)(q & ((1 << r.bits) - 1)) << (t * r.bits);
+          }
+          v = (uint8_t)byte;
+        }
+        std::vector<uint16_t> scales(s.N * groups, 0x2000);  // 2^-7
+        lb_weights_desc d{r.t, s.N, s.K, packed.data(), LB_LAYOUT_NK, row_bytes, r.G, scales.data(),
+                          LB_SCALE_F16, scales.size(), nullptr};
+        lb_packed_weights *P = nullptr;
+        const double tp = median_time([&] {
+          lb_packed_free(P);
+          P = nullptr;
+          lb_prepack(&d, &P);
+        }, min_s / 4);
+        if (!P) continue;
+        const lb_call_opts o{8, r.compute, 0};
+        const double t = median_time([&] { lb_linear_f32(s.M, Af.data(), s.K, P, nullptr, &o, Yf.data(), s.N); }, min_s);
+        const double bytes = (double)packed.size() + 2.0 * scales.size();
+        if (r.t == LB_INT4) t4 = t, b4 = bytes;
+        std::printf("%-18s %-12s %-16s %12.3f %10.1f %10s %9.2fx   %s, %.1f GB/s of weights, prepack %.1f ms\n", name, isa,
+                    r.name, t * 1e3, ops / t * 1e-9, "-", tf / t, lb_packed_kernel(P), bytes / t * 1e-9, tp * 1e3);
+        lb_packed_free(P);
       }
       if (is_scalar) scalar_s = ti;
       char vs_scalar[16] = "-";
@@ -499,8 +547,9 @@ int main(int argc, char **argv) {
         }
         const double bytes = (double)s.N * s.K;
         std::printf("%-18s %-12s %-16s %12.3f %9.1f GB/s read; weights: w8a8 %.1f GB/s (%.0f%%), "
-                    "w8a7 %.1f GB/s (%.0f%%)\n", name, isa, "read_weights", tr * 1e3, bytes / tr * 1e-9,
-                    bytes / tl[0] * 1e-9, 100 * tr / tl[0], bytes / tl[1] * 1e-9, 100 * tr / tl[1]);
+                    "w8a7 %.1f GB/s (%.0f%%), w4a8 %.1f GB/s (%.0f%%)\n", name, isa, "read_weights", tr * 1e3,
+                    bytes / tr * 1e-9, bytes / tl[0] * 1e-9, 100 * tr / tl[0], bytes / tl[1] * 1e-9,
+                    100 * tr / tl[1], t4 ? b4 / t4 * 1e-9 : 0.0, t4 ? 100 * (b4 / t4) / (bytes / tr) : 0.0);
       }
       std::fflush(stdout);
     }

@@ -7,7 +7,6 @@
 #include <vector>
 
 #include "lowbit.h"
-#include "../src/thread_pool.h"  // lb_set_local_threads: the per-call `threads` option
 
 namespace {
 
@@ -238,22 +237,57 @@ bool get_packed(const Napi::Value &v, lb_packed_weights **w) {
   return true;
 }
 
-// prepack(w: Int8Array | Uint8Array, N, K) -> External (N x K weights, one output channel per row)
+// prepack(data: Int8Array | Uint8Array, dtypeCode, N, K, ld, group, scale: Float32Array | null,
+//         zeroPoint: Int32Array | null) -> External. ld: elements (8-bit) or bytes (sub-byte)
+// between rows, 0 for one packed stream; scale null: integer-only weights.
 Napi::Value Prepack(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
-  view w;
-  size_t N, K, nk;
-  if (info.Length() != 3 || !get_view(info[0], &w) || !is_8bit(w.type))
-    return throw_type(env, "prepack: w must be an Int8Array or Uint8Array");
-  if (!get_size(info[1], &N) || !get_size(info[2], &K) || __builtin_mul_overflow(N, K, &nk) || w.length < nk)
-    return throw_range(env, "prepack: N, K do not match w");
+  view w, sc{}, zp{};
+  size_t code, N, K, ld, group;
+  const bool has_scale = info.Length() == 8 && !info[6].IsNull(), has_zp = info.Length() == 8 && !info[7].IsNull();
+  if (info.Length() != 8 || !get_view(info[0], &w) || !is_8bit(w.type) || !get_size(info[1], &code) ||
+      !get_size(info[2], &N) || !get_size(info[3], &K) || !get_size(info[4], &ld) || !get_size(info[5], &group) ||
+      (has_scale && (!get_view(info[6], &sc) || sc.type != napi_float32_array)) ||
+      (has_zp && (!get_view(info[7], &zp) || zp.type != napi_int32_array)))
+    return throw_type(env, "prepack: bad arguments to the native binding");
+  // The sizes the descriptor implies must fit the arrays (lb_prepack trusts its pointers).
+  const bool eight = code == LB_INT8 || code == LB_UINT8;
+  const size_t bits = eight ? 8 : code == LB_INT2 || code == LB_UINT2 ? 2 : 4;
+  size_t need = 0, t;
+  if (N && K) {
+    if (eight || ld) {
+      if (__builtin_mul_overflow(N - 1, ld, &t) || __builtin_add_overflow(t, eight ? K : (K * bits + 7) / 8, &need))
+        return throw_range(env, "prepack: sizes too large");
+    } else if (__builtin_mul_overflow(N, K, &t) || __builtin_mul_overflow(t, bits, &t)) {
+      return throw_range(env, "prepack: sizes too large");
+    } else {
+      need = (t + 7) / 8;
+    }
+  }
+  const size_t count = has_scale ? sc.length : has_zp ? zp.length : 0;
+  if (w.length < need || (has_zp && zp.length != count)) return throw_range(env, "prepack: sizes do not match the arrays");
+  static const float kNoScale = 1.0f;  // an empty tensor's scales: non-null, never read
+  lb_weights_desc d{(lb_dtype)code, N, K, w.data, LB_LAYOUT_NK, ld, group,
+                    has_scale ? (sc.data ? sc.data : (const void *)&kNoScale) : nullptr, LB_SCALE_F32, count,
+                    has_zp ? (const int32_t *)zp.data : nullptr};
   lb_packed_weights *p = nullptr;
-  lb_status st = lb_prepack(w.data, dtype_of(w.type), LB_LAYOUT_NK, K, N, K, &p);
+  lb_status st = lb_prepack(&d, &p);
   if (st != LB_OK) return status_error(env, "prepack", st);
   return Napi::External<packed_holder>::New(env, new packed_holder{p}, [](Napi::Env, packed_holder *h) {
     lb_packed_free(h->w);
     delete h;
   });
+}
+
+// packedInfo(handle) -> { kernel, bytes }
+Napi::Value PackedInfo(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  lb_packed_weights *w;
+  if (info.Length() != 1 || !get_packed(info[0], &w) || !w) return throw_type(env, "packedInfo: not live packed weights");
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("kernel", lb_packed_kernel(w));
+  o.Set("bytes", Napi::Number::New(env, (double)lb_packed_bytes(w)));
+  return o;
 }
 
 // packedFree(handle): frees now (the finalizer then has nothing left to do).
@@ -269,49 +303,32 @@ Napi::Value PackedFree(const Napi::CallbackInfo &info) {
 // A product to run now or on a libuv worker thread (matmulAsync): raw pointers into the JS
 // arrays, plus references that keep those arrays and the packed weights alive until it ends.
 struct product_job {
-  bool is_linear = true;
-  size_t M = 0, threads = 0;
+  enum kind_t { LINEAR, LINEAR_Q8, INTEGER } kind = LINEAR;
+  size_t M = 0;
   lb_packed_weights *w = nullptr;
-  // linear
-  view x{}, ws{}, wz{}, b{}, out{};
-  bool has_zp = false, has_bias = false;
-  size_t bits = 8;
-  // integer
-  view a{}, az{};
-  bool has_az = false;
+  lb_call_opts opts{8, LB_COMPUTE_INT8, 0};
+  view x{}, as{}, az{}, b{}, out{};
+  bool has_az = false, has_bias = false;
 
   lb_status run() const {
-    lb_set_local_threads(threads);  // this call's `threads` option, on this thread only
     const size_t N = lb_packed_rows(w), K = lb_packed_cols(w);
-    lb_status st;
-    if (is_linear)
-      st = lb_linear_f32(M, (const float *)x.data, K, w, (const float *)ws.data, ws.length,
-                         has_zp ? wz.data : nullptr, has_zp ? wz.length : 0,
-                         has_bias ? (const float *)b.data : nullptr, (int)bits, (float *)out.data, N);
-    else
-      st = lb_matmul_integer_packed(M, a.data, dtype_of(a.type), K, has_az ? az.data : nullptr,
-                                    has_az ? az.length : 0, w, has_zp ? wz.data : nullptr,
-                                    has_zp ? wz.length : 0, (int32_t *)out.data, N);
-    lb_set_local_threads(0);
-    return st;
+    const float *bias = has_bias ? (const float *)b.data : nullptr;
+    const lb_dtype at = x.type == napi_int8_array ? LB_INT8 : LB_UINT8;
+    switch (kind) {
+      case LINEAR: return lb_linear_f32(M, (const float *)x.data, K, w, bias, &opts, (float *)out.data, N);
+      case LINEAR_Q8:
+        return lb_linear_q8(M, x.data, at, K, (const float *)as.data, as.length, has_az ? az.data : nullptr,
+                            has_az ? az.length : 0, w, bias, &opts, (float *)out.data, N);
+      case INTEGER:
+        return lb_matmul_integer_packed(M, x.data, at, K, has_az ? az.data : nullptr, has_az ? az.length : 0,
+                                        w, &opts, (int32_t *)out.data, N);
+    }
+    return LB_ERR_INVALID_ARGUMENT;
   }
 };
 
-// linear(x: Float32Array, M, handle, wScale: Float32Array, wZp: typed array | null,
-//        bias: Float32Array | null, activationBits, out: Float32Array, threads)
-// Returns an error message, or "" with *job filled.
-std::string parse_linear(const Napi::CallbackInfo &info, product_job *job) {
-  job->is_linear = true;
-  job->has_zp = info.Length() == 9 && !info[4].IsNull();
-  job->has_bias = info.Length() == 9 && !info[5].IsNull();
-  if (info.Length() != 9 || !get_view(info[0], &job->x) || job->x.type != napi_float32_array ||
-      !get_size(info[1], &job->M) || !get_packed(info[2], &job->w) || !get_view(info[3], &job->ws) ||
-      job->ws.type != napi_float32_array ||
-      (job->has_zp && (!get_view(info[4], &job->wz) || !is_8bit(job->wz.type))) ||
-      (job->has_bias && (!get_view(info[5], &job->b) || job->b.type != napi_float32_array)) ||
-      !get_size(info[6], &job->bits) || !get_view(info[7], &job->out) ||
-      job->out.type != napi_float32_array || !get_size(info[8], &job->threads))
-    return "matmul: bad arguments to the native binding";
+// The sizes every product checks: x holds M x K, out M x N, bias N.
+std::string check_sizes(product_job *job) {
   if (!job->w) return "matmul: the packed weights were freed";
   const size_t N = lb_packed_rows(job->w), K = lb_packed_cols(job->w);
   size_t mk, mn;
@@ -321,26 +338,55 @@ std::string parse_linear(const Napi::CallbackInfo &info, product_job *job) {
   return "";
 }
 
-// matmulIntegerPacked(a, M, aZp | null, handle, wZp | null, out: Int32Array, threads)
-std::string parse_integer(const Napi::CallbackInfo &info, product_job *job) {
-  job->is_linear = false;
-  job->has_az = info.Length() == 7 && !info[2].IsNull();
-  job->has_zp = info.Length() == 7 && !info[4].IsNull();
-  if (info.Length() != 7 || !get_view(info[0], &job->a) || !is_8bit(job->a.type) ||
-      !get_size(info[1], &job->M) ||
-      (job->has_az && (!get_view(info[2], &job->az) || job->az.type != job->a.type)) ||
-      !get_packed(info[3], &job->w) ||
-      (job->has_zp && (!get_view(info[4], &job->wz) || !is_8bit(job->wz.type))) ||
-      !get_view(info[5], &job->out) || job->out.type != napi_int32_array ||
-      !get_size(info[6], &job->threads))
+bool get_opt_view(const Napi::Value &v, view *out, bool *has, bool (*ok)(napi_typedarray_type)) {
+  *has = !v.IsNull();
+  return !*has || (get_view(v, out) && ok(out->type));
+}
+bool is_f32(napi_typedarray_type t) { return t == napi_float32_array; }
+
+// linear(x: Float32Array, M, handle, bias: Float32Array | null, activationBits, compute (0 int8,
+//        1 float32), out: Float32Array, threads)
+std::string parse_linear(const Napi::CallbackInfo &info, product_job *job) {
+  job->kind = product_job::LINEAR;
+  size_t bits = 0, compute = 0;
+  if (info.Length() != 8 || !get_view(info[0], &job->x) || job->x.type != napi_float32_array ||
+      !get_size(info[1], &job->M) || !get_packed(info[2], &job->w) ||
+      !get_opt_view(info[3], &job->b, &job->has_bias, is_f32) || !get_size(info[4], &bits) ||
+      !get_size(info[5], &compute) || compute > 1 || !get_view(info[6], &job->out) ||
+      job->out.type != napi_float32_array || !get_size(info[7], &job->opts.threads))
     return "matmul: bad arguments to the native binding";
-  if (!job->w) return "matmul: the packed weights were freed";
-  const size_t N = lb_packed_rows(job->w), K = lb_packed_cols(job->w);
-  size_t mk, mn;
-  if (__builtin_mul_overflow(job->M, K, &mk) || __builtin_mul_overflow(job->M, N, &mn) ||
-      job->a.length < mk || job->out.length < mn)
-    return "matmul: sizes do not match the arrays";
-  return "";
+  job->opts.activation_bits = (int)bits;
+  job->opts.compute = (lb_compute)compute;
+  return check_sizes(job);
+}
+
+// linearQ8(a: Int8Array | Uint8Array, M, aScale: Float32Array, aZp: same class as a | null,
+//          handle, bias | null, out: Float32Array, threads)
+std::string parse_linear_q8(const Napi::CallbackInfo &info, product_job *job) {
+  job->kind = product_job::LINEAR_Q8;
+  if (info.Length() != 8 || !get_view(info[0], &job->x) || !is_8bit(job->x.type) || !get_size(info[1], &job->M) ||
+      !get_view(info[2], &job->as) || job->as.type != napi_float32_array ||
+      !get_opt_view(info[3], &job->az, &job->has_az, is_8bit) || (job->has_az && job->az.type != job->x.type) ||
+      !get_packed(info[4], &job->w) || !get_opt_view(info[5], &job->b, &job->has_bias, is_f32) ||
+      !get_view(info[6], &job->out) || job->out.type != napi_float32_array || !get_size(info[7], &job->opts.threads))
+    return "matmul: bad arguments to the native binding";
+  std::string err = check_sizes(job);
+  if (err.empty() && (job->as.length != 1 && job->as.length != job->M)) err = "matmul: sizes do not match the arrays";
+  if (err.empty() && job->has_az && job->az.length != 1 && job->az.length != job->M) err = "matmul: sizes do not match the arrays";
+  return err;
+}
+
+// matmulIntegerPacked(a, M, aZp | null, handle, out: Int32Array, threads)
+std::string parse_integer(const Napi::CallbackInfo &info, product_job *job) {
+  job->kind = product_job::INTEGER;
+  if (info.Length() != 6 || !get_view(info[0], &job->x) || !is_8bit(job->x.type) || !get_size(info[1], &job->M) ||
+      !get_opt_view(info[2], &job->az, &job->has_az, is_8bit) || (job->has_az && job->az.type != job->x.type) ||
+      !get_packed(info[3], &job->w) || !get_view(info[4], &job->out) || job->out.type != napi_int32_array ||
+      !get_size(info[5], &job->opts.threads))
+    return "matmul: bad arguments to the native binding";
+  std::string err = check_sizes(job);
+  if (err.empty() && job->has_az && job->az.length != 1 && job->az.length != job->M) err = "matmul: sizes do not match the arrays";
+  return err;
 }
 
 template <std::string (*Parse)(const Napi::CallbackInfo &, product_job *)>
@@ -450,6 +496,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("threads", Napi::Function::New(env, Threads, "threads"));
   exports.Set("prepack", Napi::Function::New(env, Prepack, "prepack"));
   exports.Set("packedFree", Napi::Function::New(env, PackedFree, "packedFree"));
+  exports.Set("packedInfo", Napi::Function::New(env, PackedInfo, "packedInfo"));
+  exports.Set("linearQ8", Napi::Function::New(env, RunNow<parse_linear_q8>, "linearQ8"));
+  exports.Set("linearQ8Async", Napi::Function::New(env, RunAsync<parse_linear_q8>, "linearQ8Async"));
   exports.Set("linear", Napi::Function::New(env, RunNow<parse_linear>, "linear"));
   exports.Set("linearAsync", Napi::Function::New(env, RunAsync<parse_linear>, "linearAsync"));
   exports.Set("matmulIntegerPacked",

@@ -26,7 +26,7 @@ extern "C" {
 #define LB_VERSION_MAJOR 0
 #define LB_VERSION_MINOR 1
 #define LB_VERSION_PATCH 0
-#define LB_ABI_VERSION 4
+#define LB_ABI_VERSION 5
 
 #if defined(_WIN32) && defined(LB_BUILD_SHARED)
 #define LB_API __declspec(dllexport)
@@ -50,7 +50,8 @@ typedef enum lb_dtype {
   LB_INT4 = 3,  /* [-8, 7], two per byte (sub-byte packing: see lb_quantize_linear) */
   LB_UINT4 = 4, /* [0, 15], two per byte */
   LB_INT2 = 5,  /* [-2, 1], four per byte */
-  LB_UINT2 = 6  /* [0, 3], four per byte */
+  LB_UINT2 = 6, /* [0, 3], four per byte */
+  LB_NF4 = 7    /* 16-entry NormalFloat code book (bitsandbytes), indices two per byte; weights only */
 } lb_dtype;
 
 /* Layout of the right-hand matrix of a product. */
@@ -120,38 +121,97 @@ LB_API lb_status lb_matmul_integer(size_t M, size_t N, size_t K,
 
 /* ---- Prepacked weights ------------------------------------------------------------------ */
 
-/* Weights packed once for repeated products (on the kernel of the ISA in use when packed; the
- * results are the same on every ISA). Owned by the library: free with lb_packed_free. */
+/* Weights packed once for repeated products, with their format, scales and zero points (on the
+ * kernels of the ISA in use when packed; the results are the same on every ISA). Owned by the
+ * library: free with lb_packed_free. */
 typedef struct lb_packed_weights lb_packed_weights;
 
-/* Packs B (N x K or K x N as b_layout says, int8 or uint8) for lb_matmul_integer_packed. */
-LB_API lb_status lb_prepack(const void *B, lb_dtype b_type, lb_layout b_layout, size_t ldb,
-                            size_t N, size_t K, lb_packed_weights **out);
+typedef enum lb_scale_dtype {
+  LB_SCALE_F32 = 0, /* float32 */
+  LB_SCALE_F16 = 1  /* IEEE binary16 bit patterns (uint16); widened to float32 exactly */
+} lb_scale_dtype;
+
+/*
+ * The weights of a linear layer, W (N x K, one output channel per row), as the caller holds them:
+ *   dtype: LB_INT8 / LB_UINT8 / LB_INT4 / LB_UINT4 / LB_INT2 / LB_UINT2 / LB_NF4.
+ *   data, layout, ld: 8-bit dtypes: N x K rows (LB_LAYOUT_NK, ld >= K elements) or K x N
+ *     (LB_LAYOUT_KN, ld >= N); sub-byte dtypes: LB_LAYOUT_NK packed as SPEC §2 says, ld = bytes
+ *     between rows (>= ceil(K * bits / 8)), or ld = 0 for one packed stream (row n starts at
+ *     element n * K, as an unblocked tensor is packed).
+ *   group: values per scale along K; 0 means one group of K (per tensor or per channel).
+ *   scale: NULL for integer-only weights (8-bit, group 0: lb_matmul_integer_packed), else
+ *     (non-NULL even when N or K is 0)
+ *     scale_count values of scale_dtype, finite and > 0 (nf4: the block absmax, >= 0):
+ *     1 (per tensor, 8-bit only), N (per channel), or N * ceil(K / group), row-major [N][groups].
+ *   zero_point: NULL (all 0) or one value per scale, in the dtype's range (none for nf4; for
+ *     integer-only weights, 1 or N values).
+ */
+typedef struct lb_weights_desc {
+  lb_dtype dtype;
+  size_t N, K;
+  const void *data;
+  lb_layout layout;
+  size_t ld;
+  size_t group;
+  const void *scale;
+  lb_scale_dtype scale_dtype;
+  size_t scale_count;
+  const int32_t *zero_point;
+} lb_weights_desc;
+
+LB_API lb_status lb_prepack(const lb_weights_desc *desc, lb_packed_weights **out);
 LB_API void lb_packed_free(lb_packed_weights *w);
 LB_API size_t lb_packed_rows(const lb_packed_weights *w); /* N */
 LB_API size_t lb_packed_cols(const lb_packed_weights *w); /* K */
+LB_API lb_dtype lb_packed_dtype(const lb_packed_weights *w);
+/* Bytes the packed weights hold (data, scales, zero points, sums), for reports. */
+LB_API size_t lb_packed_bytes(const lb_packed_weights *w);
+/* Name of the kernel the packed weights run on, e.g. "ggemm_u4s8_avx512vnni". */
+LB_API const char *lb_packed_kernel(const lb_packed_weights *w);
 
-/* lb_matmul_integer with the packed B: Y[m,n] = sum_k (A[m,k] - a_zp)(B[n,k] - w_zp), the
- * exact sum modulo 2^32. w_zp: NULL, or 1 or N values of the packed dtype. */
+typedef enum lb_compute {
+  LB_COMPUTE_INT8 = 0,   /* activations quantized per row to int8, exact sums per group (SPEC §4) */
+  LB_COMPUTE_FLOAT32 = 1 /* weight-only: weights dequantized, float32 sums (not bit-exact) */
+} lb_compute;
+
+/* Per-call options of the products; NULL means the defaults (8, int8, the pool's threads). */
+typedef struct lb_call_opts {
+  int activation_bits; /* 8: activations in [-127, 127]; 7: in [-63, 63]; 0 = 8 */
+  lb_compute compute;
+  size_t threads;      /* threads for this call only; 0 = lb_get_threads() */
+} lb_call_opts;
+
+/* lb_matmul_integer with the packed integer-only B (scale NULL): Y[m,n] = sum_k (A[m,k] - a_zp)
+ * (B[n,k] - w_zp), with the zero points the weights were packed with; exact modulo 2^32. */
 LB_API lb_status lb_matmul_integer_packed(size_t M, const void *A, lb_dtype a_type, size_t lda,
                                           const void *a_zp, size_t a_zp_count,
-                                          const lb_packed_weights *W, const void *w_zp,
-                                          size_t w_zp_count, int32_t *Y, size_t ldy);
+                                          const lb_packed_weights *W, const lb_call_opts *opts,
+                                          int32_t *Y, size_t ldy);
 
 /*
- * A quantized linear layer, float in and float out (SPEC §4):
- *   each row of X (M x K, ldx >= K) is quantized to int8 symmetric: s[m] = absmax / qmax
- *   (qmax = 127 for activation_bits 8, 63 for 7; s = 1 for an all-zero row),
- *   q = clamp(round_half_even(x / s[m]), -qmax, qmax), NaN -> 0;
- *   acc = sum_k q[m,k] * (W[n,k] - w_zp[n]) (int32, exact);
- *   Y[m,n] = float(acc) * (s[m] * w_scale[n]) (+ bias[n]), each step a float32 operation.
- * w_scale: 1 or N finite values > 0; w_zp: NULL or 1 or N values; bias: NULL or N values.
- * A row holding +-Inf has no scale: LB_ERR_INVALID_ARGUMENT, nothing written.
+ * A quantized linear layer, float in and float out (SPEC §4), on weights packed with scales:
+ *   compute int8: each row of X (M x K, ldx >= K) is quantized to int8 symmetric: s[m] =
+ *   absmax / qmax (qmax = 127 for activation_bits 8, 63 for 7; s = 1 for an all-zero row),
+ *   q = clamp(round_half_even(x / s[m]), -qmax, qmax), NaN -> 0; per group g of the weights
+ *   acc_g = sum_{k in g} q[m,k] * (W[n,k] - w_zp[n,g]) (int32, exact) and
+ *   y = y + float(acc_g) * (s[m] * w_scale[n,g]) from y = 0, g in order; then y + bias[n].
+ *   Each step is one float32 operation, so every ISA and thread count gives the same bits.
+ *   compute float32: y = sum_k x[m,k] * dequantize(W)[n,k] + bias[n] in float32, any order.
+ * bias: NULL or N values. A row holding +-Inf has no scale: LB_ERR_INVALID_ARGUMENT, nothing written.
  */
 LB_API lb_status lb_linear_f32(size_t M, const float *X, size_t ldx, const lb_packed_weights *W,
-                               const float *w_scale, size_t w_scale_count, const void *w_zp,
-                               size_t w_zp_count, const float *bias, int activation_bits,
-                               float *Y, size_t ldy);
+                               const float *bias, const lb_call_opts *opts, float *Y, size_t ldy);
+
+/*
+ * The same layer on activations already quantized (a QTensor): A is M x K int8 or uint8
+ * (lda >= K) with a_scale (1 or M values, finite and > 0) and a_zp (NULL, or 1 or M values of
+ * a_type); acc_g = sum_{k in g} (A[m,k] - a_zp[m]) * (W[n,k] - w_zp[n,g]), then the float
+ * steps of lb_linear_f32. Compute int8 only.
+ */
+LB_API lb_status lb_linear_q8(size_t M, const void *A, lb_dtype a_type, size_t lda,
+                              const float *a_scale, size_t a_scale_count, const void *a_zp,
+                              size_t a_zp_count, const lb_packed_weights *W, const float *bias,
+                              const lb_call_opts *opts, float *Y, size_t ldy);
 
 /* The same product by the plain scalar reference, independent of the ISA in use. */
 LB_API lb_status lb_matmul_integer_ref(size_t M, size_t N, size_t K,

@@ -7,8 +7,7 @@
 namespace {
 
 const lb_isa_entry kTable[LB_ISA_COUNT] = {
-#define LB_ISA_ROW(id, name, feats, gemm, sgemm, quant, epi) \
-  {name, feats, &gemm, sgemm, &quant, &epi},
+#define LB_ISA_ROW(id, name, feats, sgemm, quant, epi) {name, feats, sgemm, &quant, &epi},
     LB_ISA_LIST(LB_ISA_ROW)
 #undef LB_ISA_ROW
 };
@@ -31,6 +30,10 @@ std::atomic<const lb_isa_entry *> g_active{nullptr};
 }  // namespace
 
 const lb_isa_entry *lb_isa_table() { return kTable; }
+
+bool lb_isa_usable_index(int i) { return i >= 0 && i < LB_ISA_COUNT && usable(i); }
+
+int lb_active_index() { return (int)(lb_active() - kTable); }
 
 const lb_isa_entry *lb_active() {
   const lb_isa_entry *e = g_active.load(std::memory_order_acquire);

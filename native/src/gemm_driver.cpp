@@ -17,35 +17,45 @@ void lb_gemm_set_block_override(size_t MC, size_t NC) {
   g_nc_override.store(NC);
 }
 
-lb_gemm_blocks lb_gemm_block_sizes(const lb_packed_weights &w, size_t Mp, size_t threads) {
+lb_gemm_blocks lb_block_sizes(size_t a_row, size_t b_col, size_t out_bytes, size_t Mp, size_t Np,
+                              size_t unit_m, size_t unit_n, size_t threads) {
   if (const size_t mc = g_mc_override.load(), nc = g_nc_override.load(); mc && nc)
-    return {mc < Mp ? mc : Mp, nc < w.Np ? nc : w.Np};
-  // Multiples of 48 suit every register tile (3, 4, 2 rows or columns) and AMX's 16.
-  const size_t unit = 48, Kp = w.Kp ? w.Kp : 64, l2 = lb_caches().l2;
-  auto pick = [&](size_t budget, size_t limit) {
-    size_t v = budget / Kp / unit * unit;
+    return {mc < Mp ? mc : Mp, lb_round_up(nc < Np ? nc : Np, unit_n)};
+  const size_t l2 = lb_caches().l2;
+  auto pick = [&](size_t budget, size_t bytes, size_t unit, size_t limit) {
+    size_t v = budget / (bytes ? bytes : 64) / unit * unit;
     if (v < unit) v = unit;
     return v < limit ? v : limit;
   };
   // Half the L2 for a block of B, a quarter for A's block; capped by the padded sizes.
-  lb_gemm_blocks b{pick(l2 / 4, Mp), pick(l2 / 2, w.Np)};
-  // The block's int32 products wait in L2 for the epilogue too: at most a quarter of it, taken
-  // from MC (B's block is the one reused). With a 2 MiB L2 and K = 1024, MC x NC was 480 x
-  // 1008, 1.9 MiB of products, and the AMX kernel ran 15% slower than on 96 x 240 blocks.
-  while (b.MC > unit && b.MC * b.NC * sizeof(int32_t) > l2 / 4) b.MC -= unit;
+  lb_gemm_blocks b{pick(l2 / 4, a_row, unit_m, Mp), pick(l2 / 2, b_col, unit_n, Np)};
+  // The block's outputs wait in L2 too: at most a quarter of it, taken from MC (B's block is
+  // the one reused). With a 2 MiB L2 and K = 1024, MC x NC was 480 x 1008, 1.9 MiB of int32
+  // products, and the AMX kernel ran 15% slower than on 96 x 240 blocks.
+  while (b.MC > unit_m && b.MC * b.NC * out_bytes > l2 / 4) b.MC -= unit_m;
   // Enough blocks for every thread to get two or more: smaller blocks, the larger side first.
-  auto count = [&] { return ((Mp + b.MC - 1) / b.MC) * ((w.Np + b.NC - 1) / b.NC); };
-  while (count() < 2 * threads && (b.MC > unit || b.NC > unit)) {
-    size_t &side = b.NC >= b.MC ? b.NC : b.MC;
+  auto count = [&] { return ((Mp + b.MC - 1) / b.MC) * ((Np + b.NC - 1) / b.NC); };
+  while (count() < 2 * threads && (b.MC > unit_m || b.NC > unit_n)) {
+    const bool cut_n = b.NC >= b.MC ? b.NC > unit_n : b.MC <= unit_m;
+    size_t &side = cut_n ? b.NC : b.MC;
+    const size_t unit = cut_n ? unit_n : unit_m;
     side = side / 2 / unit * unit;
     if (side < unit) side = unit;
   }
   return b;
 }
 
+lb_gemm_blocks lb_gemm_block_sizes(const lb_packed_weights &w, size_t Mp, size_t threads) {
+  // Multiples of 48 suit every register tile (3, 4, 2 rows or columns) and AMX's 16.
+  const size_t Kp = w.Kp ? w.Kp : 64;
+  return lb_block_sizes(Kp, Kp, sizeof(int32_t), Mp, w.Np, 48, 48, threads);
+}
+
 namespace {
 
-constexpr int kSlots = 5;  // 0 A', 1 row sums, 2 C blocks, 3 A' row groups, 4 linear's scales
+// 0 A', 1 row sums, 2 C blocks (and float blocks), 3 A' row groups (a padded bias), 4 row
+// scales, 5 a row being quantized, 6 activation zero points
+constexpr int kSlots = 7;
 constexpr size_t kKeepBytes = size_t(8) << 20;  // larger scratch is not kept between calls
 
 struct cached {

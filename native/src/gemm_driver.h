@@ -13,20 +13,52 @@
 
 #include <atomic>
 
+#include "formats.h"
 #include "kernels.h"
 #include "thread_pool.h"
 
-// Packed weights (lb_prepack): B' = B - beta, N x K, padded to Np x Kp with zeros, in the
-// layout of the kernel it was packed for, and its column sums.
+// Packed weights (lb_prepack, weights.cpp): the format, the kernel the layout was made for (a
+// later setIsa does not matter: every kernel gives the same results), and the numerics the
+// weights own: scales and zero points per (row, group). Two layouts, by the kernel's kind:
+//   RAW_I8 (8-bit, one group of K): B' = B - beta, N x K, padded to Np x Kp with zeros, in the
+//     raw kernel's layout, with its column sums: the int8 path of before, unchanged;
+//   GROUPED: U = q - qmin in the grouped kernel's panels (kernels.h, lb_ggemm_args), with
+//     the per-(panel, group) scales, shifted zero points and sums of U - zp.
 struct lb_packed_weights {
-  const lb_gemm_i8_kernel *kern;  // the kernel the layout was made for (setIsa later: no matter)
-  size_t N, K, Np, Kp;
+  const lb_format *fmt;
+  const lb_kernel_entry *entry;
+  size_t N, K;
+  size_t G, groups;  // values per group (K for one group) and groups per row (0 when K = 0)
+  float *scale;      // N x groups, or null: integer-only weights (lb_matmul_integer_packed)
+  int32_t *zp;       // N x groups, or null (all 0)
+
+  // RAW_I8
+  const lb_gemm_i8_kernel *kern;
+  size_t Np, Kp;
   lb_dtype type;
   int beta;     // caller's value = B' + beta
   bool b_sym;   // no B' value is -128: the narrow-range kernels apply
   int8_t *Bp;
   uint32_t *col_sum;  // sum_k B'[n][k], modulo 2^32
+
+  // GROUPED
+  size_t Gp, nr, panels;   // padded group, panel width, panels (Np = panels * nr)
+  uint8_t *Up;
+  float *p_scale;          // [panel][group][nr]
+  int32_t *p_zp, *p_qsum;  // the same
 };
+
+// The RAW_I8 layout (matmul_integer.cpp): packs B (K x N or N x K) for `kern` into w's RAW_I8
+// fields, and frees them.
+lb_status lb_pack_raw(const lb_gemm_i8_kernel &kern, const void *B, lb_dtype b_type,
+                      lb_layout layout, size_t ldb, size_t N, size_t K, lb_packed_weights *w);
+void lb_release_raw(lb_packed_weights *w);
+
+// Value (q - zp) * scale of W[n][k] as dequantize gives it (nf4: code * absmax), from the
+// grouped layout: the weight-only path's source, and the tests'.
+float lb_packed_dequantize(const lb_packed_weights &w, size_t n, size_t k);
+// Dequantizes columns n0 .. n0 + nc - 1 (whole panels, n0 a multiple of nr) into nc rows of K floats.
+void lb_packed_dequantize_panels(const lb_packed_weights &w, size_t n0, size_t nc, float *out);
 
 // The kernel a product runs and the form of its A' operand: A' = a + a_shift, as int8
 // (a_signed) or uint8, for signed activation values a.
@@ -57,6 +89,11 @@ class lb_scratch {
 struct lb_gemm_blocks {
   size_t MC, NC;
 };
+// MC x NC output blocks for Mp x Np outputs (multiples of unit_m / unit_n) when a row of A takes
+// a_row bytes, a column of B b_col bytes and an output out_bytes: B's block half the L2, A's a
+// quarter, the block's outputs at most a quarter, and two or more blocks per thread.
+lb_gemm_blocks lb_block_sizes(size_t a_row, size_t b_col, size_t out_bytes, size_t Mp, size_t Np,
+                              size_t unit_m, size_t unit_n, size_t threads);
 lb_gemm_blocks lb_gemm_block_sizes(const lb_packed_weights &w, size_t Mp, size_t threads);
 // For the tests: fixed block sizes (multiples of 48; 0, 0 = chosen from the caches again), so
 // small products also cross block and thread boundaries.
@@ -68,6 +105,39 @@ inline size_t lb_round_up(size_t x, size_t to) { return (x + to - 1) / to * to; 
 inline void lb_pack_a_tiles16(size_t Kp, const uint8_t *rows, uint8_t *out) {
   for (size_t kb = 0; kb < Kp / 64; ++kb)
     for (size_t r = 0; r < 16; ++r) memcpy(out + kb * 1024 + r * 64, rows + r * Kp + kb * 64, 64);
+}
+
+// Runs block(m0, mc, n0, nc) over the MC x NC blocks of an Mp x Np output on `threads`
+// threads: blocks ordered column block first, cut into runs of consecutive blocks, up to four
+// runs per thread, claimed as threads come free: on the lent 16-core Xeon one run per thread
+// left the slowest thread finishing 2-15x after the fastest (cores shared with other guests),
+// and the call waited for it. A thread mostly streams its share of B from memory once.
+template <class Block>
+void lb_run_blocks(size_t Mp, size_t Np, lb_gemm_blocks b, size_t threads, Block &&block) {
+  const size_t n_blocks_n = (Np + b.NC - 1) / b.NC, n_blocks_m = (Mp + b.MC - 1) / b.MC;
+  const size_t n_blocks = n_blocks_n * n_blocks_m;
+  const size_t n_tasks = threads == 1 ? 1 : n_blocks < 4 * threads ? n_blocks : 4 * threads;
+  lb_parallel(n_tasks, [&](size_t t) {
+    for (size_t i = n_blocks * t / n_tasks, end = n_blocks * (t + 1) / n_tasks; i < end; ++i) {
+      const size_t n0 = (i / n_blocks_m) * b.NC, m0 = (i % n_blocks_m) * b.MC;
+      block(m0, Mp - m0 < b.MC ? Mp - m0 : b.MC, n0, Np - n0 < b.NC ? Np - n0 : b.NC);
+    }
+  });
+}
+
+// Rows 0 .. M-1 in parallel tasks of at least 16 KiB (row_bytes each), claimed as threads come
+// free, so one slow thread (a busy core on a shared host) does not hold the region up.
+template <class Row>
+void lb_parallel_rows(size_t M, size_t row_bytes, size_t group, Row &&row_task) {
+  const size_t rows_per_task = lb_round_up(row_bytes ? (16384 + row_bytes - 1) / row_bytes : M, group);
+  lb_parallel((M + rows_per_task - 1) / rows_per_task, [&](size_t t) {
+    row_task(t * rows_per_task, (t + 1) * rows_per_task < M ? (t + 1) * rows_per_task : M);
+  });
+}
+
+// Below ~4 M multiply-adds a parallel region costs more than it saves.
+inline size_t lb_product_threads(size_t M, size_t N, size_t K) {
+  return (double)M * (double)N * (double)(K ? K : 1) < 4e6 ? 1 : lb_region_threads();
 }
 
 // Y = epilogue(A' x B'^T) for M >= 1 rows of A', M x N, on lb_region_threads() threads.
@@ -93,21 +163,17 @@ lb_status lb_gemm_run(size_t M, const lb_packed_weights &w, lb_gemm_plan plan, P
   uint32_t *row_sum = (uint32_t *)sum_buf.get();
   if (!Ap || !row_sum) return LB_ERR_OUT_OF_MEMORY;
 
-  // A': rows in parallel tasks of at least 16 KiB (whole 16-row groups for tile layouts),
-  // zero padding to Kp and Mp. Tasks are claimed as threads come free, and several per thread
-  // keep one slow thread (a busy core on a shared host) from holding the region up.
+  // A': zero padding to Kp and Mp; whole 16-row groups per task for tile layouts.
   const size_t group = kern.a_tiles16 && !small ? 16 : 1;
-  const size_t rows_per_task = lb_round_up(K ? (16384 + K - 1) / K : Mp, group);
   std::atomic<bool> scratch_ok{true};
-  lb_parallel((Mp + rows_per_task - 1) / rows_per_task, [&](size_t t) {
-    const size_t m_end = (t + 1) * rows_per_task < Mp ? (t + 1) * rows_per_task : Mp;
+  lb_parallel_rows(Mp, Kp, group, [&](size_t m_begin, size_t m_end) {
     lb_scratch rows_buf(3, group > 1 ? group * Kp : 0);
     uint8_t *rows = (uint8_t *)rows_buf.get();
     if (!rows) {
       scratch_ok.store(false);
       return;
     }
-    for (size_t m = t * rows_per_task; m < m_end; ++m) {
+    for (size_t m = m_begin; m < m_end; ++m) {
       uint8_t *dst = group > 1 ? rows + (m % group) * Kp : Ap + m * Kp;
       if (m < M) {
         row_sum[m] = pack_a(m, dst);
@@ -122,31 +188,76 @@ lb_status lb_gemm_run(size_t M, const lb_packed_weights &w, lb_gemm_plan plan, P
   if (!scratch_ok.load()) return LB_ERR_OUT_OF_MEMORY;
   if (reject && reject->load()) return LB_ERR_INVALID_ARGUMENT;
 
-  // Below ~4 M multiply-adds a region costs more than it saves.
-  const double macs = (double)M * (double)w.N * (double)(K ? K : 1);
-  const size_t threads = macs < 4e6 ? 1 : lb_region_threads();
+  const size_t threads = lb_product_threads(M, w.N, K);
   const lb_gemm_blocks b = lb_gemm_block_sizes(w, Mp, threads);
-  const size_t n_blocks_n = (Np + b.NC - 1) / b.NC, n_blocks_m = (Mp + b.MC - 1) / b.MC;
-  const size_t n_blocks = n_blocks_n * n_blocks_m;
-  // Up to four runs of consecutive blocks per thread, claimed as threads come free: on the
-  // lent 16-core Xeon, one run per thread left the slowest thread finishing 2-15x after the
-  // fastest (cores shared with other guests), and the call waited for it.
-  const size_t n_tasks = threads == 1 ? 1 : n_blocks < 4 * threads ? n_blocks : 4 * threads;
   std::atomic<lb_status> status{LB_OK};
-  lb_parallel(n_tasks, [&](size_t t) {
+  lb_run_blocks(Mp, Np, b, threads, [&](size_t m0, size_t mc, size_t n0, size_t nc) {
     lb_scratch c_buf(2, b.MC * b.NC * sizeof(int32_t));
     int32_t *C = (int32_t *)c_buf.get();
     if (!C) {
       status.store(LB_ERR_OUT_OF_MEMORY);
       return;
     }
-    for (size_t i = n_blocks * t / n_tasks, end = n_blocks * (t + 1) / n_tasks; i < end; ++i) {
-      const size_t n0 = (i / n_blocks_m) * b.NC, m0 = (i % n_blocks_m) * b.MC;
-      const size_t nc = Np - n0 < b.NC ? Np - n0 : b.NC, mc = Mp - m0 < b.MC ? Mp - m0 : b.MC;
-      fn(mc, nc, Kp, Ap + m0 * Kp, w.Bp + n0 * Kp, C, nc);
-      epilogue(m0, M - m0 < mc ? M - m0 : mc, n0, w.N - n0 < nc ? w.N - n0 : nc, (const int32_t *)C,
-               nc, row_sum + m0);
-    }
+    fn(mc, nc, Kp, Ap + m0 * Kp, w.Bp + n0 * Kp, C, nc);
+    epilogue(m0, M - m0 < mc ? M - m0 : mc, n0, w.N - n0 < nc ? w.N - n0 : nc, (const int32_t *)C,
+             nc, row_sum + m0);
+  });
+  return status.load();
+}
+
+// Y = the grouped product (kernels.h, lb_ggemm_args) of M >= 1 rows on w (GROUPED layout).
+//   pack_a(m, dst, sums): writes row m's groups x Gp int8 values (the group padding zero) to
+//     dst and its group sums to sums; returns the row's scale.
+//   a_zp: one zero point per row, in the int8 values' shift, or null.
+//   reject: as lb_gemm_run's.
+// The kernels write whole panels: the columns of a last, partial panel go through a small
+// buffer, and a bias is read from a copy padded to whole panels.
+template <class PackA>
+lb_status lb_ggemm_run(size_t M, const lb_packed_weights &w, PackA &&pack_a, const int32_t *a_zp,
+                       const float *bias, float *Y, size_t ldy,
+                       const std::atomic<bool> *reject = nullptr) {
+  const size_t N = w.N, groups = w.groups, lda = groups * w.Gp, nr = w.nr, Np = w.panels * nr;
+  const size_t panel_bytes = lda * w.entry->bits / 8 * nr;
+  size_t a_bytes;
+  if (__builtin_mul_overflow(M, lda, &a_bytes)) return LB_ERR_SIZE_OVERFLOW;
+  lb_scratch a_buf(0, a_bytes), sum_buf(1, M * groups * sizeof(int32_t)),
+      scale_buf(4, M * sizeof(float)), bias_buf(3, bias && Np != N ? Np * sizeof(float) : 0);
+  int8_t *A = (int8_t *)a_buf.get();
+  int32_t *a_sum = (int32_t *)sum_buf.get();
+  float *a_scale = (float *)scale_buf.get(), *bias_p = (float *)bias_buf.get();
+  if (!A || !a_sum || !a_scale || !bias_p) return LB_ERR_OUT_OF_MEMORY;
+  lb_parallel_rows(M, lda, 1, [&](size_t m_begin, size_t m_end) {
+    for (size_t m = m_begin; m < m_end; ++m) a_scale[m] = pack_a(m, A + m * lda, a_sum + m * groups);
+  });
+  if (reject && reject->load()) return LB_ERR_INVALID_ARGUMENT;
+  if (bias && Np != N) {
+    memcpy(bias_p, bias, N * sizeof(float));
+    memset(bias_p + N, 0, (Np - N) * sizeof(float));
+    bias = bias_p;
+  }
+
+  const size_t threads = lb_product_threads(M, N, w.K);
+  const lb_gemm_blocks b = lb_block_sizes(lda, panel_bytes / nr, sizeof(float), M, Np,
+                                          w.entry->mr, w.entry->nr, threads);
+  const lb_ggemm_fn fn = w.entry->grouped;
+  std::atomic<lb_status> status{LB_OK};
+  lb_run_blocks(M, Np, b, threads, [&](size_t m0, size_t mc, size_t n0, size_t nc) {
+    auto args = [&](size_t n, size_t cols, float *y, size_t ld) {
+      const size_t p = n / nr;
+      return lb_ggemm_args{mc, cols, groups, w.Gp, A + m0 * lda, a_scale + m0,
+                           a_sum + m0 * groups, a_zp ? a_zp + m0 : nullptr,
+                           w.Up + p * panel_bytes, w.p_scale + p * groups * nr,
+                           w.p_zp + p * groups * nr, w.p_qsum + p * groups * nr,
+                           bias ? bias + n : nullptr, y, ld};
+    };
+    if (n0 + nc <= N) return fn(args(n0, nc, Y + m0 * ldy + n0, ldy));
+    const size_t whole = (N - n0) / nr * nr, last = n0 + whole;  // the partial panel's start
+    if (whole) fn(args(n0, whole, Y + m0 * ldy + n0, ldy));
+    lb_scratch t_buf(2, mc * nr * sizeof(float));
+    float *T = (float *)t_buf.get();
+    if (!T) return status.store(LB_ERR_OUT_OF_MEMORY);
+    fn(args(last, nr, T, nr));
+    for (size_t i = 0; i < mc; ++i) memcpy(Y + (m0 + i) * ldy + last, T + i * nr, (N - last) * sizeof(float));
   });
   return status.load();
 }

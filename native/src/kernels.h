@@ -54,6 +54,39 @@ struct lb_gemm_i8_kernel {
 // tile). A pack_b for kernels with n_align 16 (gemm_i8/pack_b_vnni16.cpp).
 void lb_pack_b_vnni16(size_t N, size_t K, const int8_t *rows, int8_t *out);
 
+// ---- family: grouped GEMM, float out (the low-bit weights engine, ggemm_driver.cpp) -------
+// For every row m and column n of the block, groups g = 0, 1, ... in order:
+//   acc_g = raw_g - w_zp[n,g] * a_sum[m,g] - (a_zp ? a_zp[m] * w_qsum[n,g] : 0)   (int32, wrapping)
+//   y     = y + float(acc_g) * (a_scale[m] * w_scale[n,g])                       (float32, from 0)
+//   Y[m,n] = bias ? y + bias[n] : y
+// where raw_g = sum_{k in g} A[m,k] * U[n,k]: A int8 (activations, minus nothing), U the weights
+// stored unsigned (U = q - qmin of the format, so int4 -8..7 is kept as 0..15) and w_zp the zero
+// point in that same shift. Each group is padded with zeros to Gp values (a multiple of the
+// kernel's kr), in A and in U alike, so padding adds nothing to any sum.
+//
+// Packed U ("panel" layout of a kernel with nr columns and `bits` per value): columns in panels
+// of nr, each panel all K: groups x Gp / kr chunks of nr x 4 bytes; byte 4 j + i of a chunk
+// holds, for column j, the values k = i + 4 t (t = 0 .. 8 / bits - 1) at bits t * bits. So one
+// shift and mask per t gives a VNNI operand (4 consecutive k of nr columns), and 8-bit is the
+// VNNI layout itself. w_scale, w_zp, w_qsum: [panel][group][nr]. A: M rows of groups x Gp bytes.
+struct lb_ggemm_args {
+  size_t M, N;         // rows; columns, a multiple of the kernel's nr
+  size_t groups, Gp;   // groups per row, padded group length
+  const int8_t *A;     // row m at A + m * groups * Gp
+  const float *a_scale;
+  const int32_t *a_sum;  // [M][groups]: sum of the group's A values
+  const int32_t *a_zp;   // [M] or null
+  const uint8_t *B;      // the block's first panel
+  const float *w_scale;
+  const int32_t *w_zp, *w_qsum;  // w_qsum[n,g] = sum over the group's real k of (U - w_zp)
+  const float *bias;     // the block's first column, or null
+  float *Y;
+  size_t ldy;
+};
+typedef void (*lb_ggemm_fn)(const lb_ggemm_args &a);
+// Bytes of one chunk (kr = 32 / bits values of nr columns) and the packed panel offset of chunk c.
+inline size_t lb_ggemm_kr(int bits) { return (size_t)(32 / bits); }
+
 // ---- family: float32 GEMM, Y = A * B^T (the benchmark's baseline) ---------------------
 typedef void (*lb_sgemm_nt_fn)(size_t M, size_t N, size_t K, const float *A, size_t lda,
                                const float *B, size_t ldb, float *Y, size_t ldy);
@@ -110,25 +143,24 @@ struct lb_epilogue_kernels {
 };
 
 // ---- the ISA list ------------------------------------------------------------------------
-// X(id, name, required LB_CPU_* bits, gemm_i8 kernels, sgemm kernel, quant kernels,
-//   epilogue kernels)
+// X(id, name, required LB_CPU_* bits, sgemm kernel, quant kernels, epilogue kernels)
+// (GEMM kernels are declared in kernel_list.cpp, each naming its ISA.)
 // Order is preference: best last.
-#define LB_ISA_LIST_COMMON(X) \
-  X(scalar, "scalar", 0, gemm_i8_ref, sgemm_nt_ref, quant_ref, epilogue_ref)
+#define LB_ISA_LIST_COMMON(X) X(scalar, "scalar", 0, sgemm_nt_ref, quant_ref, epilogue_ref)
 #define LB_ISA_LIST_X86(X)                                                                  \
-  X(avx2, "avx2", LB_CPU_AVX2, gemm_i8_avx2, sgemm_nt_avx2, quant_avx2, epilogue_avx2)      \
-  X(avxvnni, "avxvnni", LB_CPU_AVX2 | LB_CPU_AVXVNNI, gemm_i8_avxvnni, sgemm_nt_avx2,       \
-    quant_avx2, epilogue_avx2)                                                              \
-  X(avx512vnni, "avx512vnni", LB_CPU_AVX512F | LB_CPU_AVX512VNNI, gemm_i8_avx512vnni,       \
-    sgemm_nt_avx512, quant_avx512, epilogue_avx512)                                         \
-  X(amx, "amx", LB_CPU_AVX512F | LB_CPU_AVX512VNNI | LB_CPU_AMX_INT8, gemm_i8_amx,          \
-    sgemm_nt_avx512, quant_avx512, epilogue_avx512) /* few rows: the AVX-512 VNNI kernel */
+  X(avx2, "avx2", LB_CPU_AVX2, sgemm_nt_avx2, quant_avx2, epilogue_avx2)                    \
+  X(avxvnni, "avxvnni", LB_CPU_AVX2 | LB_CPU_AVXVNNI, sgemm_nt_avx2, quant_avx2,           \
+    epilogue_avx2)                                                                          \
+  X(avx512vnni, "avx512vnni", LB_CPU_AVX512F | LB_CPU_AVX512VNNI, sgemm_nt_avx512,          \
+    quant_avx512, epilogue_avx512)                                                          \
+  X(amx, "amx", LB_CPU_AVX512F | LB_CPU_AVX512VNNI | LB_CPU_AMX_INT8, sgemm_nt_avx512,       \
+    quant_avx512, epilogue_avx512)
 #define LB_ISA_LIST_ARM(X)                                                                  \
-  X(neon, "neon", LB_CPU_NEON, gemm_i8_neon, sgemm_nt_neon, quant_neon, epilogue_neon)      \
-  X(neon_dotprod, "neon-dotprod", LB_CPU_NEON | LB_CPU_NEON_DOTPROD, gemm_i8_neon_dotprod,  \
-    sgemm_nt_neon, quant_neon, epilogue_neon)                                               \
-  X(neon_i8mm, "neon-i8mm", LB_CPU_NEON | LB_CPU_NEON_I8MM, gemm_i8_neon_i8mm,              \
-    sgemm_nt_neon, quant_neon, epilogue_neon)
+  X(neon, "neon", LB_CPU_NEON, sgemm_nt_neon, quant_neon, epilogue_neon)                    \
+  X(neon_dotprod, "neon-dotprod", LB_CPU_NEON | LB_CPU_NEON_DOTPROD, sgemm_nt_neon,         \
+    quant_neon, epilogue_neon)                                                              \
+  X(neon_i8mm, "neon-i8mm", LB_CPU_NEON | LB_CPU_NEON_I8MM, sgemm_nt_neon, quant_neon,      \
+    epilogue_neon)
 
 #if LB_ARCH_X86
 #define LB_ISA_LIST(X) LB_ISA_LIST_COMMON(X) LB_ISA_LIST_X86(X)
@@ -139,10 +171,9 @@ struct lb_epilogue_kernels {
 #endif
 
 // Prototypes of every kernel named in the list (a kernel shared by two ISAs is declared twice).
-#define LB_DECLARE_KERNELS(id, name, feats, gemm, sgemm, quant, epi)                        \
+#define LB_DECLARE_KERNELS(id, name, feats, sgemm, quant, epi)                              \
   extern const lb_quant_kernels quant;                                                      \
   extern const lb_epilogue_kernels epi;                                                     \
-  extern const lb_gemm_i8_kernel gemm;                                                      \
   void sgemm(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *B,      \
              size_t ldb, float *Y, size_t ldy);
 LB_ISA_LIST(LB_DECLARE_KERNELS)
@@ -158,7 +189,6 @@ enum lb_isa_id {
 struct lb_isa_entry {
   const char *name;
   uint64_t required;
-  const lb_gemm_i8_kernel *gemm_i8;
   lb_sgemm_nt_fn sgemm_nt;
   const lb_quant_kernels *quant;
   const lb_epilogue_kernels *epilogue;
@@ -167,6 +197,53 @@ struct lb_isa_entry {
 // The table, in LB_ISA_LIST order, and the entry in use (chosen once, overridable).
 const lb_isa_entry *lb_isa_table();
 const lb_isa_entry *lb_active();
+// Whether the CPU and OS can run the ISA at `index` of the table.
+bool lb_isa_usable_index(int index);
+
+// ---- the GEMM kernel list (kernel_list.cpp) ----------------------------------------------
+// Every GEMM kernel, in order of preference (best last), each naming its ISA: dispatch takes the
+// last entry whose ISA is usable and not above the ISA in use and that serves the weights'
+// dtype; the C++ tests and the bench walk the same list.
+enum lb_kernel_kind {
+  LB_KERNEL_RAW_I8,   // int32 out over all of K (lb_gemm_i8_kernel): the group is K, the
+                      // epilogue applies zero points and scales after (matmulInteger, and int8
+                      // per channel / per tensor, which keep the 8 x 3 int32 tiles of registers)
+  LB_KERNEL_GROUPED,  // float out, per-group combine in registers (lb_ggemm_fn)
+};
+struct lb_kernel_entry {
+  const char *name;   // dtypes, layout, ISA: "ggemm_u4s8_avx512vnni"
+  int isa;            // lb_isa_id
+  lb_kernel_kind kind;
+  uint32_t dtypes;    // weight dtypes served: bit (1 << lb_dtype)
+  uint16_t mr, nr, kr;  // register tile rows x columns (full tile), k per packed chunk
+  uint16_t panel;     // columns per packed panel (GROUPED; RAW_I8: the kernel's n_align)
+  uint8_t bits;       // GROUPED: bits per stored value (8, 4, 2); any group size, padded to kr
+  const lb_gemm_i8_kernel *raw;  // RAW_I8
+  lb_ggemm_fn grouped;           // GROUPED
+  const char *peak;   // the peak loop (lb_measure_peak kind) that bounds it
+};
+// The kernels the list names (gemm_i8/, gemm_grouped/).
+extern const lb_gemm_i8_kernel gemm_i8_ref;
+void ggemm_u8s8_ref(const lb_ggemm_args &);
+void ggemm_u4s8_ref(const lb_ggemm_args &);
+void ggemm_u2s8_ref(const lb_ggemm_args &);
+#if LB_ARCH_X86
+extern const lb_gemm_i8_kernel gemm_i8_avx2, gemm_i8_avxvnni, gemm_i8_avx512vnni, gemm_i8_amx;
+void ggemm_u4s8_avx2(const lb_ggemm_args &);
+void ggemm_u2s8_avx2(const lb_ggemm_args &);
+void ggemm_u8s8_avx512vnni(const lb_ggemm_args &);
+void ggemm_u4s8_avx512vnni(const lb_ggemm_args &);
+void ggemm_u2s8_avx512vnni(const lb_ggemm_args &);
+#elif LB_ARCH_ARM
+extern const lb_gemm_i8_kernel gemm_i8_neon, gemm_i8_neon_dotprod, gemm_i8_neon_i8mm;
+#endif
+
+int lb_kernel_count();
+const lb_kernel_entry *lb_kernel_at(int i);
+// The kernel of `kind` for weights of `dtype` on the ISA at `isa` (null when none serves it).
+const lb_kernel_entry *lb_select_kernel(lb_kernel_kind kind, lb_dtype dtype, int isa);
+// The index of the ISA in use.
+int lb_active_index();
 
 // Detection result (cpu.cpp): LB_CPU_* bits, computed once.
 uint64_t lb_detect_cpu_features();

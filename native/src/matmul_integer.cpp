@@ -105,11 +105,24 @@ void release(lb_packed_weights *w) {
   w->col_sum = nullptr;
 }
 
-// B (K x N or N x K, of b_type) -> B' for `kern`, into w (which owns the buffers after).
-lb_status pack_b(const lb_gemm_i8_kernel &kern, const void *B, lb_dtype b_type, lb_layout layout,
-                 size_t ldb, size_t N, size_t K, lb_packed_weights *w) {
-  *w = lb_packed_weights{&kern, N, K, lb_round_up(N, kern.n_align), lb_round_up(K, 64), b_type,
-                         offset_of(b_type, true), true, nullptr, nullptr};
+}  // namespace
+
+void lb_release_raw(lb_packed_weights *w) { release(w); }
+
+// B (K x N or N x K, of b_type) -> B' for `kern`, into w's RAW_I8 fields (which own the
+// buffers after).
+lb_status lb_pack_raw(const lb_gemm_i8_kernel &kern, const void *B, lb_dtype b_type,
+                      lb_layout layout, size_t ldb, size_t N, size_t K, lb_packed_weights *w) {
+  w->kern = &kern;
+  w->N = N;
+  w->K = K;
+  w->Np = lb_round_up(N, kern.n_align);
+  w->Kp = lb_round_up(K, 64);
+  w->type = b_type;
+  w->beta = offset_of(b_type, true);
+  w->b_sym = true;
+  w->Bp = nullptr;
+  w->col_sum = nullptr;
   size_t b_bytes;
   if (__builtin_mul_overflow(w->Np, w->Kp, &b_bytes)) return LB_ERR_SIZE_OVERFLOW;
   w->Bp = (int8_t *)lb_aligned_alloc(b_bytes);
@@ -145,6 +158,8 @@ lb_status pack_b(const lb_gemm_i8_kernel &kern, const void *B, lb_dtype b_type, 
   return LB_OK;
 }
 
+namespace {
+
 // Y = (A - a_zp)(B - b_zp)^T on packed B, M >= 1, N >= 1 (arguments checked by the caller).
 lb_status product(size_t M, const void *A, lb_dtype a_type, size_t lda, const void *a_zp,
                   size_t a_zp_count, const lb_packed_weights &w, const void *b_zp,
@@ -169,7 +184,7 @@ lb_status product(size_t M, const void *A, lb_dtype a_type, size_t lda, const vo
   // c - za' sum_k b' + zb' (K za' - sum_k a'). Without weight zero points (zb' = 0 for every
   // column) a row of the block is one call; else 64-column strips share their zb'.
   const uint32_t k32 = (uint32_t)K;
-  const bool has_zb = b_zp || w.beta;
+  const bool has_zb = b_zp || w.zp || w.beta;
   auto epilogue = [&](size_t m0, size_t mc, size_t n0, size_t nc, const int32_t *C, size_t ldc,
                       const uint32_t *row_sum) {
     uint32_t zb[64];
@@ -178,7 +193,8 @@ lb_status product(size_t M, const void *A, lb_dtype a_type, size_t lda, const vo
       const size_t jn = nc - j0 < strip ? nc - j0 : strip, n1 = n0 + j0;
       if (has_zb)
         for (size_t j = 0; j < jn; ++j) {
-          const int zp = b_zp ? load(b_zp, w.type, b_zp_count == 1 ? 0 : n1 + j) : 0;
+          const int zp = b_zp ? load(b_zp, w.type, b_zp_count == 1 ? 0 : n1 + j)
+                         : w.zp ? w.zp[n1 + j] : 0;
           zb[j] = (uint32_t)(zp - w.beta);
         }
       for (size_t i = 0; i < mc; ++i) {
@@ -203,48 +219,23 @@ extern "C" lb_status lb_matmul_integer(size_t M, size_t N, size_t K, const void 
   lb_status st = lb_check_matmul_integer_args(M, N, K, A, a_type, lda, B, b_type, b_layout, ldb,
                                               a_zp, a_zp_count, b_zp, b_zp_count, Y, ldy);
   if (st != LB_OK || M == 0 || N == 0) return st;
-  lb_packed_weights w;
-  if ((st = pack_b(*lb_active()->gemm_i8, B, b_type, b_layout, ldb, N, K, &w)) != LB_OK) return st;
+  lb_packed_weights w{};
+  const lb_kernel_entry *e = lb_select_kernel(LB_KERNEL_RAW_I8, b_type, lb_active_index());
+  if ((st = lb_pack_raw(*e->raw, B, b_type, b_layout, ldb, N, K, &w)) != LB_OK) return st;
   st = product(M, A, a_type, lda, a_zp, a_zp_count, w, b_zp, b_zp_count, Y, ldy);
   release(&w);
   return st;
 }
 
-extern "C" lb_status lb_prepack(const void *B, lb_dtype b_type, lb_layout b_layout, size_t ldb,
-                                size_t N, size_t K, lb_packed_weights **out) {
-  if (!out) return LB_ERR_INVALID_ARGUMENT;
-  *out = nullptr;
-  if (!lb_is_8bit_dtype(b_type) || (b_layout != LB_LAYOUT_KN && b_layout != LB_LAYOUT_NK) ||
-      ldb < (b_layout == LB_LAYOUT_KN ? N : K) || (K > 0 && N > 0 && !B))
-    return LB_ERR_INVALID_ARGUMENT;
-  lb_status st;
-  lb_packed_weights *w = new (std::nothrow) lb_packed_weights;
-  if (!w) return LB_ERR_OUT_OF_MEMORY;
-  if ((st = pack_b(*lb_active()->gemm_i8, B, b_type, b_layout, ldb, N, K, w)) != LB_OK) {
-    delete w;
-    return st;
-  }
-  *out = w;
-  return LB_OK;
-}
-
-extern "C" void lb_packed_free(lb_packed_weights *w) {
-  if (!w) return;
-  release(w);
-  delete w;
-}
-
-extern "C" size_t lb_packed_rows(const lb_packed_weights *w) { return w ? w->N : 0; }
-extern "C" size_t lb_packed_cols(const lb_packed_weights *w) { return w ? w->K : 0; }
-
 extern "C" lb_status lb_matmul_integer_packed(size_t M, const void *A, lb_dtype a_type, size_t lda,
                                               const void *a_zp, size_t a_zp_count,
-                                              const lb_packed_weights *W, const void *w_zp,
-                                              size_t w_zp_count, int32_t *Y, size_t ldy) {
-  if (!W) return LB_ERR_INVALID_ARGUMENT;
+                                              const lb_packed_weights *W, const lb_call_opts *opts,
+                                              int32_t *Y, size_t ldy) {
+  if (!W || W->scale || W->entry->kind != LB_KERNEL_RAW_I8) return LB_ERR_INVALID_ARGUMENT;
   lb_status st = lb_check_matmul_integer_args(M, W->N, W->K, A, a_type, lda, W->Bp, W->type,
-                                              LB_LAYOUT_NK, W->K, a_zp, a_zp_count, w_zp,
-                                              w_zp_count, Y, ldy);
+                                              LB_LAYOUT_NK, W->K, a_zp, a_zp_count, nullptr, 0,
+                                              Y, ldy);
   if (st != LB_OK || M == 0 || W->N == 0) return st;
-  return product(M, A, a_type, lda, a_zp, a_zp_count, *W, w_zp, w_zp_count, Y, ldy);
+  lb_local_threads scope(opts ? opts->threads : 0);
+  return product(M, A, a_type, lda, a_zp, a_zp_count, *W, nullptr, 0, Y, ldy);
 }

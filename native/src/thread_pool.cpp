@@ -146,6 +146,8 @@ thread_local size_t t_local_threads = 0;
 
 void lb_set_local_threads(size_t n) { t_local_threads = n; }
 
+size_t lb_get_local_threads() { return t_local_threads; }
+
 size_t lb_region_threads() { return t_local_threads ? t_local_threads : pool::instance().threads(); }
 
 void lb_parallel_for(size_t n_tasks, lb_task_fn fn, void *ctx) {

@@ -68,7 +68,18 @@ void fill_bytes(uint8_t *p, size_t n, lb_dtype t, fill f) {
   }
 }
 
-const char *dtype_name(lb_dtype t) { return t == LB_INT8 ? "s8" : "u8"; }
+const char *dtype_name(lb_dtype t) {
+  switch (t) {
+    case LB_INT8: return "s8";
+    case LB_UINT8: return "u8";
+    case LB_INT4: return "int4";
+    case LB_UINT4: return "uint4";
+    case LB_INT2: return "int2";
+    case LB_UINT2: return "uint2";
+    case LB_NF4: return "nf4";
+  }
+  return "?";
+}
 
 struct shape {
   size_t M, N, K;
@@ -1042,6 +1053,18 @@ void test_quantize_linear_bad(const char *isa) {
 
 // ---- the GEMM engine: kernel variants, blocks, threads, prepack, the linear layer -------
 
+// Packs N x K 8-bit weights (rows K apart) with optional scales / zero points.
+lb_packed_weights *pack8(const uint8_t *B, lb_dtype t, size_t N, size_t K, const float *scale,
+                         size_t count, const int32_t *zp) {
+  lb_weights_desc d{t, N, K, B, LB_LAYOUT_NK, K, 0, scale, LB_SCALE_F32, count, zp};
+  lb_packed_weights *W = nullptr;
+  return lb_prepack(&d, &W) == LB_OK ? W : nullptr;
+}
+
+int32_t value8(const uint8_t *p, lb_dtype t, size_t i) {
+  return t == LB_INT8 ? (int32_t)(int8_t)p[i] : (int32_t)p[i];
+}
+
 // Exact sum of A' x B'^T modulo 2^32 for kernel-level tests (A' int8 or uint8, B' int8).
 int32_t dot_ref(const uint8_t *a, bool a_signed, const int8_t *b, size_t K) {
   uint32_t acc = 0;
@@ -1150,11 +1173,14 @@ void test_gemm_engine(const char *isa) {
     lb_status s1 = lb_matmul_integer(M, N, K, A.data(), at, K, B.data(), bt, LB_LAYOUT_NK, K,
                                      with_zp ? &azp : nullptr, 1, with_zp ? bzp.data() : nullptr,
                                      N, got.data(), N);
-    lb_packed_weights *W = nullptr;
-    lb_status s2 = lb_prepack(B.data(), bt, LB_LAYOUT_NK, K, N, K, &W);
+    std::vector<int32_t> bzp32(N);
+    for (size_t n = 0; n < N; ++n) bzp32[n] = value8(bzp.data(), bt, n);
+    lb_packed_weights *W = pack8(B.data(), bt, N, K, nullptr, N, with_zp ? bzp32.data() : nullptr);
+    const lb_call_opts opts{8, LB_COMPUTE_INT8, it % 3 == 0 ? (size_t)2 : 0};
+    lb_status s2 = W ? LB_OK : LB_ERR_INVALID_ARGUMENT;
     if (s2 == LB_OK)
-      s2 = lb_matmul_integer_packed(M, A.data(), at, K, with_zp ? &azp : nullptr, 1, W,
-                                    with_zp ? bzp.data() : nullptr, N, packed.data(), N);
+      s2 = lb_matmul_integer_packed(M, A.data(), at, K, with_zp ? &azp : nullptr, 1, W, &opts,
+                                    packed.data(), N);
     lb_packed_free(W);
     lb_matmul_integer_ref(M, N, K, A.data(), at, K, B.data(), bt, LB_LAYOUT_NK, K,
                           with_zp ? &azp : nullptr, 1, with_zp ? bzp.data() : nullptr, N,
@@ -1224,21 +1250,29 @@ void test_linear(const char *isa) {
         want[m * N + n] = y;
       }
     }
-    lb_packed_weights *W = nullptr;
-    bool ok = lb_prepack(Wq.data(), wt, LB_LAYOUT_NK, K, N, K, &W) == LB_OK;
+    // The descriptor holds one zero point per scale: zero points per column with one scale
+    // repeat the scale.
+    const size_t nd = zp_mode == 2 ? N : ws_n;
+    std::vector<float> wsd(nd);
+    std::vector<int32_t> zp32(nd);
+    for (size_t n = 0; n < nd; ++n) {
+      wsd[n] = ws[ws_n == 1 ? 0 : n];
+      zp32[n] = value8(wzp.data(), wt, zp_mode == 1 ? 0 : n);
+    }
+    lb_packed_weights *W = pack8(Wq.data(), wt, N, K, wsd.data(), nd, zp_mode ? zp32.data() : nullptr);
+    bool ok = W != nullptr;
+    const lb_call_opts opts{bits, LB_COMPUTE_INT8, 0};
     for (size_t threads : {(size_t)1, (size_t)3}) {
       lb_set_threads(threads);
       std::vector<float> got(M * N, -7.0f);
-      ok = ok && lb_linear_f32(M, X.data(), K, W, ws.data(), ws_n, zp_mode ? wzp.data() : nullptr,
-                               zp_mode == 2 ? N : 1, b, bits, got.data(), N) == LB_OK;
+      ok = ok && W && lb_linear_f32(M, X.data(), K, W, b, &opts, got.data(), N) == LB_OK;
       ok = ok && std::memcmp(got.data(), want.data(), want.size() * sizeof(float)) == 0;
     }
     // A row with an infinity: an error, and Y untouched.
     if (ok && M > 0 && K > 0) {
       std::vector<float> Xi(X), got(M * N, -7.0f);
       Xi[(M - 1) * K] = -INFINITY;
-      ok = lb_linear_f32(M, Xi.data(), K, W, ws.data(), ws_n, nullptr, 0, b, bits, got.data(), N) ==
-               LB_ERR_INVALID_ARGUMENT &&
+      ok = lb_linear_f32(M, Xi.data(), K, W, b, &opts, got.data(), N) == LB_ERR_INVALID_ARGUMENT &&
            std::all_of(got.begin(), got.end(), [](float v) { return v == -7.0f; });
     }
     lb_packed_free(W);
@@ -1254,6 +1288,216 @@ void test_linear(const char *isa) {
   lb_set_threads(saved);
   check(bad == 0, first);
   std::printf("  linear[%s]: %d cases, %d differ from the formula\n", isa, cases, bad);
+}
+
+// ---- the grouped engine: every weight format x granularity, on each ISA's kernels ---------
+
+struct wformat {
+  lb_dtype t;
+  int bits, qmin, qmax;
+};
+const wformat kWFormats[] = {{LB_INT8, 8, -128, 127}, {LB_UINT8, 8, 0, 255}, {LB_INT4, 4, -8, 7},
+                             {LB_UINT4, 4, 0, 15},    {LB_INT2, 2, -2, 1},   {LB_UINT2, 2, 0, 3},
+                             {LB_NF4, 4, 0, 15}};
+
+// N x K values packed as SPEC §2 says: rows of row_bytes bytes, or (row_bytes 0) one stream;
+// `skew` extra bytes in front, so the data is an unaligned view.
+std::vector<uint8_t> pack_values(const std::vector<int> &q, int bits, size_t N, size_t K,
+                                 size_t row_bytes, size_t skew) {
+  const size_t per = 8 / bits;
+  const size_t total = bits == 8 ? N * K : row_bytes ? N * row_bytes : (N * K + per - 1) / per;
+  std::vector<uint8_t> out(skew + total + 1, 0);
+  for (size_t n = 0; n < N; ++n)
+    for (size_t k = 0; k < K; ++k) {
+      const size_t i = bits == 8 ? n * K + k : row_bytes ? n * row_bytes * per + k : n * K + k;
+      out[skew + i / per] |= (uint8_t)((q[n * K + k] & ((1 << bits) - 1)) << ((i % per) * bits));
+    }
+  return out;
+}
+
+// A binary16 value of the normal range near 2^e, independently of the library: its bits and value.
+uint16_t rand_f16(int e, float *value) {
+  const int exp = std::min(30, std::max(1, e + 15)), man = (int)rand_below(1024);
+  *value = std::ldexp((1024.0f + man) / 1024.0f, exp - 15);
+  return (uint16_t)(exp << 10 | man);
+}
+
+struct gcase {
+  size_t M, N, K, G;  // G = 0: per channel
+  int fmt;            // index in kWFormats
+  int zp_mode;        // 0 none, 1 per group
+  bool f16, bias, stream;
+  int xmode;          // 0 random, 1 extremes, 2 zeros, 3 constant, 4 huge range
+};
+
+// Runs one case through lb_prepack + lb_linear_f32 (int8 and float32 compute) and lb_linear_q8,
+// on 1 and 3 threads, against the formula computed here. Returns "" or what differed.
+std::string run_gcase(const gcase &c, const char **kernel) {
+  const wformat &f = kWFormats[c.fmt];
+  const bool nf4 = f.t == LB_NF4;
+  const size_t M = c.M, N = c.N, K = c.K, G = c.G && c.G < K ? c.G : K;
+  const size_t groups = K ? (K + G - 1) / G : 0, ns = c.G ? N * groups : N;
+  std::vector<int> q(N * K);
+  for (size_t i = 0; i < q.size(); ++i)
+    q[i] = c.xmode == 1 ? ((i % 3) ? f.qmin : f.qmax) : rand_int(f.qmin, f.qmax);
+  // One spare entry each: an empty tensor still passes non-null scales (null means integer-only).
+  std::vector<float> ws(ns + 1);
+  std::vector<uint16_t> ws16(ns + 1);
+  std::vector<int32_t> zp(ns + 1);
+  for (size_t i = 0; i < ns; ++i) {
+    if (c.f16)
+      ws16[i] = rand_f16(rand_int(-12, 0), &ws[i]);
+    else
+      ws[i] = std::uniform_real_distribution<float>(1e-3f, 1.0f)(g_rng);
+    zp[i] = c.zp_mode ? rand_int(f.qmin, f.qmax) : 0;
+  }
+  const bool flat = f.bits < 8 && c.G == 0;  // an unblocked tensor is one packed stream
+  const size_t row_bytes = f.bits == 8 || flat ? 0 : (K * f.bits + 7) / 8 + rand_below(2), skew = rand_below(3);
+  std::vector<uint8_t> data = pack_values(q, f.bits, N, K, row_bytes, skew);
+  lb_weights_desc d{f.t, N, K, data.data() + skew, LB_LAYOUT_NK, f.bits == 8 ? K : row_bytes, c.G,
+                    c.f16 ? (const void *)ws16.data() : (const void *)ws.data(),
+                    c.f16 ? LB_SCALE_F16 : LB_SCALE_F32, ns, c.zp_mode ? zp.data() : nullptr};
+  lb_packed_weights *W = nullptr;
+  if (lb_status st = lb_prepack(&d, &W); st != LB_OK) return std::string("prepack: ") + lb_status_string(st);
+  *kernel = lb_packed_kernel(W);
+  const bool raw = std::strncmp(lb_packed_kernel(W), "ggemm", 5) != 0;  // RAW_I8: y = t, no 0 + t
+
+  std::vector<float> X(M * K), bias(N);
+  const float range = c.xmode == 4 ? std::ldexp(1.0f, rand_int(-30, 30)) : 4.0f;
+  const float cst = std::uniform_real_distribution<float>(-range, range)(g_rng);
+  for (size_t i = 0; i < X.size(); ++i)
+    X[i] = c.xmode == 2 ? 0.0f : c.xmode == 3 ? cst
+           : c.xmode == 1 ? ((i & 1) ? range : -range)
+                          : std::uniform_real_distribution<float>(-range, range)(g_rng);
+  for (auto &b : bias) b = std::uniform_real_distribution<float>(-1.0f, 1.0f)(g_rng);
+  const float *b = c.bias ? bias.data() : nullptr;
+  auto weight = [&](size_t n, size_t k) {  // dequantize's value
+    const size_t s = n * (groups ? groups : 1) + k / G;
+    return nf4 ? lb_nf4_codebook[q[n * K + k]] * ws[s] : (float)(q[n * K + k] - zp[s]) * ws[s];
+  };
+  // The int8 formula on activations aq (row scale as[m], zero point az[m]).
+  auto formula = [&](const std::vector<int> &aq, const std::vector<float> &as, const std::vector<int> &az) {
+    std::vector<float> y(M * N);
+    for (size_t m = 0; m < M; ++m)
+      for (size_t n = 0; n < N; ++n) {
+        float acc_y = 0.0f;
+        for (size_t g = 0; g < groups; ++g) {
+          const size_t s = n * groups + g;
+          int64_t acc = 0;
+          for (size_t k = g * G; k < K && k < (g + 1) * G; ++k)
+            acc += (int64_t)(aq[m * K + k] - az[m]) * (q[n * K + k] - zp[s]);
+          const float t = (float)(int32_t)(uint32_t)acc * (as[m] * ws[s]);
+          acc_y = raw && g == 0 ? t : acc_y + t;
+        }
+        y[m * N + n] = b ? acc_y + b[n] : acc_y;
+      }
+    return y;
+  };
+  std::string err;
+  const size_t saved = lb_get_threads();
+  for (size_t threads : {(size_t)1, (size_t)3}) {
+    lb_set_threads(threads);
+    const lb_call_opts o8{8, LB_COMPUTE_INT8, 0}, of{8, LB_COMPUTE_FLOAT32, 0};
+    if (!nf4) {  // float activations, int8 compute
+      std::vector<int> aq(M * K), az(M, 0);
+      std::vector<float> as(M);
+      for (size_t m = 0; m < M; ++m) {
+        float amax = 0.0f;
+        for (size_t k = 0; k < K; ++k) amax = std::fmax(amax, std::fabs(X[m * K + k]));
+        as[m] = amax / 127.0f > 0.0f ? amax / 127.0f : 1.0f;
+        for (size_t k = 0; k < K; ++k) aq[m * K + k] = ref_quantize_one(X[m * K + k], as[m], 0, -127, 127);
+      }
+      const std::vector<float> want = formula(aq, as, az);
+      std::vector<float> got(M * N + 1, -7.0f);
+      if (lb_linear_f32(M, X.data(), K, W, b, &o8, got.data(), N) != LB_OK) err = "linear int8: status";
+      else if (std::memcmp(got.data(), want.data(), want.size() * sizeof(float)) != 0 || got[M * N] != -7.0f)
+        err = "linear int8 differs";
+      // A QTensor: int8 or uint8 activations with a zero point per row.
+      const bool u8 = rand_below(2);
+      std::vector<uint8_t> A(M * K);
+      std::vector<int> a8(M * K), az8(M);
+      std::vector<uint8_t> zp8(M);
+      for (size_t m = 0; m < M; ++m) {
+        az8[m] = u8 ? (rand_below(2) ? 128 : rand_int(0, 255)) : (rand_below(2) ? 0 : rand_int(-128, 127));
+        zp8[m] = (uint8_t)az8[m];
+        as[m] = std::uniform_real_distribution<float>(1e-3f, 1.0f)(g_rng);
+      }
+      for (size_t i = 0; i < A.size(); ++i) {
+        a8[i] = c.xmode == 1 ? ((i & 1) ? (u8 ? 255 : 127) : (u8 ? 0 : -128)) : u8 ? rand_int(0, 255) : rand_int(-128, 127);
+        A[i] = (uint8_t)a8[i];
+      }
+      const std::vector<float> want8 = formula(a8, as, az8);
+      std::fill(got.begin(), got.end(), -7.0f);
+      if (err.empty() && lb_linear_q8(M, A.data(), u8 ? LB_UINT8 : LB_INT8, K, as.data(), M, zp8.data(), M, W, b,
+                                      &o8, got.data(), N) != LB_OK)
+        err = "linear q8: status";
+      else if (err.empty() && std::memcmp(got.data(), want8.data(), want8.size() * sizeof(float)) != 0)
+        err = "linear q8 differs";
+    }
+    if (err.empty()) {  // weight-only, within SPEC §4's tolerance
+      std::vector<float> got(M * N, -7.0f);
+      if (lb_linear_f32(M, X.data(), K, W, b, &of, got.data(), N) != LB_OK) err = "linear float32: status";
+      for (size_t m = 0; m < M && err.empty(); ++m)
+        for (size_t n = 0; n < N && err.empty(); ++n) {
+          double exact = b ? b[n] : 0.0, mag = b ? std::fabs(b[n]) : 0.0;
+          for (size_t k = 0; k < K; ++k) {
+            const double p = (double)X[m * K + k] * weight(n, k);
+            exact += p;
+            mag += std::fabs(p);
+          }
+          if (std::fabs(got[m * N + n] - exact) > 1e-4 * mag + 1e-6 * std::fabs(exact) + 1e-30) err = "linear float32 off";
+        }
+    }
+    if (!err.empty()) break;
+  }
+  lb_set_threads(saved);
+  lb_packed_free(W);
+  return err;
+}
+
+void test_grouped(const char *isa) {
+  std::vector<gcase> cases;
+  // Systematic edges: k = G, 2G, K not a multiple of G, every m below the tiles' rows and n
+  // around the panels' widths (4, 8, 16; full tiles of 16 and 48 columns).
+  for (int fmt = 0; fmt < 7; ++fmt)
+    for (size_t G : {(size_t)32, (size_t)64})
+      for (size_t K : {G, 2 * G, 2 * G + 3, G - 1})
+        for (size_t M : {(size_t)1, (size_t)2, (size_t)3, (size_t)5})
+          for (size_t N : {(size_t)1, (size_t)15, (size_t)17, (size_t)49})
+            if (rand_below(3) == 0)
+              cases.push_back({M, N, K, G, fmt, fmt == 6 ? 0 : (int)rand_below(2), rand_below(2) == 0, true, false, 0});
+  // Random shapes and granularities (per channel, odd blocks, 32 .. 256), values at the extremes.
+  for (int it = 0; it < 140; ++it) {
+    const size_t Gs[] = {0, 32, 64, 128, 256, 5, 33, 1};
+    const int fmt = (int)rand_below(7), xmode = (int)rand_below(5);
+    const size_t M = it % 10 == 0 ? 0 : 1 + rand_below(it % 3 ? 12 : 40), N = it % 17 == 0 ? 0 : 1 + rand_below(70);
+    const size_t K = it % 13 == 0 ? 0 : 1 + rand_below(300);
+    cases.push_back({M, N, K, Gs[rand_below(8)], fmt, kWFormats[fmt].t == LB_NF4 ? 0 : (int)rand_below(2),
+                     rand_below(3) == 0, rand_below(2) == 0, false, xmode});
+  }
+  int bad = 0;
+  std::string first;
+  std::vector<std::string> kernels;
+  for (size_t i = 0; i < cases.size(); ++i) {
+    const gcase &c = cases[i];
+    lb_gemm_set_block_override(i % 3 ? 48 : 0, i % 3 ? 48 : 0);
+    const char *kernel = "?";
+    const std::string err = run_gcase(c, &kernel);
+    if (std::find(kernels.begin(), kernels.end(), kernel) == kernels.end()) kernels.push_back(kernel);
+    if (!err.empty() && !bad++) {
+      char buf[300];
+      std::snprintf(buf, sizeof buf, "grouped[%s] %s on %s: M=%zu N=%zu K=%zu G=%zu zp=%d f16=%d bias=%d x=%d: %s", isa,
+                    kWFormats[c.fmt].t == LB_NF4 ? "nf4" : dtype_name(kWFormats[c.fmt].t), kernel, c.M, c.N, c.K,
+                    c.G, c.zp_mode, c.f16, c.bias, c.xmode, err.c_str());
+      first = buf;
+    }
+  }
+  lb_gemm_set_block_override(0, 0);
+  check(bad == 0, first);
+  std::string names;
+  for (auto &k : kernels) names += (names.empty() ? "" : ", ") + k;
+  std::printf("  grouped engine[%s]: %zu cases (int8 exact, q8 exact, float32 within tolerance), %d differ; kernels: %s\n",
+              isa, cases.size(), bad, names.c_str());
 }
 
 // The pool under churn: regions of 0-40 tasks back to back on thread counts changing between
@@ -1362,7 +1606,10 @@ int main() {
     test_matmul_integer(isa);
     test_wraparound(isa);
     test_sgemm(isa);
-    test_gemm_variants(isa, *lb_isa_table()[i].gemm_i8);
+    for (int e = 0; e < lb_kernel_count(); ++e)
+      if (lb_kernel_at(e)->isa == i && lb_kernel_at(e)->kind == LB_KERNEL_RAW_I8)
+        test_gemm_variants(lb_kernel_at(e)->name, *lb_kernel_at(e)->raw);
+    test_grouped(isa);
     test_gemm_engine(isa);
     test_linear(isa);
     test_quant_kernels(isa, *lb_isa_table()[i].quant);

@@ -1,0 +1,99 @@
+// Grouped GEMM, AVX2 (kernels.h, lb_ggemm_args), for 4- and 2-bit weights: panels of 8 columns,
+// weights stored unsigned, activations int8. vpmaddubsw multiplies the weights (its unsigned
+// operand) by a broadcast of four activation bytes: with |u| <= 15 a pair sum is at most
+// 2 * 15 * 128 = 3840, so no int16 saturates, and the 8 / bits k-steps of one load (at most
+// 4 * 2 * 3 * 128 at 2 bits, 2 * 3840 at 4) add in int16 exactly before one vpmaddwd widens them.
+// 8-bit weights would overflow the pair sums: they are not served here.
+#pragma GCC target("avx2,fma")
+#include <immintrin.h>
+#include <string.h>
+
+#include "../kernels.h"
+#include "../tile_loop.h"
+
+namespace {
+
+template <int BITS, int R, int C, bool kStream>
+void tile(const lb_ggemm_args &a, size_t m, size_t p) {
+  constexpr int kPer = 8 / BITS;
+  const size_t kr = lb_ggemm_kr(BITS), chunks = a.Gp / kr, lda = a.groups * a.Gp;
+  const size_t panel = a.groups * chunks * 32;
+  const __m256i mask = _mm256_set1_epi8((char)((1 << BITS) - 1)), ones = _mm256_set1_epi16(1);
+  const int8_t *A = a.A + m * lda;
+  const uint8_t *B = a.B + p * panel;
+  __m256 y[R][C];
+  LB_UNROLL for (int i = 0; i < R; ++i) LB_UNROLL for (int j = 0; j < C; ++j) y[i][j] =
+      _mm256_setzero_ps();
+  for (size_t g = 0; g < a.groups; ++g) {
+    __m256i acc[R][C];
+    LB_UNROLL for (int i = 0; i < R; ++i) LB_UNROLL for (int j = 0; j < C; ++j) acc[i][j] =
+        _mm256_setzero_si256();
+    const uint8_t *Bg = B + g * chunks * 32;
+    const int8_t *Ag = A + g * a.Gp;
+    for (size_t c = 0; c < chunks; ++c) {
+      __m256i x[C];
+      LB_UNROLL for (int j = 0; j < C; ++j) {
+        const uint8_t *src = Bg + j * panel + c * 32;
+        if (kStream && (c & 1) == 0) _mm_prefetch((const char *)src + 1024, _MM_HINT_T0);
+        x[j] = _mm256_loadu_si256((const __m256i *)src);
+      }
+      LB_UNROLL for (int i = 0; i < R; ++i) {
+        __m256i s16[C];
+        LB_UNROLL for (int t = 0; t < kPer; ++t) {
+          int32_t a4;
+          memcpy(&a4, Ag + i * lda + c * kr + 4 * t, 4);
+          const __m256i av = _mm256_set1_epi32(a4);
+          LB_UNROLL for (int j = 0; j < C; ++j) {
+            const __m256i b = _mm256_and_si256(t ? _mm256_srli_epi16(x[j], t * BITS) : x[j], mask);
+            const __m256i prod = _mm256_maddubs_epi16(b, av);
+            s16[j] = t ? _mm256_add_epi16(s16[j], prod) : prod;
+          }
+        }
+        LB_UNROLL for (int j = 0; j < C; ++j) acc[i][j] =
+            _mm256_add_epi32(acc[i][j], _mm256_madd_epi16(s16[j], ones));
+      }
+    }
+    LB_UNROLL for (int j = 0; j < C; ++j) {
+      const size_t w = ((p + j) * a.groups + g) * 8;
+      const __m256 ws = _mm256_loadu_ps(a.w_scale + w);
+      const __m256i zp = _mm256_loadu_si256((const __m256i *)(a.w_zp + w));
+      LB_UNROLL for (int i = 0; i < R; ++i) {
+        __m256i v = _mm256_sub_epi32(
+            acc[i][j], _mm256_mullo_epi32(zp, _mm256_set1_epi32(a.a_sum[(m + i) * a.groups + g])));
+        if (a.a_zp)
+          v = _mm256_sub_epi32(v, _mm256_mullo_epi32(_mm256_loadu_si256((const __m256i *)(a.w_qsum + w)),
+                                                     _mm256_set1_epi32(a.a_zp[m + i])));
+        const __m256 s = _mm256_mul_ps(_mm256_set1_ps(a.a_scale[m + i]), ws);
+        y[i][j] = _mm256_add_ps(y[i][j], _mm256_mul_ps(_mm256_cvtepi32_ps(v), s));
+      }
+    }
+  }
+  LB_UNROLL for (int i = 0; i < R; ++i) LB_UNROLL for (int j = 0; j < C; ++j) {
+    __m256 v = y[i][j];
+    const size_t n = (p + j) * 8;
+    if (a.bias) v = _mm256_add_ps(v, _mm256_loadu_ps(a.bias + n));
+    _mm256_storeu_ps(a.Y + (m + i) * a.ldy + n, v);
+  }
+}
+
+// 16 registers: 1 x 4 panels for one row, 2 x 2 beyond.
+template <int BITS>
+void ggemm(const lb_ggemm_args &a) {
+  auto run = [&](auto stream) {
+    return [&, stream](auto r, auto c, size_t m, size_t p) {
+      tile<BITS, r.value, c.value, decltype(stream)::value>(a, m, p);
+    };
+  };
+  const size_t panels = a.N / 8;
+  if (a.M <= 1)
+    lb_for_each_tile<1, 4>(a.M, panels, run(std::true_type{}));
+  else if (a.M <= 4)
+    lb_for_each_tile<2, 2>(a.M, panels, run(std::true_type{}));
+  else
+    lb_for_each_tile<2, 2>(a.M, panels, run(std::false_type{}));
+}
+
+}  // namespace
+
+void ggemm_u4s8_avx2(const lb_ggemm_args &a) { ggemm<4>(a); }
+void ggemm_u2s8_avx2(const lb_ggemm_args &a) { ggemm<2>(a); }

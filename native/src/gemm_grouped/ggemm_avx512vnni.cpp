@@ -1,0 +1,102 @@
+// Grouped GEMM, AVX-512 VNNI (kernels.h, lb_ggemm_args): weights stored unsigned (u8 / u4 / u2)
+// in panels of 16 columns, activations int8; vpdpbusd takes the weights as its unsigned operand
+// and a broadcast of four activation bytes as the signed one, so each accumulator holds 16
+// outputs and every product is exact (|u| <= 255, |a| <= 128: four products fit an int32 lane).
+// One 64-byte load gives 8 / bits k-steps of 16 columns: a shift and a mask each (none at 8
+// bits). At a group's end each accumulator is corrected for the zero point, converted, scaled
+// and added to its float accumulator in SPEC §4's order.
+#pragma GCC target("avx512f,avx512bw,avx512vl,avx512vnni")
+#include <immintrin.h>
+#include <string.h>
+
+#include "../kernels.h"
+#include "../tile_loop.h"
+
+namespace {
+
+// R rows x C panels of 16 columns: R x C int32 and R x C float accumulators (at most 24 of the
+// 32 registers with 4 x 3). kStream: small M, the weights come from memory once: prefetch ahead.
+template <int BITS, int R, int C, bool kStream>
+void tile(const lb_ggemm_args &a, size_t m, size_t p) {
+  constexpr int kPer = 8 / BITS;
+  const size_t kr = lb_ggemm_kr(BITS), chunks = a.Gp / kr, lda = a.groups * a.Gp;
+  const size_t panel = a.groups * chunks * 64;  // bytes of one panel
+  const __m512i mask = _mm512_set1_epi8((char)((1 << BITS) - 1));
+  const int8_t *A = a.A + m * lda;
+  const uint8_t *B = a.B + p * panel;
+  __m512 y[R][C];
+  LB_UNROLL for (int i = 0; i < R; ++i) LB_UNROLL for (int j = 0; j < C; ++j) y[i][j] =
+      _mm512_setzero_ps();
+  for (size_t g = 0; g < a.groups; ++g) {
+    __m512i acc[R][C];
+    LB_UNROLL for (int i = 0; i < R; ++i) LB_UNROLL for (int j = 0; j < C; ++j) acc[i][j] =
+        _mm512_setzero_si512();
+    const uint8_t *Bg = B + g * chunks * 64;
+    const int8_t *Ag = A + g * a.Gp;
+    for (size_t c = 0; c < chunks; ++c) {
+      __m512i x[C];
+      LB_UNROLL for (int j = 0; j < C; ++j) {
+        const uint8_t *src = Bg + j * panel + c * 64;
+        if (kStream) _mm_prefetch((const char *)src + 2048, _MM_HINT_T0);
+        x[j] = _mm512_loadu_si512((const void *)src);
+      }
+      LB_UNROLL for (int t = 0; t < kPer; ++t) {
+        __m512i b[C];
+        LB_UNROLL for (int j = 0; j < C; ++j) b[j] =
+            BITS == 8 ? x[j] : _mm512_and_si512(t ? _mm512_srli_epi16(x[j], t * BITS) : x[j], mask);
+        LB_UNROLL for (int i = 0; i < R; ++i) {
+          int32_t a4;
+          memcpy(&a4, Ag + i * lda + c * kr + 4 * t, 4);
+          const __m512i av = _mm512_set1_epi32(a4);
+          LB_UNROLL for (int j = 0; j < C; ++j) acc[i][j] = _mm512_dpbusd_epi32(acc[i][j], b[j], av);
+        }
+      }
+    }
+    LB_UNROLL for (int j = 0; j < C; ++j) {
+      const size_t w = ((p + j) * a.groups + g) * 16;
+      const __m512 ws = _mm512_loadu_ps(a.w_scale + w);
+      const __m512i zp = _mm512_loadu_si512((const void *)(a.w_zp + w));
+      LB_UNROLL for (int i = 0; i < R; ++i) {
+        __m512i v = _mm512_sub_epi32(
+            acc[i][j], _mm512_mullo_epi32(zp, _mm512_set1_epi32(a.a_sum[(m + i) * a.groups + g])));
+        if (a.a_zp)
+          v = _mm512_sub_epi32(v, _mm512_mullo_epi32(_mm512_loadu_si512((const void *)(a.w_qsum + w)),
+                                                     _mm512_set1_epi32(a.a_zp[m + i])));
+        const __m512 s = _mm512_mul_ps(_mm512_set1_ps(a.a_scale[m + i]), ws);
+        y[i][j] = _mm512_add_ps(y[i][j], _mm512_mul_ps(_mm512_cvtepi32_ps(v), s));
+      }
+    }
+  }
+  LB_UNROLL for (int i = 0; i < R; ++i) LB_UNROLL for (int j = 0; j < C; ++j) {
+    __m512 v = y[i][j];
+    const size_t n = (p + j) * 16;
+    if (a.bias) v = _mm512_add_ps(v, _mm512_loadu_ps(a.bias + n));
+    _mm512_storeu_ps(a.Y + (m + i) * a.ldy + n, v);
+  }
+}
+
+// Up to 4 rows, tiles that meet every row in one pass over the weights (1 x 8, 2 x 4, 4 x 2
+// panels); beyond, 4 x 3.
+template <int BITS>
+void ggemm(const lb_ggemm_args &a) {
+  auto run = [&](auto stream) {
+    return [&, stream](auto r, auto c, size_t m, size_t p) {
+      tile<BITS, r.value, c.value, decltype(stream)::value>(a, m, p);
+    };
+  };
+  const size_t panels = a.N / 16;
+  if (a.M <= 1)
+    lb_for_each_tile<1, 8>(a.M, panels, run(std::true_type{}));
+  else if (a.M <= 2)
+    lb_for_each_tile<2, 4>(a.M, panels, run(std::true_type{}));
+  else if (a.M <= 4)
+    lb_for_each_tile<4, 2>(a.M, panels, run(std::true_type{}));
+  else
+    lb_for_each_tile<4, 3>(a.M, panels, run(std::false_type{}));
+}
+
+}  // namespace
+
+void ggemm_u8s8_avx512vnni(const lb_ggemm_args &a) { ggemm<8>(a); }
+void ggemm_u4s8_avx512vnni(const lb_ggemm_args &a) { ggemm<4>(a); }
+void ggemm_u2s8_avx512vnni(const lb_ggemm_args &a) { ggemm<2>(a); }

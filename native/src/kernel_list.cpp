@@ -1,0 +1,63 @@
+// The GEMM kernel list (kernels.h, lb_kernel_entry): every kernel once, with its ISA, tile,
+// dtypes and peak loop. Dispatch, the C++ tests and the bench all read this one list.
+#include "kernels.h"
+
+namespace {
+
+constexpr uint32_t bit(lb_dtype t) { return 1u << t; }
+constexpr uint32_t k8 = bit(LB_INT8) | bit(LB_UINT8);
+constexpr uint32_t k4 = bit(LB_INT4) | bit(LB_UINT4) | bit(LB_NF4);
+constexpr uint32_t k2 = bit(LB_INT2) | bit(LB_UINT2);
+
+lb_kernel_entry raw(const char *name, int isa, uint16_t mr, uint16_t nr,
+                              const lb_gemm_i8_kernel *k, const char *peak) {
+  return {name, isa, LB_KERNEL_RAW_I8, k8, mr, nr, 64, (uint16_t)k->n_align, 8, k, nullptr, peak};
+}
+lb_kernel_entry grouped(const char *name, int isa, uint32_t dtypes, uint16_t mr,
+                                  uint16_t nr, uint16_t panel, uint8_t bits, lb_ggemm_fn fn,
+                                  const char *peak) {
+  return {name, isa, LB_KERNEL_GROUPED, dtypes, mr, nr, (uint16_t)(32 / bits), panel, bits,
+          nullptr, fn, peak};
+}
+
+const lb_kernel_entry kKernels[] = {
+    raw("gemm_u8s8_ref", LB_ISA_scalar, 1, 1, &gemm_i8_ref, nullptr),
+    grouped("ggemm_u8s8_ref", LB_ISA_scalar, k8, 1, 4, 4, 8, ggemm_u8s8_ref, nullptr),
+    grouped("ggemm_u4s8_ref", LB_ISA_scalar, k4, 1, 4, 4, 4, ggemm_u4s8_ref, nullptr),
+    grouped("ggemm_u2s8_ref", LB_ISA_scalar, k2, 1, 4, 4, 2, ggemm_u2s8_ref, nullptr),
+#if LB_ARCH_X86
+    raw("gemm_u8s8_avx2", LB_ISA_avx2, 3, 3, &gemm_i8_avx2, "avx2-vpmaddubsw-vpmaddwd-vpaddd"),
+    grouped("ggemm_u4s8_avx2", LB_ISA_avx2, k4, 2, 16, 8, 4, ggemm_u4s8_avx2,
+            "avx2-vpmaddubsw-vpmaddwd-vpaddd"),
+    grouped("ggemm_u2s8_avx2", LB_ISA_avx2, k2, 2, 16, 8, 2, ggemm_u2s8_avx2,
+            "avx2-vpmaddubsw-vpmaddwd-vpaddd"),
+    raw("gemm_u8s8_avxvnni", LB_ISA_avxvnni, 6, 16, &gemm_i8_avxvnni, "avxvnni-vpdpbusd"),
+    raw("gemm_u8s8_avx512vnni", LB_ISA_avx512vnni, 8, 48, &gemm_i8_avx512vnni, "avx512vnni-vpdpbusd"),
+    grouped("ggemm_u8s8_avx512vnni", LB_ISA_avx512vnni, k8, 4, 48, 16, 8, ggemm_u8s8_avx512vnni,
+            "avx512vnni-vpdpbusd"),
+    grouped("ggemm_u4s8_avx512vnni", LB_ISA_avx512vnni, k4, 4, 48, 16, 4, ggemm_u4s8_avx512vnni,
+            "avx512vnni-vpdpbusd"),
+    grouped("ggemm_u2s8_avx512vnni", LB_ISA_avx512vnni, k2, 4, 48, 16, 2, ggemm_u2s8_avx512vnni,
+            "avx512vnni-vpdpbusd"),
+    raw("gemm_u8s8_amx", LB_ISA_amx, 32, 32, &gemm_i8_amx, "amx-tdpbusd"),
+#elif LB_ARCH_ARM
+    raw("gemm_u8s8_neon", LB_ISA_neon, 4, 4, &gemm_i8_neon, "neon-smlal"),
+    raw("gemm_s8s8_neon_dotprod", LB_ISA_neon_dotprod, 4, 4, &gemm_i8_neon_dotprod, "neon-dotprod-sdot"),
+    raw("gemm_s8s8_neon_i8mm", LB_ISA_neon_i8mm, 4, 4, &gemm_i8_neon_i8mm, "neon-i8mm-smmla"),
+#endif
+};
+constexpr int kCount = (int)(sizeof kKernels / sizeof kKernels[0]);
+
+}  // namespace
+
+int lb_kernel_count() { return kCount; }
+const lb_kernel_entry *lb_kernel_at(int i) { return i >= 0 && i < kCount ? &kKernels[i] : nullptr; }
+
+const lb_kernel_entry *lb_select_kernel(lb_kernel_kind kind, lb_dtype dtype, int isa) {
+  for (int i = kCount - 1; i >= 0; --i) {
+    const lb_kernel_entry &e = kKernels[i];
+    if (e.kind == kind && (e.dtypes & bit(dtype)) && e.isa <= isa && lb_isa_usable_index(e.isa))
+      return &e;
+  }
+  return nullptr;
+}
