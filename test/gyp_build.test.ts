@@ -38,7 +38,7 @@ it('prebuildify writes prebuilds/<platform>-<arch>/lowbit.node, and node-gyp-bui
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const load = require('node-gyp-build') as (d: string) => NativeBinding;
   gypAddon = load(dir);
-  expect(gypAddon.abiVersion).toBe(4);
+  expect(gypAddon.abiVersion).toBe(5);
 });
 
 it('the gyp-built addon sees the same CPU as the cmake-js one', () => {

@@ -173,7 +173,7 @@ describe('matmul bad input names the argument; nothing is written on error', () 
     ['x of the wrong length', () => matmul(new Float32Array(5), w), RangeError, /matmul: x has 5 values, not a whole number of rows of K = 3/],
     ['x not float or QTensor', () => matmul([1, 2, 3] as never, w), TypeError, /matmul: x must be a Float32Array or a QTensor/],
     ['w not a QTensor', () => matmul(new Float32Array(3), {} as never), TypeError, /w.dtype must be one of/],
-    ['int4 weights', () => matmul(new Float32Array(3), quantize(gaussian(8), [4, 2], { dtype: 'int4', blockSize: 2 })), RangeError, /w.dtype "int4" is not supported by this version/],
+    ['int4 weights per tensor', () => matmul(new Float32Array(2), quantize(gaussian(8), [4, 2], { dtype: 'int4' })), RangeError, /w \(int4\) must be per output channel \(axis 0\) or blocked along K/],
     ['bias length', () => matmul(new Float32Array(3), w, { bias: new Float32Array(3) }), TypeError, /opts.bias must be a Float32Array of 4 values/],
     ['activationBits', () => matmul(new Float32Array(3), w, { activationBits: 4 as never }), RangeError, /opts.activationBits must be 8 or 7, got 4/],
     ['threads', () => matmul(new Float32Array(3), w, { threads: 0 }), RangeError, /opts.threads must be an integer in \[1, 1024\], got 0/],

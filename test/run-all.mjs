@@ -56,6 +56,22 @@ if (cmakeBuild.status !== 0) {
   record('c-abi', c.status === 0 ? 1 : 0, c.status === 0 ? 0 : 1, 0);
 }
 
+// 2b. the same C++ tests under AddressSanitizer + UndefinedBehaviorSanitizer (group offsets and
+// nibble indexing are where memory bugs hide); any report fails the run.
+const san = '-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined';
+const asanCfg = run('cmake', ['-S', '.', '-B', 'build/asan', '-DCMAKE_BUILD_TYPE=RelWithDebInfo', '-DLOWBIT_NODE=OFF', '-DLOWBIT_TESTS=ON',
+  `-DCMAKE_CXX_FLAGS=${san}`, `-DCMAKE_C_FLAGS=${san}`, `-DCMAKE_EXE_LINKER_FLAGS=${san}`, `-DCMAKE_SHARED_LINKER_FLAGS=${san}`]);
+const asanBuild = asanCfg.status === 0 ? run('cmake', ['--build', 'build/asan', '-j2', '--target', 'lowbit_test']) : asanCfg;
+if (asanBuild.status !== 0) {
+  record('native-asan', 0, 1, 0, 'the sanitizer build failed');
+} else {
+  const t = run(path.join(root, 'build/asan/lowbit_test'), [], { env: { ...process.env, ASAN_OPTIONS: 'detect_leaks=1', UBSAN_OPTIONS: 'print_stacktrace=1' } });
+  const m = /lowbit_test: (\d+) passed, (\d+) failed, (\d+) skipped/.exec(t.stdout ?? '');
+  const report = /runtime error|ERROR: (Address|Leak)Sanitizer/.test(`${t.stdout}${t.stderr}`);
+  if (m && !report && t.status === (Number(m[2]) ? 1 : 0)) record('native-asan', Number(m[1]), Number(m[2]), Number(m[3]));
+  else record('native-asan', m ? Number(m[1]) : 0, 1, 0, report ? 'a sanitizer report' : `lowbit_test exited ${t.status ?? t.signal}`);
+}
+
 // 3. Arm under qemu
 const arm = run('bash', [path.join(root, 'test/arm/run.sh')]);
 const am = /arm: (\d+) passed, (\d+) failed/.exec(arm.stdout ?? '');

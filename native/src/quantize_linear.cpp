@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "formats.h"
 #include "kernels.h"
 #include "thread_pool.h"
 
@@ -15,16 +16,12 @@ struct qtype {
   bool is_signed;
 };
 
+// The integer dtypes of the format table (nf4 is a code book, not quantize's business).
 bool qtype_of(lb_dtype t, qtype *q) {
-  switch (t) {
-    case LB_INT8: *q = {-128, 127, 8, true}; return true;
-    case LB_UINT8: *q = {0, 255, 8, false}; return true;
-    case LB_INT4: *q = {-8, 7, 4, true}; return true;
-    case LB_UINT4: *q = {0, 15, 4, false}; return true;
-    case LB_INT2: *q = {-2, 1, 2, true}; return true;
-    case LB_UINT2: *q = {0, 3, 2, false}; return true;
-  }
-  return false;
+  const lb_format *f = lb_format_of(t);
+  if (!f || f->codebook) return false;
+  *q = {f->qmin, f->qmax, f->bits, f->is_signed};
+  return true;
 }
 
 bool total_of(const lb_qlayout &l, size_t *n) {

@@ -6,7 +6,6 @@
 
 #include <atomic>
 #include <new>
-#include <vector>
 
 #include "gemm_driver.h"
 
@@ -117,13 +116,10 @@ lb_status pack_grouped(const lb_weights_desc &d, const lb_format &f, lb_packed_w
   if (!w->Up || !w->p_scale || !w->p_zp || !w->p_qsum) return LB_ERR_OUT_OF_MEMORY;
   std::atomic<bool> ok{true};
   lb_parallel(w->panels, [&](size_t p) {
-    std::vector<uint8_t> rows;
-    try {
-      rows.assign(nr * (K ? K : 1), 0);
-    } catch (...) {
-      return ok.store(false);
-    }
-    for (size_t j = 0; j < nr && p * nr + j < N; ++j) unpack_row_u(d, f, p * nr + j, rows.data() + j * K);
+    uint8_t *rows = (uint8_t *)lb_aligned_alloc(nr * (K ? K : 1));  // the panel's U, row by row
+    if (!rows) return ok.store(false);
+    memset(rows, 0, nr * (K ? K : 1));
+    for (size_t j = 0; j < nr && p * nr + j < N; ++j) unpack_row_u(d, f, p * nr + j, rows + j * K);
     uint8_t *out = w->Up + p * panel_bytes;
     for (size_t g = 0; g < groups; ++g) {
       const size_t k0 = g * G, len = K - k0 < G ? K - k0 : G;
@@ -137,19 +133,23 @@ lb_status pack_grouped(const lb_weights_desc &d, const lb_format &f, lb_packed_w
         w->p_zp[at] = f.codebook ? 0 : zpe;
         w->p_qsum[at] = qsum;
       }
+      // Byte 4 j + i of chunk c holds k = c kr + 4 t + i at bits t * bits (kernels.h).
+      const size_t full = len / kr;  // chunks without padding
       for (size_t c = 0; c < chunks; ++c)
-        for (size_t j = 0; j < nr; ++j) {
-          const uint8_t *row = rows.data() + j * K + k0;
+        for (size_t j = 0; j < nr; ++j, out += 4) {
+          const uint8_t *row = rows + j * K + k0 + c * kr;
           for (unsigned i = 0; i < 4; ++i) {
             unsigned byte = 0;
-            for (unsigned t = 0; t < per; ++t) {
-              const size_t k = c * kr + 4 * t + i;
-              if (k < len) byte |= (unsigned)row[k] << (t * bits);
-            }
-            *out++ = (uint8_t)byte;
+            if (c < full)
+              for (unsigned t = 0; t < per; ++t) byte |= (unsigned)row[4 * t + i] << (t * bits);
+            else
+              for (unsigned t = 0; t < per; ++t)
+                if (c * kr + 4 * t + i < len) byte |= (unsigned)row[4 * t + i] << (t * bits);
+            out[i] = (uint8_t)byte;
           }
         }
     }
+    lb_aligned_free(rows);
   });
   return ok.load() ? LB_OK : LB_ERR_OUT_OF_MEMORY;
 }
@@ -233,6 +233,36 @@ float lb_packed_dequantize(const lb_packed_weights &w, size_t n, size_t k) {
 }
 
 void lb_packed_dequantize_panels(const lb_packed_weights &w, size_t n0, size_t nc, float *out) {
-  for (size_t n = 0; n < nc; ++n)
-    for (size_t k = 0; k < w.K; ++k) out[n * w.K + k] = lb_packed_dequantize(w, n0 + n, k);
+  if (w.entry->kind == LB_KERNEL_RAW_I8) {
+    for (size_t n = 0; n < nc; ++n)
+      for (size_t k = 0; k < w.K; ++k) out[n * w.K + k] = lb_packed_dequantize(w, n0 + n, k);
+    return;
+  }
+  // The packed bytes in order: chunk c of group g, column j, byte i holds k = c kr + 4 t + i.
+  const unsigned bits = w.entry->bits, per = 8 / bits, mask = (1u << bits) - 1;
+  const size_t nr = w.nr, kr = w.entry->kr, chunks = w.Gp / kr, K = w.K, G = w.G, p0 = n0 / nr;
+  const float *book = w.fmt->codebook;
+  for (size_t p = p0; p * nr < n0 + nc; ++p)
+    for (size_t g = 0; g < w.groups; ++g) {
+      const size_t k0 = g * G, len = K - k0 < G ? K - k0 : G;
+      const uint8_t *src = w.Up + ((p * w.groups + g) * chunks) * nr * 4;
+      for (size_t j = 0; j < nr; ++j) {
+        const size_t n = p * nr + j;
+        if (n < n0 || n >= n0 + nc) continue;
+        const size_t at = (p * w.groups + g) * nr + j;
+        const float s = w.p_scale[at];
+        const int zp = w.p_zp[at];
+        float *dst = out + (n - n0) * K + k0;
+        for (size_t c = 0; c < chunks; ++c)
+          for (unsigned i = 0; i < 4; ++i) {
+            const unsigned byte = src[(c * nr + j) * 4 + i];
+            for (unsigned t = 0; t < per; ++t) {
+              const size_t k = c * kr + 4 * t + i;
+              if (k >= len) continue;
+              const int u = (int)((byte >> (t * bits)) & mask);
+              dst[k] = book ? book[u] * s : (float)(u - zp) * s;
+            }
+          }
+      }
+    }
 }

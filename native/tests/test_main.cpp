@@ -38,6 +38,9 @@ void check(bool ok, const std::string &what) {
   }
 }
 
+// Bit-identical floats (memcmp must not see the null data of an empty vector).
+bool same_floats(const float *a, const float *b, size_t n) { return n == 0 || std::memcmp(a, b, n * sizeof(float)) == 0; }
+
 size_t rand_below(size_t n) { return n ? (size_t)(g_rng() % n) : 0; }
 
 enum class fill { random, max_magnitude, zero, constant, alternating };
@@ -1266,7 +1269,7 @@ void test_linear(const char *isa) {
       lb_set_threads(threads);
       std::vector<float> got(M * N, -7.0f);
       ok = ok && W && lb_linear_f32(M, X.data(), K, W, b, &opts, got.data(), N) == LB_OK;
-      ok = ok && std::memcmp(got.data(), want.data(), want.size() * sizeof(float)) == 0;
+      ok = ok && same_floats(got.data(), want.data(), want.size());
     }
     // A row with an infinity: an error, and Y untouched.
     if (ok && M > 0 && K > 0) {
@@ -1410,7 +1413,7 @@ std::string run_gcase(const gcase &c, const char **kernel) {
       const std::vector<float> want = formula(aq, as, az);
       std::vector<float> got(M * N + 1, -7.0f);
       if (lb_linear_f32(M, X.data(), K, W, b, &o8, got.data(), N) != LB_OK) err = "linear int8: status";
-      else if (std::memcmp(got.data(), want.data(), want.size() * sizeof(float)) != 0 || got[M * N] != -7.0f)
+      else if (!same_floats(got.data(), want.data(), want.size()) || got[M * N] != -7.0f)
         err = "linear int8 differs";
       // A QTensor: int8 or uint8 activations with a zero point per row.
       const bool u8 = rand_below(2);
@@ -1431,7 +1434,7 @@ std::string run_gcase(const gcase &c, const char **kernel) {
       if (err.empty() && lb_linear_q8(M, A.data(), u8 ? LB_UINT8 : LB_INT8, K, as.data(), M, zp8.data(), M, W, b,
                                       &o8, got.data(), N) != LB_OK)
         err = "linear q8: status";
-      else if (err.empty() && std::memcmp(got.data(), want8.data(), want8.size() * sizeof(float)) != 0)
+      else if (err.empty() && !same_floats(got.data(), want8.data(), want8.size()))
         err = "linear q8 differs";
     }
     if (err.empty()) {  // weight-only, within SPEC §4's tolerance

@@ -36,7 +36,13 @@ double dpbusd(uint64_t iters) {
   __m512i s = _mm512_add_epi32(_mm512_add_epi32(_mm512_add_epi32(c0, c1), _mm512_add_epi32(c2, c3)),
                                _mm512_add_epi32(_mm512_add_epi32(c4, c5), _mm512_add_epi32(c6, c7)));
   s = _mm512_add_epi32(s, _mm512_add_epi32(_mm512_add_epi32(c8, c9), _mm512_add_epi32(c10, c11)));
-  return _mm512_reduce_add_epi32(s);
+  // The lanes wrap (the sum only keeps the loop alive): add them as uint32, not as int, whose
+  // overflow _mm512_reduce_add_epi32 would make undefined.
+  alignas(64) uint32_t lane[16];
+  _mm512_store_si512((void *)lane, s);
+  uint32_t sum = 0;
+  for (uint32_t v : lane) sum += v;
+  return (double)(int32_t)sum;
 }
 
 }  // namespace
