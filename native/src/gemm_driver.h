@@ -205,59 +205,69 @@ lb_status lb_gemm_run(size_t M, const lb_packed_weights &w, lb_gemm_plan plan, P
   return status.load();
 }
 
-// Y = the grouped product (kernels.h, lb_ggemm_args) of M >= 1 rows on w (GROUPED layout).
-//   pack_a(m, dst, sums): writes row m's groups x Gp int8 values (the group padding zero) to
-//     dst and its group sums to sums; returns the row's scale.
-//   a_zp: one zero point per row, in the int8 values' shift, or null.
-//   reject: as lb_gemm_run's.
-// The kernels write whole panels: the columns of a last, partial panel go through a small
-// buffer, and a bias is read from a copy padded to whole panels.
-template <class PackA>
-lb_status lb_ggemm_run(size_t M, const lb_packed_weights &w, PackA &&pack_a, const int32_t *a_zp,
-                       const float *bias, float *Y, size_t ldy,
-                       const std::atomic<bool> *reject = nullptr) {
-  const size_t N = w.N, groups = w.groups, lda = groups * w.Gp, nr = w.nr, Np = w.panels * nr;
-  const size_t panel_bytes = lda * w.entry->bits / 8 * nr;
-  size_t a_bytes;
-  if (__builtin_mul_overflow(M, lda, &a_bytes)) return LB_ERR_SIZE_OVERFLOW;
-  lb_scratch a_buf(0, a_bytes), sum_buf(1, M * groups * sizeof(int32_t)),
-      scale_buf(4, M * sizeof(float)), bias_buf(3, bias && Np != N ? Np * sizeof(float) : 0);
-  int8_t *A = (int8_t *)a_buf.get();
-  int32_t *a_sum = (int32_t *)sum_buf.get();
-  float *a_scale = (float *)scale_buf.get(), *bias_p = (float *)bias_buf.get();
-  if (!A || !a_sum || !a_scale || !bias_p) return LB_ERR_OUT_OF_MEMORY;
-  lb_parallel_rows(M, lda, 1, [&](size_t m_begin, size_t m_end) {
-    for (size_t m = m_begin; m < m_end; ++m) a_scale[m] = pack_a(m, A + m * lda, a_sum + m * groups);
-  });
-  if (reject && reject->load()) return LB_ERR_INVALID_ARGUMENT;
+// The blocks of a product on GROUPED weights, on the pool: kernel(m0, mc, n, cols, bias, y, ld)
+// computes rows m0 .. m0 + mc - 1 and the whole panels of columns n .. n + cols - 1 into y (row
+// stride ld). The kernels write whole panels: the columns of a last, partial panel go through a
+// small buffer, and a bias is read from a copy padded to whole panels. a_row: bytes of one
+// packed row of activations (for the block sizes).
+template <class Kernel>
+lb_status lb_panel_blocks(size_t M, const lb_packed_weights &w, size_t a_row, const float *bias,
+                          float *Y, size_t ldy, Kernel &&kernel) {
+  const size_t N = w.N, nr = w.nr, Np = w.panels * nr;
+  lb_scratch bias_buf(3, bias && Np != N ? Np * sizeof(float) : 0);
+  float *bias_p = (float *)bias_buf.get();
+  if (!bias_p) return LB_ERR_OUT_OF_MEMORY;
   if (bias && Np != N) {
     memcpy(bias_p, bias, N * sizeof(float));
     memset(bias_p + N, 0, (Np - N) * sizeof(float));
     bias = bias_p;
   }
-
   const size_t threads = lb_product_threads(M, N, w.K);
-  const lb_gemm_blocks b = lb_block_sizes(lda, panel_bytes / nr, sizeof(float), M, Np,
-                                          w.entry->mr, w.entry->nr, threads);
-  const lb_ggemm_fn fn = w.entry->grouped;
+  const size_t b_col = w.groups * w.Gp * w.entry->bits / 8;
+  const lb_gemm_blocks b = lb_block_sizes(a_row, b_col, sizeof(float), M, Np, w.entry->mr, w.entry->nr, threads);
   std::atomic<lb_status> status{LB_OK};
   lb_run_blocks(M, Np, b, threads, [&](size_t m0, size_t mc, size_t n0, size_t nc) {
-    auto args = [&](size_t n, size_t cols, float *y, size_t ld) {
-      const size_t p = n / nr;
-      return lb_ggemm_args{mc, cols, groups, w.Gp, A + m0 * lda, a_scale + m0,
-                           a_sum + m0 * groups, a_zp ? a_zp + m0 : nullptr,
-                           w.Up + p * panel_bytes, w.p_scale + p * groups * nr,
-                           w.p_zp + p * groups * nr, w.p_qsum + p * groups * nr,
-                           bias ? bias + n : nullptr, y, ld};
-    };
-    if (n0 + nc <= N) return fn(args(n0, nc, Y + m0 * ldy + n0, ldy));
+    auto at = [&](size_t n) { return bias ? bias + n : nullptr; };
+    if (n0 + nc <= N) return kernel(m0, mc, n0, nc, at(n0), Y + m0 * ldy + n0, ldy);
     const size_t whole = (N - n0) / nr * nr, last = n0 + whole;  // the partial panel's start
-    if (whole) fn(args(n0, whole, Y + m0 * ldy + n0, ldy));
+    if (whole) kernel(m0, mc, n0, whole, at(n0), Y + m0 * ldy + n0, ldy);
     lb_scratch t_buf(2, mc * nr * sizeof(float));
     float *T = (float *)t_buf.get();
     if (!T) return status.store(LB_ERR_OUT_OF_MEMORY);
-    fn(args(last, nr, T, nr));
+    kernel(m0, mc, last, nr, at(last), T, nr);
     for (size_t i = 0; i < mc; ++i) memcpy(Y + (m0 + i) * ldy + last, T + i * nr, (N - last) * sizeof(float));
   });
   return status.load();
+}
+
+// Y = the grouped product (kernels.h, lb_ggemm_args) of M >= 1 rows on w (GROUPED layout).
+//   pack_a(m, dst, sums): writes row m's groups x Gp int8 values (the group padding zero) to
+//     dst and its group sums to sums; returns the row's scale.
+//   a_zp: one zero point per row, in the int8 values' shift, or null.
+//   reject: as lb_gemm_run's.
+template <class PackA>
+lb_status lb_ggemm_run(size_t M, const lb_packed_weights &w, PackA &&pack_a, const int32_t *a_zp,
+                       const float *bias, float *Y, size_t ldy,
+                       const std::atomic<bool> *reject = nullptr) {
+  const size_t groups = w.groups, lda = groups * w.Gp, nr = w.nr;
+  const size_t panel_bytes = lda * w.entry->bits / 8 * nr;
+  size_t a_bytes;
+  if (__builtin_mul_overflow(M, lda, &a_bytes)) return LB_ERR_SIZE_OVERFLOW;
+  lb_scratch a_buf(0, a_bytes), sum_buf(1, M * groups * sizeof(int32_t)), scale_buf(4, M * sizeof(float));
+  int8_t *A = (int8_t *)a_buf.get();
+  int32_t *a_sum = (int32_t *)sum_buf.get();
+  float *a_scale = (float *)scale_buf.get();
+  if (!A || !a_sum || !a_scale) return LB_ERR_OUT_OF_MEMORY;
+  lb_parallel_rows(M, lda, 1, [&](size_t m_begin, size_t m_end) {
+    for (size_t m = m_begin; m < m_end; ++m) a_scale[m] = pack_a(m, A + m * lda, a_sum + m * groups);
+  });
+  if (reject && reject->load()) return LB_ERR_INVALID_ARGUMENT;
+  const lb_ggemm_fn fn = w.entry->grouped;
+  return lb_panel_blocks(M, w, lda, bias, Y, ldy,
+                         [&](size_t m0, size_t mc, size_t n, size_t cols, const float *b, float *y, size_t ld) {
+    const size_t p = n / nr;
+    fn(lb_ggemm_args{mc, cols, groups, w.Gp, A + m0 * lda, a_scale + m0, a_sum + m0 * groups,
+                     a_zp ? a_zp + m0 : nullptr, w.Up + p * panel_bytes, w.p_scale + p * groups * nr,
+                     w.p_zp + p * groups * nr, w.p_qsum + p * groups * nr, b, y, ld});
+  });
 }

@@ -11,33 +11,34 @@ constexpr uint32_t k2 = bit(LB_INT2) | bit(LB_UINT2);
 
 lb_kernel_entry raw(const char *name, int isa, uint16_t mr, uint16_t nr,
                               const lb_gemm_i8_kernel *k, const char *peak) {
-  return {name, isa, LB_KERNEL_RAW_I8, k8, mr, nr, 64, (uint16_t)k->n_align, 8, k, nullptr, peak};
+  return {name, isa, LB_KERNEL_RAW_I8, k8, mr, nr, 64, (uint16_t)k->n_align, 8, k, nullptr, nullptr, 0, peak};
 }
-lb_kernel_entry grouped(const char *name, int isa, uint32_t dtypes, uint16_t mr,
-                                  uint16_t nr, uint16_t panel, uint8_t bits, lb_ggemm_fn fn,
-                                  const char *peak) {
+// wo: the weight-only kernel on the same layout, used up to 8 rows (beyond, the weights are
+// dequantized a block at a time for the float32 GEMM).
+lb_kernel_entry grouped(const char *name, int isa, uint32_t dtypes, uint16_t mr, uint16_t nr,
+                        uint16_t panel, uint8_t bits, lb_ggemm_fn fn, lb_wgemm_fn wo, const char *peak) {
   return {name, isa, LB_KERNEL_GROUPED, dtypes, mr, nr, (uint16_t)(32 / bits), panel, bits,
-          nullptr, fn, peak};
+          nullptr, fn, wo, (uint16_t)(wo ? 8 : 0), peak};
 }
 
 const lb_kernel_entry kKernels[] = {
     raw("gemm_u8s8_ref", LB_ISA_scalar, 1, 1, &gemm_i8_ref, nullptr),
-    grouped("ggemm_u8s8_ref", LB_ISA_scalar, k8, 1, 4, 4, 8, ggemm_u8s8_ref, nullptr),
-    grouped("ggemm_u4s8_ref", LB_ISA_scalar, k4, 1, 4, 4, 4, ggemm_u4s8_ref, nullptr),
-    grouped("ggemm_u2s8_ref", LB_ISA_scalar, k2, 1, 4, 4, 2, ggemm_u2s8_ref, nullptr),
+    grouped("ggemm_u8s8_ref", LB_ISA_scalar, k8, 1, 4, 4, 8, ggemm_u8s8_ref, wgemm_u8f32_ref, nullptr),
+    grouped("ggemm_u4s8_ref", LB_ISA_scalar, k4, 1, 4, 4, 4, ggemm_u4s8_ref, wgemm_u4f32_ref, nullptr),
+    grouped("ggemm_u2s8_ref", LB_ISA_scalar, k2, 1, 4, 4, 2, ggemm_u2s8_ref, wgemm_u2f32_ref, nullptr),
 #if LB_ARCH_X86
     raw("gemm_u8s8_avx2", LB_ISA_avx2, 3, 3, &gemm_i8_avx2, "avx2-vpmaddubsw-vpmaddwd-vpaddd"),
-    grouped("ggemm_u4s8_avx2", LB_ISA_avx2, k4, 2, 16, 8, 4, ggemm_u4s8_avx2,
+    grouped("ggemm_u4s8_avx2", LB_ISA_avx2, k4, 2, 16, 8, 4, ggemm_u4s8_avx2, wgemm_u4f32_avx2,
             "avx2-vpmaddubsw-vpmaddwd-vpaddd"),
-    grouped("ggemm_u2s8_avx2", LB_ISA_avx2, k2, 2, 16, 8, 2, ggemm_u2s8_avx2,
+    grouped("ggemm_u2s8_avx2", LB_ISA_avx2, k2, 2, 16, 8, 2, ggemm_u2s8_avx2, wgemm_u2f32_avx2,
             "avx2-vpmaddubsw-vpmaddwd-vpaddd"),
     raw("gemm_u8s8_avxvnni", LB_ISA_avxvnni, 6, 16, &gemm_i8_avxvnni, "avxvnni-vpdpbusd"),
     raw("gemm_u8s8_avx512vnni", LB_ISA_avx512vnni, 8, 48, &gemm_i8_avx512vnni, "avx512vnni-vpdpbusd"),
-    grouped("ggemm_u8s8_avx512vnni", LB_ISA_avx512vnni, k8, 4, 48, 16, 8, ggemm_u8s8_avx512vnni,
+    grouped("ggemm_u8s8_avx512vnni", LB_ISA_avx512vnni, k8, 4, 48, 16, 8, ggemm_u8s8_avx512vnni, wgemm_u8f32_avx512,
             "avx512vnni-vpdpbusd"),
-    grouped("ggemm_u4s8_avx512vnni", LB_ISA_avx512vnni, k4, 4, 48, 16, 4, ggemm_u4s8_avx512vnni,
+    grouped("ggemm_u4s8_avx512vnni", LB_ISA_avx512vnni, k4, 4, 48, 16, 4, ggemm_u4s8_avx512vnni, wgemm_u4f32_avx512,
             "avx512vnni-vpdpbusd"),
-    grouped("ggemm_u2s8_avx512vnni", LB_ISA_avx512vnni, k2, 4, 48, 16, 2, ggemm_u2s8_avx512vnni,
+    grouped("ggemm_u2s8_avx512vnni", LB_ISA_avx512vnni, k2, 4, 48, 16, 2, ggemm_u2s8_avx512vnni, wgemm_u2f32_avx512,
             "avx512vnni-vpdpbusd"),
     raw("gemm_u8s8_amx", LB_ISA_amx, 32, 32, &gemm_i8_amx, "amx-tdpbusd"),
 #elif LB_ARCH_ARM

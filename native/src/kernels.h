@@ -84,6 +84,23 @@ struct lb_ggemm_args {
   size_t ldy;
 };
 typedef void (*lb_ggemm_fn)(const lb_ggemm_args &a);
+
+// Weight-only (compute float32) on the same packed weights, for a few rows: the weights are
+// dequantized in registers, y[m,n] = sum_k X[m,k] * W[n,k] + bias[n] in float32, any order
+// (SPEC §4's tolerance, not bit-exact): W = (U - w_zp) * w_scale, or codebook[U] * w_scale
+// (nf4). X: M rows of groups x Gp floats, the group padding zero.
+struct lb_wgemm_args {
+  size_t M, N, groups, Gp;
+  const float *X;
+  const uint8_t *B;
+  const float *w_scale;
+  const int32_t *w_zp;
+  const float *codebook;  // 16 floats (nf4) or null
+  const float *bias;
+  float *Y;
+  size_t ldy;
+};
+typedef void (*lb_wgemm_fn)(const lb_wgemm_args &a);
 // Bytes of one chunk (kr = 32 / bits values of nr columns) and the packed panel offset of chunk c.
 inline size_t lb_ggemm_kr(int bits) { return (size_t)(32 / bits); }
 
@@ -220,6 +237,8 @@ struct lb_kernel_entry {
   uint8_t bits;       // GROUPED: bits per stored value (8, 4, 2); any group size, padded to kr
   const lb_gemm_i8_kernel *raw;  // RAW_I8
   lb_ggemm_fn grouped;           // GROUPED
+  lb_wgemm_fn weight_only;       // GROUPED, compute float32 for up to wo_max_m rows (or null)
+  uint16_t wo_max_m;
   const char *peak;   // the peak loop (lb_measure_peak kind) that bounds it
 };
 // The kernels the list names (gemm_i8/, gemm_grouped/).
@@ -227,6 +246,9 @@ extern const lb_gemm_i8_kernel gemm_i8_ref;
 void ggemm_u8s8_ref(const lb_ggemm_args &);
 void ggemm_u4s8_ref(const lb_ggemm_args &);
 void ggemm_u2s8_ref(const lb_ggemm_args &);
+void wgemm_u8f32_ref(const lb_wgemm_args &);
+void wgemm_u4f32_ref(const lb_wgemm_args &);
+void wgemm_u2f32_ref(const lb_wgemm_args &);
 #if LB_ARCH_X86
 extern const lb_gemm_i8_kernel gemm_i8_avx2, gemm_i8_avxvnni, gemm_i8_avx512vnni, gemm_i8_amx;
 void ggemm_u4s8_avx2(const lb_ggemm_args &);
@@ -234,6 +256,11 @@ void ggemm_u2s8_avx2(const lb_ggemm_args &);
 void ggemm_u8s8_avx512vnni(const lb_ggemm_args &);
 void ggemm_u4s8_avx512vnni(const lb_ggemm_args &);
 void ggemm_u2s8_avx512vnni(const lb_ggemm_args &);
+void wgemm_u4f32_avx2(const lb_wgemm_args &);
+void wgemm_u2f32_avx2(const lb_wgemm_args &);
+void wgemm_u8f32_avx512(const lb_wgemm_args &);
+void wgemm_u4f32_avx512(const lb_wgemm_args &);
+void wgemm_u2f32_avx512(const lb_wgemm_args &);
 #elif LB_ARCH_ARM
 extern const lb_gemm_i8_kernel gemm_i8_neon, gemm_i8_neon_dotprod, gemm_i8_neon_i8mm;
 #endif

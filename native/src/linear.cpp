@@ -7,6 +7,7 @@
 //   GROUPED weights: lb_ggemm_run, which combines the groups in the kernels' registers;
 //   compute float32: the weights dequantized a block of columns at a time, then float32 GEMM.
 #include <math.h>
+#include <string.h>
 
 #include <atomic>
 
@@ -69,10 +70,33 @@ auto raw_epilogue(const lb_packed_weights &W, const lb_epilogue_kernels &ek, ZaO
   };
 }
 
-// compute float32: Y = X * dequantize(W)^T + bias, a block of whole panels at a time (the
-// block's floats take a few MiB), on the float32 GEMM of the ISA in use.
+// compute float32: Y = X * dequantize(W)^T + bias. Up to the kernel's wo_max_m rows, the
+// weight-only kernel dequantizes in registers (X laid out in padded groups like A); beyond, a
+// block of whole panels at a time is dequantized (a few MiB of floats) for the float32 GEMM of
+// the ISA in use.
 lb_status linear_float(size_t M, const float *X, size_t ldx, const lb_packed_weights &W,
                        const float *bias, float *Y, size_t ldy) {
+  const lb_kernel_entry &e = *W.entry;
+  if (e.kind == LB_KERNEL_GROUPED && e.weight_only && M <= e.wo_max_m) {
+    const size_t groups = W.groups, Gp = W.Gp, lda = groups * Gp, nr = W.nr;
+    lb_scratch x_buf(0, M * lda * sizeof(float));
+    float *Xp = (float *)x_buf.get();
+    if (!Xp) return LB_ERR_OUT_OF_MEMORY;
+    for (size_t m = 0; m < M; ++m)
+      for (size_t g = 0; g < groups; ++g) {
+        const size_t k0 = g * W.G, len = W.K - k0 < W.G ? W.K - k0 : W.G;
+        memcpy(Xp + m * lda + g * Gp, X + m * ldx + k0, len * sizeof(float));
+        memset(Xp + m * lda + g * Gp + len, 0, (Gp - len) * sizeof(float));
+      }
+    const size_t panel_bytes = lda * e.bits / 8 * nr;
+    return lb_panel_blocks(M, W, lda * sizeof(float), bias, Y, ldy,
+                           [&](size_t m0, size_t mc, size_t n, size_t cols, const float *b, float *y, size_t ld) {
+      const size_t p = n / nr;
+      e.weight_only(lb_wgemm_args{mc, cols, groups, Gp, Xp + m0 * lda, W.Up + p * panel_bytes,
+                                  W.p_scale + p * groups * nr, W.p_zp + p * groups * nr, W.fmt->codebook,
+                                  b, y, ld});
+    });
+  }
   const size_t N = W.N, K = W.K, nr = W.nr;
   size_t nc = (size_t(4) << 20) / (K ? K * sizeof(float) : 1) / nr * nr;
   if (nc < nr) nc = nr;

@@ -1,0 +1,84 @@
+// Weight-only GEMV, AVX2 (kernels.h, lb_wgemm_args): the AVX2 grouped kernels' panels of 8
+// columns dequantized in registers, as wgemm_avx512.cpp does; nf4's 16-entry code book takes two
+// vpermps and a blend on the index's bit 3.
+#pragma GCC target("avx2,fma")
+#include <immintrin.h>
+
+#include "../kernels.h"
+#include "../tile_loop.h"
+
+namespace {
+
+template <int BITS, int R, int C>
+void tile(const lb_wgemm_args &a, size_t m, size_t p) {
+  constexpr int kPer = 8 / BITS;
+  const size_t kr = lb_ggemm_kr(BITS), chunks = a.Gp / kr, lda = a.groups * a.Gp;
+  const size_t panel = a.groups * chunks * 32;
+  const __m256i mask = _mm256_set1_epi32((1 << BITS) - 1);
+  const bool nf4 = a.codebook != nullptr;
+  const __m256 lo = nf4 ? _mm256_loadu_ps(a.codebook) : _mm256_setzero_ps();
+  const __m256 hi = nf4 ? _mm256_loadu_ps(a.codebook + 8) : _mm256_setzero_ps();
+  const float *X = a.X + m * lda;
+  const uint8_t *B = a.B + p * panel;
+  __m256 y[R][C];
+  LB_UNROLL for (int i = 0; i < R; ++i) LB_UNROLL for (int j = 0; j < C; ++j) y[i][j] = _mm256_setzero_ps();
+  for (size_t g = 0; g < a.groups; ++g) {
+    __m256 s[R][C];
+    __m256i zp[C];
+    LB_UNROLL for (int j = 0; j < C; ++j) {
+      zp[j] = nf4 ? _mm256_setzero_si256()
+                  : _mm256_loadu_si256((const __m256i *)(a.w_zp + ((p + j) * a.groups + g) * 8));
+      LB_UNROLL for (int i = 0; i < R; ++i) s[i][j] = _mm256_setzero_ps();
+    }
+    const uint8_t *Bg = B + g * chunks * 32;
+    const float *Xg = X + g * a.Gp;
+    for (size_t c = 0; c < chunks; ++c) {
+      __m256i x[C];
+      LB_UNROLL for (int j = 0; j < C; ++j) {
+        const uint8_t *src = Bg + j * panel + c * 32;
+        if ((c & 1) == 0) _mm_prefetch((const char *)src + 1024, _MM_HINT_T0);
+        x[j] = _mm256_loadu_si256((const __m256i *)src);
+      }
+      LB_UNROLL for (int t = 0; t < kPer; ++t) LB_UNROLL for (int b = 0; b < 4; ++b) {
+        const size_t k = c * kr + 4 * t + b;
+        LB_UNROLL for (int j = 0; j < C; ++j) {
+          const int shift = 8 * b + t * BITS;
+          const __m256i idx = _mm256_and_si256(shift ? _mm256_srli_epi32(x[j], shift) : x[j], mask);
+          __m256 w;
+          if (nf4)
+            w = _mm256_blendv_ps(_mm256_permutevar8x32_ps(lo, idx), _mm256_permutevar8x32_ps(hi, idx),
+                                 _mm256_castsi256_ps(_mm256_slli_epi32(idx, 28)));
+          else
+            w = _mm256_cvtepi32_ps(_mm256_sub_epi32(idx, zp[j]));
+          LB_UNROLL for (int i = 0; i < R; ++i) s[i][j] =
+              _mm256_fmadd_ps(_mm256_set1_ps(Xg[i * lda + k]), w, s[i][j]);
+        }
+      }
+    }
+    LB_UNROLL for (int j = 0; j < C; ++j) {
+      const __m256 sc = _mm256_loadu_ps(a.w_scale + ((p + j) * a.groups + g) * 8);
+      LB_UNROLL for (int i = 0; i < R; ++i) y[i][j] = _mm256_fmadd_ps(s[i][j], sc, y[i][j]);
+    }
+  }
+  LB_UNROLL for (int i = 0; i < R; ++i) LB_UNROLL for (int j = 0; j < C; ++j) {
+    __m256 v = y[i][j];
+    const size_t n = (p + j) * 8;
+    if (a.bias) v = _mm256_add_ps(v, _mm256_loadu_ps(a.bias + n));
+    _mm256_storeu_ps(a.Y + (m + i) * a.ldy + n, v);
+  }
+}
+
+// 16 registers: 1 x 2 panels for one row, 2 x 1 beyond.
+template <int BITS>
+void wgemm(const lb_wgemm_args &a) {
+  auto run = [&](auto r, auto c, size_t m, size_t p) { tile<BITS, r.value, c.value>(a, m, p); };
+  if (a.M <= 1)
+    lb_for_each_tile<1, 2>(a.M, a.N / 8, run);
+  else
+    lb_for_each_tile<2, 1>(a.M, a.N / 8, run);
+}
+
+}  // namespace
+
+void wgemm_u4f32_avx2(const lb_wgemm_args &a) { wgemm<4>(a); }
+void wgemm_u2f32_avx2(const lb_wgemm_args &a) { wgemm<2>(a); }

@@ -1,0 +1,82 @@
+// Weight-only GEMV, AVX-512 (kernels.h, lb_wgemm_args): the grouped kernels' panels of 16
+// columns dequantized in registers. A chunk's 32-bit lane j holds column j's values of
+// 4 / (8 / bits) k, so one shift and mask give the 16 columns' indices of one k: nf4 looks
+// them up in the 16-entry code book with one vpermps, integers subtract their zero points and
+// convert. Each group's sum is scaled once at its end (any order is allowed: SPEC §4's
+// tolerance), with FMA.
+#pragma GCC target("avx512f,avx512bw,avx512vl,fma")
+#include <immintrin.h>
+
+#include "../kernels.h"
+#include "../tile_loop.h"
+
+namespace {
+
+template <int BITS, int R, int C>
+void tile(const lb_wgemm_args &a, size_t m, size_t p) {
+  constexpr int kPer = 8 / BITS;
+  const size_t kr = lb_ggemm_kr(BITS), chunks = a.Gp / kr, lda = a.groups * a.Gp;
+  const size_t panel = a.groups * chunks * 64;
+  const __m512i mask = _mm512_set1_epi32((1 << BITS) - 1);
+  const bool nf4 = a.codebook != nullptr;
+  const __m512 book = nf4 ? _mm512_loadu_ps(a.codebook) : _mm512_setzero_ps();
+  const float *X = a.X + m * lda;
+  const uint8_t *B = a.B + p * panel;
+  __m512 y[R][C];
+  LB_UNROLL for (int i = 0; i < R; ++i) LB_UNROLL for (int j = 0; j < C; ++j) y[i][j] = _mm512_setzero_ps();
+  for (size_t g = 0; g < a.groups; ++g) {
+    __m512 s[R][C];
+    __m512i zp[C];
+    LB_UNROLL for (int j = 0; j < C; ++j) {
+      zp[j] = nf4 ? _mm512_setzero_si512()
+                  : _mm512_loadu_si512((const void *)(a.w_zp + ((p + j) * a.groups + g) * 16));
+      LB_UNROLL for (int i = 0; i < R; ++i) s[i][j] = _mm512_setzero_ps();
+    }
+    const uint8_t *Bg = B + g * chunks * 64;
+    const float *Xg = X + g * a.Gp;
+    for (size_t c = 0; c < chunks; ++c) {
+      __m512i x[C];
+      LB_UNROLL for (int j = 0; j < C; ++j) {
+        const uint8_t *src = Bg + j * panel + c * 64;
+        _mm_prefetch((const char *)src + 1024, _MM_HINT_T0);
+        x[j] = _mm512_loadu_si512((const void *)src);
+      }
+      LB_UNROLL for (int t = 0; t < kPer; ++t) LB_UNROLL for (int b = 0; b < 4; ++b) {
+        const size_t k = c * kr + 4 * t + b;
+        LB_UNROLL for (int j = 0; j < C; ++j) {
+          const int shift = 8 * b + t * BITS;
+          const __m512i idx = _mm512_and_si512(shift ? _mm512_srli_epi32(x[j], shift) : x[j], mask);
+          const __m512 w = nf4 ? _mm512_permutexvar_ps(idx, book)
+                               : _mm512_cvtepi32_ps(_mm512_sub_epi32(idx, zp[j]));
+          LB_UNROLL for (int i = 0; i < R; ++i) s[i][j] =
+              _mm512_fmadd_ps(_mm512_set1_ps(Xg[i * lda + k]), w, s[i][j]);
+        }
+      }
+    }
+    LB_UNROLL for (int j = 0; j < C; ++j) {
+      const __m512 sc = _mm512_loadu_ps(a.w_scale + ((p + j) * a.groups + g) * 16);
+      LB_UNROLL for (int i = 0; i < R; ++i) y[i][j] = _mm512_fmadd_ps(s[i][j], sc, y[i][j]);
+    }
+  }
+  LB_UNROLL for (int i = 0; i < R; ++i) LB_UNROLL for (int j = 0; j < C; ++j) {
+    __m512 v = y[i][j];
+    const size_t n = (p + j) * 16;
+    if (a.bias) v = _mm512_add_ps(v, _mm512_loadu_ps(a.bias + n));
+    _mm512_storeu_ps(a.Y + (m + i) * a.ldy + n, v);
+  }
+}
+
+template <int BITS>
+void wgemm(const lb_wgemm_args &a) {
+  auto run = [&](auto r, auto c, size_t m, size_t p) { tile<BITS, r.value, c.value>(a, m, p); };
+  if (a.M <= 2)
+    lb_for_each_tile<2, 4>(a.M, a.N / 16, run);
+  else
+    lb_for_each_tile<4, 2>(a.M, a.N / 16, run);
+}
+
+}  // namespace
+
+void wgemm_u8f32_avx512(const lb_wgemm_args &a) { wgemm<8>(a); }
+void wgemm_u4f32_avx512(const lb_wgemm_args &a) { wgemm<4>(a); }
+void wgemm_u2f32_avx512(const lb_wgemm_args &a) { wgemm<2>(a); }
