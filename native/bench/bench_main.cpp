@@ -3,7 +3,7 @@
 //
 //   lowbit_bench [--isa NAME] [--shape MxNxK]... [--min-ms N] [--no-scalar] [--quant-only]
 //                [--threads N]  (every row; 1 by default, 0 = every hardware thread)
-//                [--quant-n N] [--peaks] [--blocks MCxNC]
+//                [--quant-n N] [--peaks] [--blocks MCxNC] [--dram MIB]
 // Prints one row per (shape, ISA, kernel): median time over repetitions and GOPS (2*M*N*K/s),
 // and the speed-up over the scalar reference and over float32 on the same ISA.
 // After each shape's ISAs, OpenBLAS's cblas_sgemm on the same float32 operands and thread
@@ -19,6 +19,7 @@
 // GEMM shapes alone.
 // --blocks fixes the int8 engine's output blocks (rows x columns, multiples of 48 suit every
 // kernel) instead of sizing them from the L2: for tuning lb_gemm_block_sizes on a new CPU.
+// --dram MIB (alone): GEMV rows with the weights streamed from memory (bench_dram).
 // First, by default or with --peaks (alone: nothing else), the peak loops: one register-only
 // loop per instruction sequence this CPU has, its best rate on one thread (GOPS: 2 per
 // multiply-add; GFLOPS for the float kinds), the yardstick for a kernel's fraction of peak;
@@ -348,12 +349,92 @@ cblas_sgemm_fn openblas_sgemm(size_t threads) {
 
 }  // namespace
 
+// --dram MIB: GEMV with the weights streamed from memory, as a model's layers are: distinct
+// copies of one shape's weights, MIB MiB in all (well past the last-level cache), one product
+// per copy in turn; the median over rounds of the time per product, and the weights' bytes per
+// second against the best plain read of the same copies in the same order.
+void bench_dram(shape s, size_t mib, double min_s) {
+  std::mt19937 rng(7);
+  std::vector<float> X(s.M * s.K), Y(s.M * s.N);
+  for (auto &v : X) v = (float)(int)(rng() % 255) - 127.0f;
+  struct fmt {
+    const char *name;
+    lb_dtype t;
+    int bits;
+    size_t G;
+    lb_compute compute;
+  } fmts[] = {{"dram_f32", (lb_dtype)0, 32, 0, LB_COMPUTE_FLOAT32},
+              {"dram_w8a8", LB_INT8, 8, 0, LB_COMPUTE_INT8},
+              {"dram_w4a8_g32", LB_INT4, 4, 32, LB_COMPUTE_INT8},
+              {"dram_w2a8_g32", LB_INT2, 2, 32, LB_COMPUTE_INT8},
+              {"dram_nf4_g64_f32", LB_NF4, 4, 64, LB_COMPUTE_FLOAT32}};
+  char name[48];
+  std::snprintf(name, sizeof name, "%zux%zux%zu", s.M, s.N, s.K);
+  for (const fmt &f : fmts) {
+    const size_t groups = f.G ? (s.K + f.G - 1) / f.G : 1, row = (s.K * f.bits + 7) / 8;
+    const double bytes = (double)s.N * row + (f.G ? 2.0 * s.N * groups : 0);
+    const size_t copies = std::max<size_t>(2, (size_t)((double)mib * 1048576.0 / bytes));
+    std::vector<std::vector<uint8_t>> raw(copies);
+    std::vector<lb_packed_weights *> packed;
+    for (auto &r : raw) {
+      r.resize(s.N * row);
+      for (auto &v : r) v = (uint8_t)rng();
+      if (f.bits == 32)
+        for (size_t i = 0; i < s.N * s.K; ++i) ((float *)r.data())[i] = (float)(int8_t)r[i] * 0.01f;
+      if (f.bits == 8)
+        for (auto &v : r) v = v == 0x80 ? 0x81 : v;
+      if (f.bits == 32) continue;
+      std::vector<uint16_t> scales(s.N * groups, 0x2000);
+      const float one = 0.01f;
+      lb_weights_desc d{f.t, s.N, s.K, r.data(), LB_LAYOUT_NK, row, f.G,
+                        f.G ? (const void *)scales.data() : (const void *)&one,
+                        f.G ? LB_SCALE_F16 : LB_SCALE_F32, f.G ? scales.size() : 1, nullptr};
+      lb_packed_weights *P = nullptr;
+      if (lb_prepack(&d, &P) != LB_OK) break;
+      packed.push_back(P);
+      r.clear();
+      r.shrink_to_fit();
+    }
+    if (f.bits != 32 && packed.size() != copies) {
+      std::printf("%-18s %-12s %-16s skipped: prepack failed\n", name, lb_get_isa(), f.name);
+      for (auto *P : packed) lb_packed_free(P);
+      continue;
+    }
+    const lb_call_opts o{8, f.compute, 0};
+    const double t = median_time([&] {
+      for (size_t c = 0; c < copies; ++c) {
+        if (f.bits == 32)
+          lb_sgemm_nt(s.M, s.N, s.K, X.data(), s.K, (const float *)raw[c].data(), s.K, Y.data(), s.N);
+        else
+          lb_linear_f32(s.M, X.data(), s.K, packed[c], nullptr, &o, Y.data(), s.N);
+      }
+    }, min_s) / (double)copies;
+    std::printf("%-18s %-12s %-16s %12.3f %10.1f %10s %10s   %.1f GB/s of weights, %zu copies, %.0f MiB\n", name,
+                lb_get_isa(), f.name, t * 1e3, 2.0 * s.M * s.N * s.K / t * 1e-9, "-", "-", bytes / t * 1e-9, copies,
+                bytes * (double)copies / 1048576.0);
+    for (auto *P : packed) lb_packed_free(P);
+  }
+  // The roof: one plain read of as many bytes, MIB MiB of distinct buffers, on the pool.
+  std::vector<uint8_t> buf((size_t)mib << 20, 1);
+  volatile uint64_t sink = 0;
+  double tr = 1e30;
+  for (bool prefetch : {false, true}) {
+    const read_fn rd = read_bytes_for(prefetch);
+    tr = std::min(tr, median_time([&] {
+      const size_t T = lb_get_threads(), nb = buf.size() / 128 * 128, part = nb / T / 128 * 128;
+      lb_parallel(T, [&](size_t t) { sink = sink + rd(buf.data() + t * part, t + 1 < T ? part : nb - t * part); });
+    }, min_s));
+  }
+  std::printf("%-18s %-12s %-16s %12.3f %9.1f GB/s read from memory (%zu MiB)\n", name, lb_get_isa(), "read_dram",
+              tr * 1e3, (double)buf.size() / tr * 1e-9, mib);
+}
+
 int main(int argc, char **argv) {
   std::vector<shape> shapes;
   const char *only = std::getenv("LOWBIT_ISA");
   double min_s = 0.3;
   bool with_scalar = true, quant_only = false, peaks = false;
-  size_t quant_n = 0, threads = 1;  // every row runs on --threads (1 unless asked)
+  size_t quant_n = 0, threads = 1, dram_mib = 0;  // every row runs on --threads (1 unless asked)
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--isa") && i + 1 < argc) {
       only = argv[++i];
@@ -378,6 +459,8 @@ int main(int argc, char **argv) {
       with_scalar = false;
     } else if (!std::strcmp(argv[i], "--threads") && i + 1 < argc) {
       threads = std::strtoull(argv[++i], nullptr, 10);
+    } else if (!std::strcmp(argv[i], "--dram") && i + 1 < argc) {
+      dram_mib = std::strtoull(argv[++i], nullptr, 10);
     } else if (!std::strcmp(argv[i], "--quant-only")) {
       quant_only = true;
     } else if (!std::strcmp(argv[i], "--peaks")) {
@@ -392,11 +475,17 @@ int main(int argc, char **argv) {
       std::fprintf(stderr,
                    "usage: lowbit_bench [--isa NAME] [--shape MxNxK]... [--min-ms N] [--no-scalar]"
                    " [--quant-only] [--quant-n N] [--threads N (0 = all)] [--peaks]"
-                   " [--blocks MCxNC]\n");
+                   " [--blocks MCxNC] [--dram MIB]\n");
       return 2;
     }
   }
   lb_set_threads(threads);
+  if (dram_mib) {  // alone: the DRAM-resident GEMV rows on the best ISA (or LOWBIT_ISA / --isa)
+    if (only && lb_set_isa(only) != LB_OK) return 2;
+    if (shapes.empty()) shapes = {{1, 4096, 4096}, {1, 11008, 4096}};
+    for (shape s : shapes) bench_dram(s, dram_mib, min_s);
+    return 0;
+  }
   const bool asked_other = !shapes.empty() || quant_only || quant_n;
   const bool run_peaks = peaks || !asked_other, peaks_only = peaks && !asked_other;
   const bool run_quant = !peaks_only && (shapes.empty() || quant_only || quant_n);
