@@ -46,6 +46,7 @@ struct lb_packed_weights {
   uint8_t *Up;
   float *p_scale;          // [panel][group][nr]
   int32_t *p_zp, *p_qsum;  // the same
+  bool zp_uniform;         // one zero point everywhere (symmetric weights), padding included
 };
 
 // The RAW_I8 layout (matmul_integer.cpp): packs B (K x N or N x K) for `kern` into w's RAW_I8
@@ -268,6 +269,6 @@ lb_status lb_ggemm_run(size_t M, const lb_packed_weights &w, PackA &&pack_a, con
     const size_t p = n / nr;
     fn(lb_ggemm_args{mc, cols, groups, w.Gp, A + m0 * lda, a_scale + m0, a_sum + m0 * groups,
                      a_zp ? a_zp + m0 : nullptr, w.Up + p * panel_bytes, w.p_scale + p * groups * nr,
-                     w.p_zp + p * groups * nr, w.p_qsum + p * groups * nr, b, y, ld});
+                     w.p_zp + p * groups * nr, w.p_qsum + p * groups * nr, w.zp_uniform, b, y, ld});
   });
 }

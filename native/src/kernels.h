@@ -79,6 +79,7 @@ struct lb_ggemm_args {
   const uint8_t *B;      // the block's first panel
   const float *w_scale;
   const int32_t *w_zp, *w_qsum;  // w_qsum[n,g] = sum over the group's real k of (U - w_zp)
+  bool zp_uniform;       // every w_zp (padding columns' too) equals w_zp[0]: kernels may use it
   const float *bias;     // the block's first column, or null
   float *Y;
   size_t ldy;

@@ -151,7 +151,22 @@ lb_status pack_grouped(const lb_weights_desc &d, const lb_format &f, lb_packed_w
     }
     lb_aligned_free(rows);
   });
-  return ok.load() ? LB_OK : LB_ERR_OUT_OF_MEMORY;
+  if (!ok.load()) return LB_ERR_OUT_OF_MEMORY;
+  // One zero point for all real columns (symmetric weights): padding columns take it too (their
+  // outputs are never read), so kernels can correct with one broadcast per row.
+  bool uniform = true;
+  int32_t z0 = 0;
+  for (size_t p = 0, first = 1; p < w->panels && uniform; ++p)
+    for (size_t g = 0; g < groups; ++g)
+      for (size_t j = 0; j < nr && p * nr + j < N; ++j) {
+        const int32_t z = w->p_zp[(p * groups + g) * nr + j];
+        if (first) z0 = z, first = 0;
+        uniform = uniform && z == z0;
+      }
+  if (uniform)
+    for (size_t i = 0; i < pg; ++i) w->p_zp[i] = z0;
+  w->zp_uniform = uniform;
+  return LB_OK;
 }
 
 }  // namespace

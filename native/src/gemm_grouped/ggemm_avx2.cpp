@@ -53,13 +53,17 @@ void tile(const lb_ggemm_args &a, size_t m, size_t p) {
             _mm256_add_epi32(acc[i][j], _mm256_madd_epi16(s16[j], ones));
       }
     }
+    __m256i corr[R];  // one zero point for every column: a broadcast per row (see the AVX-512 file)
+    if (a.zp_uniform)
+      LB_UNROLL for (int i = 0; i < R; ++i) corr[i] =
+          _mm256_set1_epi32((int32_t)((uint32_t)a.w_zp[0] * (uint32_t)a.a_sum[(m + i) * a.groups + g]));
     LB_UNROLL for (int j = 0; j < C; ++j) {
       const size_t w = ((p + j) * a.groups + g) * 8;
       const __m256 ws = _mm256_loadu_ps(a.w_scale + w);
       const __m256i zp = _mm256_loadu_si256((const __m256i *)(a.w_zp + w));
       LB_UNROLL for (int i = 0; i < R; ++i) {
         __m256i v = _mm256_sub_epi32(
-            acc[i][j], _mm256_mullo_epi32(zp, _mm256_set1_epi32(a.a_sum[(m + i) * a.groups + g])));
+            acc[i][j], a.zp_uniform ? corr[i] : _mm256_mullo_epi32(zp, _mm256_set1_epi32(a.a_sum[(m + i) * a.groups + g])));
         if (a.a_zp)
           v = _mm256_sub_epi32(v, _mm256_mullo_epi32(_mm256_loadu_si256((const __m256i *)(a.w_qsum + w)),
                                                      _mm256_set1_epi32(a.a_zp[m + i])));
