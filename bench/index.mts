@@ -20,8 +20,8 @@ import { Bench } from 'tinybench';
 import { cpuInfo, dequantizeLinear, getThreads, matmul, matmulInteger, prepack, quantize, quantizeLinear, setIsa, setThreads } from '../lib/index.js';
 import { loaded, packageRoot } from '../lib/native.js';
 import { measurePeak, peakKinds, type PeakKind } from '../lib/index.js';
-import type { QTensor } from '../lib/index.js';
-import { createSession, feeds, fp32MatMulModel, int8DynamicModel, loadOrt, measureRun, optimizedOpTypes, type Ort } from './ort.js';
+import type { QTensor, QuantizeOptions, Compute, PackedWeights } from '../lib/index.js';
+import { createSession, feeds, fp32MatMulModel, int8DynamicModel, loadOrt, matMulNBitsModel, measureRun, optimizedOpTypes, type Ort } from './ort.js';
 
 interface Shape { M: number; N: number; K: number }
 interface BandwidthRow { kernel: string; isa: string; threads: number; elements: number; medianMs: number; gbps: number; vsCopy: number }
@@ -36,7 +36,36 @@ const SPEC_SHAPES: Shape[] = [
   { M: 1, N: 4096, K: 4096 }, { M: 8, N: 4096, K: 4096 }, { M: 64, N: 4096, K: 4096 },
   { M: 512, N: 4096, K: 4096 }, { M: 1, N: 11008, K: 4096 }, { M: 1024, N: 1024, K: 1024 },
 ];
-const SCALAR_MAX_OPS = 2.2e9; // the scalar reference runs ~1-3 GOPS: skip it where a call takes seconds
+const SCALAR_MAX_OPS = 2.2e9;
+
+/**
+ * The low-bit weight formats (issue 13), as data: each adds its rows to every shape, per ISA and
+ * on all threads. int4 in groups of 32 with binary16 scales is ggml Q4_0's 4.5 bits per weight.
+ */
+const LOWBIT_FORMATS: readonly { kernel: string; opts: QuantizeOptions; compute: Compute }[] = [
+  { kernel: 'matmul_w4a8_g32', opts: { dtype: 'int4', axis: 1, blockSize: 32, scaleDtype: 'float16' }, compute: 'int8' },
+  { kernel: 'matmul_w2a8_g32', opts: { dtype: 'int2', axis: 1, blockSize: 32, scaleDtype: 'float16' }, compute: 'int8' },
+  { kernel: 'matmul_nf4_g64_f32', opts: { dtype: 'nf4', axis: 1, blockSize: 64 }, compute: 'float32' },
+];
+
+/** Times each low-bit format's matmul on prepacked weights (the ISA and threads in use). */
+async function lowbitRows(shape: string, ops: number, af: Float32Array, lowbit: readonly QTensor[], out: Float32Array,
+  isa: string, threads: number, f32Ms: number | null, timeMs: number): Promise<Row[]> {
+  const rows: Row[] = [];
+  for (let i = 0; i < LOWBIT_FORMATS.length; i++) {
+    const f = LOWBIT_FORMATS[i]!;
+    let packed: PackedWeights | null = null;
+    try {
+      packed = prepack(lowbit[i]!);
+      const p = packed;
+      const t = await measure(`${f.kernel} ${isa} x${threads}`, () => { matmul(af, p, { out, compute: f.compute }); }, timeMs);
+      rows.push({ shape, kernel: f.kernel, isa, threads, medianMs: t.medianMs, gops: ops / t.medianMs / 1e6, vsScalar: null, vsFloat32: f32Ms ? f32Ms / t.medianMs : null, samples: t.samples });
+    } finally {
+      packed?.free();
+    }
+  }
+  return rows;
+} // the scalar reference runs ~1-3 GOPS: skip it where a call takes seconds
 
 function parseArgs(argv: string[]): { shapes: Shape[]; timeMs: number; ort: boolean } {
   let shapes = [{ M: 256, N: 256, K: 256 }, ...SPEC_SHAPES];
@@ -86,7 +115,7 @@ async function main(): Promise<void> {
   process.stdout.write(`lowbit bench on ${cpuModel} (${info.arch}, backend ${info.backend}, ISAs ${isas.join(', ')}); per-ISA rows on 1 thread\n`);
   if (!native) process.stdout.write('the native addon is not loaded: only the TS fallback is measured\n');
   const peaks = await peakBench(native !== null, timeMs);
-  process.stdout.write(`${pad('shape MxNxK', 16, true)} ${pad('kernel', 16, true)} ${pad('isa', 12, true)} ${pad('median ms', 11)} ${pad('GOPS', 9)} ${pad('vs scalar', 10)} ${pad('vs fp32', 8)} ${pad('of peak', 8)}\n`);
+  process.stdout.write(`${pad('shape MxNxK', 16, true)} ${pad('kernel', 18, true)} ${pad('isa', 12, true)} ${pad('median ms', 11)} ${pad('GOPS', 9)} ${pad('vs scalar', 10)} ${pad('vs fp32', 8)} ${pad('of peak', 8)}\n`);
 
   const rows: Row[] = [];
   const ortBench = await setUpOrt(withOrt);
@@ -96,11 +125,12 @@ async function main(): Promise<void> {
     const af = new Float32Array(M * K), bf = new Float32Array(N * K), yf = new Float32Array(M * N);
     fillRandom(a, 0, 255); fillRandom(b, -128, 127); fillRandom(af, -127, 127); fillRandom(bf, -127, 127);
     const wq = quantize(bf, [N, K], { dtype: 'int8', axis: 0 });
+    const lowbit = LOWBIT_FORMATS.map((f) => quantize(bf, [N, K], f.opts));
     let scalarMs: number | null = null;
     setThreads(1);  // the per-ISA rows: one thread (main restores the setting after the shapes)
     for (const isa of isas) {
       if (isa === 'scalar' && ops > SCALAR_MAX_OPS) {
-        process.stdout.write(`${pad(shape, 16, true)} ${pad('matmulInteger', 16, true)} ${pad(isa, 12, true)} skipped: ${(ops / 1e9).toFixed(1)} GOP at ~2 GOPS is too slow to repeat\n`);
+        process.stdout.write(`${pad(shape, 16, true)} ${pad('matmulInteger', 18, true)} ${pad(isa, 12, true)} skipped: ${(ops / 1e9).toFixed(1)} GOP at ~2 GOPS is too slow to repeat\n`);
         continue;
       }
       if (native) setIsa(isa);
@@ -120,11 +150,13 @@ async function main(): Promise<void> {
       rows.push({ shape, kernel: 'matmul_w8a8', isa, threads: 1, medianMs: lin.medianMs, gops: ops / lin.medianMs / 1e6, vsScalar: null, vsFloat32: f32 ? f32.medianMs / lin.medianMs : null, samples: lin.samples });
       rows.push({ shape, kernel: 'matmul_w8a7', isa, threads: 1, medianMs: lin7.medianMs, gops: ops / lin7.medianMs / 1e6, vsScalar: null, vsFloat32: f32 ? f32.medianMs / lin7.medianMs : null, samples: lin7.samples });
       if (f32) rows.push({ shape, kernel: 'sgemm_f32', isa, threads: 1, medianMs: f32.medianMs, gops: ops / f32.medianMs / 1e6, vsScalar: null, vsFloat32: 1, samples: f32.samples });
-      for (const r of rows.slice(f32 ? -4 : -3))
-        process.stdout.write(`${pad(r.shape, 16, true)} ${pad(r.kernel, 16, true)} ${pad(r.isa, 12, true)} ${pad(r.medianMs.toFixed(3), 11)} ${pad(r.gops.toFixed(1), 9)} ${pad(r.vsScalar ? r.vsScalar.toFixed(1) + 'x' : '-', 10)} ${pad(r.vsFloat32 ? r.vsFloat32.toFixed(2) + 'x' : '-', 8)} ${pad(formatOfPeak(setOfPeak(r, peaks)), 8)}\n`);
+      const low = isa === 'scalar' ? [] : await lowbitRows(shape, ops, af, lowbit, out, isa, 1, f32 ? f32.medianMs : null, timeMs);
+      rows.push(...low);
+      for (const r of rows.slice(-(low.length + (f32 ? 4 : 3))))
+        process.stdout.write(`${pad(r.shape, 16, true)} ${pad(r.kernel, 18, true)} ${pad(r.isa, 12, true)} ${pad(r.medianMs.toFixed(3), 11)} ${pad(r.gops.toFixed(1), 9)} ${pad(r.vsScalar ? r.vsScalar.toFixed(1) + 'x' : '-', 10)} ${pad(r.vsFloat32 ? r.vsFloat32.toFixed(2) + 'x' : '-', 8)} ${pad(formatOfPeak(setOfPeak(r, peaks)), 8)}\n`);
     }
-    if (native && info.threads > 1) await allThreads({ M, N, K }, af, bf, wq, info.isa, info.threads, timeMs, rows, peaks);
-    if ('ort' in ortBench) await compareWithOrt(ortBench, { M, N, K }, af, bf, wq, native ? info.isa : null, timeMs, rows);
+    if (native && info.threads > 1) await allThreads({ M, N, K }, af, bf, wq, lowbit, info.isa, info.threads, timeMs, rows, peaks);
+    if ('ort' in ortBench) await compareWithOrt(ortBench, { M, N, K }, af, bf, wq, lowbit[0]!, native ? info.isa : null, timeMs, rows);
   }
   if (native) setIsa(info.isa);
   setThreads(info.threads);  // the per-ISA rows ran on 1
@@ -179,7 +211,7 @@ async function quantBench(isas: readonly string[], native: boolean, timeMs: numb
 const blockScales = new Float32Array(4096 * 128).fill(0.4);
 
 /** The products of one shape on every thread (the default ISA): int8 paths against float32. */
-async function allThreads(s: Shape, af: Float32Array, bf: Float32Array, wq: QTensor, isa: string, threads: number, timeMs: number, rows: Row[], peaks: readonly PeakRow[]): Promise<void> {
+async function allThreads(s: Shape, af: Float32Array, bf: Float32Array, wq: QTensor, lowbit: readonly QTensor[], isa: string, threads: number, timeMs: number, rows: Row[], peaks: readonly PeakRow[]): Promise<void> {
   const { M, N, K } = s, shape = `${M}x${N}x${K}`, ops = 2 * M * N * K;
   const native = loaded.binding!;
   setIsa(isa);
@@ -193,10 +225,11 @@ async function allThreads(s: Shape, af: Float32Array, bf: Float32Array, wq: QTen
       ['matmul_w8a7', await measure(`matmul a7 ${threads}t`, () => { matmul(af, packed, { out, activationBits: 7 }); }, timeMs)],
       ['sgemm_f32', f32],
     ];
-    for (const [kernel, t] of timed) {
-      const r: Row = { shape, kernel, isa, threads, medianMs: t.medianMs, gops: ops / t.medianMs / 1e6, vsScalar: null, vsFloat32: f32.medianMs / t.medianMs, samples: t.samples };
+    const all: Row[] = timed.map(([kernel, t]) => ({ shape, kernel, isa, threads, medianMs: t.medianMs, gops: ops / t.medianMs / 1e6, vsScalar: null, vsFloat32: f32.medianMs / t.medianMs, samples: t.samples }));
+    all.push(...await lowbitRows(shape, ops, af, lowbit, out, isa, threads, f32.medianMs, timeMs));
+    for (const r of all) {
       rows.push(r);
-      process.stdout.write(`${pad(shape, 16, true)} ${pad(kernel, 16, true)} ${pad(`${isa} x${threads}`, 12, true)} ${pad(r.medianMs.toFixed(3), 11)} ${pad(r.gops.toFixed(1), 9)} ${pad('-', 10)} ${pad(r.vsFloat32!.toFixed(2) + 'x', 8)} ${pad(formatOfPeak(setOfPeak(r, peaks)), 8)}\n`);
+      process.stdout.write(`${pad(shape, 16, true)} ${pad(r.kernel, 18, true)} ${pad(`${isa} x${threads}`, 12, true)} ${pad(r.medianMs.toFixed(3), 11)} ${pad(r.gops.toFixed(1), 9)} ${pad('-', 10)} ${pad(r.vsFloat32!.toFixed(2) + 'x', 8)} ${pad(formatOfPeak(setOfPeak(r, peaks)), 8)}\n`);
     }
   } finally {
     packed.free();
@@ -268,6 +301,9 @@ interface OrtComparison {
   vsOrt: number; vsOrtFp32: number;
   /** The same for activationBits 7 (matmul_w8a7). */
   vsOrt7: number;
+  /** lowbit int4 g32 (compute 'int8') against MatMulNBits 4-bit block 32, accuracy_level 4 and 0; null where it did not run. */
+  lowbitW4: OrtTiming | null; ortNBits4: OrtTiming | null; ortNBits0: OrtTiming | null;
+  vsOrtNBits4: number | null; vsOrtNBits0: number | null;
 }
 interface OrtBench { ort: Ort; version: string; threads: number[]; int8Graph: string[]; comparisons: OrtComparison[] }
 interface CallOverhead { shape: string; threads: 1; lowbitUs: number; ortInt8Us: number | null; ortFp32Us: number | null }
@@ -300,14 +336,20 @@ async function setUpOrt(enabled: boolean): Promise<OrtBench | { skipped: string 
  * session lives only while it is timed: onnxruntime's spinning pool threads would otherwise
  * compete with lowbit's. A failure skips this shape's ort rows, not the bench.
  */
-async function compareWithOrt(o: OrtBench, s: Shape, x: Float32Array, wf: Float32Array, wq: QTensor, defaultIsa: string | null, timeMs: number, rows: Row[]): Promise<void> {
+async function compareWithOrt(o: OrtBench, s: Shape, x: Float32Array, wf: Float32Array, wq: QTensor, w4: QTensor, defaultIsa: string | null, timeMs: number, rows: Row[]): Promise<void> {
   if (defaultIsa) setIsa(defaultIsa);  // the ISA loop leaves the last one it measured
   const { M, N, K } = s, shape = `${M}x${N}x${K}`, ops = 2 * M * N * K, isa = cpuInfo().isa;
   const timing = (t: { medianMs: number; samples: number }): OrtTiming => ({ medianMs: t.medianMs, gops: ops / t.medianMs / 1e6, samples: t.samples });
   const threadsBefore = getThreads();
-  const packed = prepack(wq), out = new Float32Array(M * N);
+  const packed = prepack(wq), packed4 = prepack(w4), out = new Float32Array(M * N);
   try {
     const models = { int8: int8DynamicModel(wq, M), fp32: fp32MatMulModel(wf, M, N, K) };
+    let nbits: { acc4: Uint8Array; acc0: Uint8Array } | null = null;
+    try {
+      nbits = { acc4: matMulNBitsModel(w4, M, 4), acc0: matMulNBitsModel(w4, M, 0) };
+    } catch (e) {
+      process.stdout.write(`${pad(shape, 16, true)} MatMulNBits skipped: ${e instanceof Error ? e.message : String(e)}\n`);
+    }
     const input = feeds(o.ort, x, M, K);
     for (const threads of o.threads) {
       setThreads(threads);
@@ -318,7 +360,13 @@ async function compareWithOrt(o: OrtBench, s: Shape, x: Float32Array, wf: Float3
         try { return timing(await measureRun(session, input, timeMs)); } finally { await session.release(); }
       };
       const ortInt8 = await timeSession(models.int8), ortFp32 = await timeSession(models.fp32);
-      const c: OrtComparison = { shape, threads, isa, lowbit, lowbit7, ortInt8, ortFp32, vsOrt: lowbit.gops / ortInt8.gops, vsOrtFp32: lowbit.gops / ortFp32.gops, vsOrt7: lowbit7.gops / ortInt8.gops };
+      const lowbitW4 = nbits ? timing(await measure(`matmul w4 ${threads}t`, () => { matmul(x, packed4, { out }); }, timeMs)) : null;
+      const ortNBits4 = nbits ? await timeSession(nbits.acc4) : null, ortNBits0 = nbits ? await timeSession(nbits.acc0) : null;
+      const c: OrtComparison = { shape, threads, isa, lowbit, lowbit7, ortInt8, ortFp32, vsOrt: lowbit.gops / ortInt8.gops, vsOrtFp32: lowbit.gops / ortFp32.gops, vsOrt7: lowbit7.gops / ortInt8.gops,
+        lowbitW4, ortNBits4, ortNBits0, vsOrtNBits4: lowbitW4 && ortNBits4 ? lowbitW4.gops / ortNBits4.gops : null, vsOrtNBits0: lowbitW4 && ortNBits0 ? lowbitW4.gops / ortNBits0.gops : null };
+      if (ortNBits4) rows.push({ shape, kernel: 'ort_matmulnbits4_acc4', isa: 'ort-cpu', threads, medianMs: ortNBits4.medianMs, gops: ortNBits4.gops, vsScalar: null, vsFloat32: ortFp32.medianMs / ortNBits4.medianMs, samples: ortNBits4.samples });
+      if (ortNBits0) rows.push({ shape, kernel: 'ort_matmulnbits4_acc0', isa: 'ort-cpu', threads, medianMs: ortNBits0.medianMs, gops: ortNBits0.gops, vsScalar: null, vsFloat32: ortFp32.medianMs / ortNBits0.medianMs, samples: ortNBits0.samples });
+      if (lowbitW4) process.stdout.write(`${pad(shape, 16, true)} vs ort MatMulNBits, ${threads} thread${threads > 1 ? 's' : ''}: matmul_w4a8_g32 ${lowbitW4.gops.toFixed(1)} GOPS, MatMulNBits acc4 ${ortNBits4!.gops.toFixed(1)}, acc0 ${ortNBits0!.gops.toFixed(1)}; ${c.vsOrtNBits4!.toFixed(2)}x / ${c.vsOrtNBits0!.toFixed(2)}x\n`);
       o.comparisons.push(c);
       // The w8a8 row on this thread count, unless the ISA loop above has it already.
       if (!rows.some((r) => r.shape === shape && r.kernel === 'matmul_w8a8' && r.isa === isa && r.threads === threads))
@@ -333,6 +381,7 @@ async function compareWithOrt(o: OrtBench, s: Shape, x: Float32Array, wf: Float3
     process.stdout.write(`${pad(shape, 16, true)} ort rows skipped: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}\n`);
   } finally {
     packed.free();
+    packed4.free();
     setThreads(threadsBefore);
   }
 }
@@ -378,6 +427,12 @@ function printOrtSummary(o: OrtBench | { skipped: string }): void {
   process.stdout.write(`${pad('shape MxNxK', 16, true)} ${pad('threads', 8)} ${pad('isa', 12, true)} ${pad('w8a8', 9)} ${pad('w8a7', 9)} ${pad('ort int8', 9)} ${pad('ort fp32', 9)} ${pad('vs ort', 8)} ${pad('a7 vs ort', 10)} ${pad('vs ort fp32', 12)}\n`);
   for (const c of o.comparisons)
     process.stdout.write(`${pad(c.shape, 16, true)} ${pad(c.threads, 8)} ${pad(c.isa, 12, true)} ${pad(c.lowbit.gops.toFixed(1), 9)} ${pad(c.lowbit7.gops.toFixed(1), 9)} ${pad(c.ortInt8.gops.toFixed(1), 9)} ${pad(c.ortFp32.gops.toFixed(1), 9)} ${pad(c.vsOrt.toFixed(2) + 'x', 8)} ${pad(c.vsOrt7.toFixed(2) + 'x', 10)} ${pad(c.vsOrtFp32.toFixed(2) + 'x', 12)}\n`);
+  const nb = o.comparisons.filter((c) => c.lowbitW4);
+  if (!nb.length) return;
+  process.stdout.write(`\nlowbit matmul_w4a8_g32 (int4, blocks of 32, f16 scales) vs onnxruntime MatMulNBits (4 bits, block 32) (GOPS)\n`);
+  process.stdout.write(`${pad('shape MxNxK', 16, true)} ${pad('threads', 8)} ${pad('isa', 12, true)} ${pad('w4a8', 9)} ${pad('acc 4', 9)} ${pad('acc 0', 9)} ${pad('vs acc 4', 9)} ${pad('vs acc 0', 9)}\n`);
+  for (const c of nb)
+    process.stdout.write(`${pad(c.shape, 16, true)} ${pad(c.threads, 8)} ${pad(c.isa, 12, true)} ${pad(c.lowbitW4!.gops.toFixed(1), 9)} ${pad(c.ortNBits4!.gops.toFixed(1), 9)} ${pad(c.ortNBits0!.gops.toFixed(1), 9)} ${pad(c.vsOrtNBits4!.toFixed(2) + 'x', 9)} ${pad(c.vsOrtNBits0!.toFixed(2) + 'x', 9)}\n`);
 }
 
 /** The ort part of latest.json. */

@@ -29,7 +29,7 @@ const msg = (field: number, body: Parts): Parts => [Uint8Array.from([...varint((
 const str = (field: number, s: string): Parts => msg(field, [new Uint8Array(Buffer.from(s, 'utf8'))]);
 
 export interface ValueInfo { name: string; type: OnnxType; shape: readonly number[] }
-export interface NodeSpec { op: string; inputs: readonly string[]; outputs: readonly string[]; attributes?: Record<string, number> }
+export interface NodeSpec { op: string; inputs: readonly string[]; outputs: readonly string[]; attributes?: Record<string, number>; domain?: string }
 /**
  * A constant tensor of the graph (TensorProto raw_data, little-endian as on every host lowbit
  * builds for). int4 / uint4 data is packed two values a byte, low nibble first.
@@ -45,7 +45,7 @@ function valueInfo(v: ValueInfo): Parts {
 function node(n: NodeSpec, index: number): Parts {
   const attrs = Object.entries(n.attributes ?? {}).flatMap(([name, value]) =>
     msg(5, [...str(1, name), ...int(3, value), ...int(20, 2 /* AttributeType.INT */)]));
-  return [...n.inputs.flatMap((i) => str(1, i)), ...n.outputs.flatMap((o) => str(2, o)), ...str(3, `${n.op}_${index}`), ...str(4, n.op), ...attrs];
+  return [...n.inputs.flatMap((i) => str(1, i)), ...n.outputs.flatMap((o) => str(2, o)), ...str(3, `${n.op}_${index}`), ...str(4, n.op), ...(n.domain ? str(7, n.domain) : []), ...attrs];
 }
 
 function tensor(t: Initializer): Parts {
@@ -67,7 +67,11 @@ export function graphModel(nodes: readonly NodeSpec[], inputs: readonly ValueInf
     ...nodes.flatMap((n, i) => msg(1, node(n, i))), ...str(2, 'g'), ...initializers.flatMap((t) => msg(5, tensor(t))),
     ...inputs.flatMap((i) => msg(11, valueInfo(i))), ...outputs.flatMap((o) => msg(12, valueInfo(o))),
   ];
-  const model = [...int(1, 8 /* IR version */), ...str(2, 'lowbit'), ...msg(7, graph), ...msg(8, [...str(1, ''), ...int(2, opset)])];
+  // One opset import for the default domain, and version 1 of every other domain a node uses
+  // (com.microsoft for onnxruntime's contrib ops such as MatMulNBits).
+  const domains = [...new Set(nodes.map((n) => n.domain).filter((d): d is string => !!d))];
+  const model = [...int(1, 8 /* IR version */), ...str(2, 'lowbit'), ...msg(7, graph), ...msg(8, [...str(1, ''), ...int(2, opset)]),
+    ...domains.flatMap((d) => msg(8, [...str(1, d), ...int(2, 1)]))];
   const out = new Uint8Array(size(model));
   let at = 0;
   for (const p of model) { out.set(p, at); at += p.length; }

@@ -79,6 +79,26 @@ export function int8DynamicModel(w: QTensor, M: number): Uint8Array {
   ], [{ name: 'X', type: 'float', shape: [M, K] }], [{ name: 'Y', type: 'float', shape: [M, N] }], ORT_OPSET, inits);
 }
 
+/**
+ * onnxruntime's 4-bit weight-only MatMul (com.microsoft MatMulNBits) on lowbit's symmetric int4
+ * QTensor [N, K] in blocks along K (axis 1, K a multiple of the block): the same values, as
+ * uint4 with MatMulNBits' default zero point 8 (a nibble q of int4 is q + 8 = q ^ 8 there), the
+ * same scales. accuracy_level 4 quantizes activations to int8 (as lowbit's compute 'int8'), 0
+ * computes in float32. Input "X", output "Y".
+ */
+export function matMulNBitsModel(w: QTensor, M: number, accuracyLevel: 0 | 4): Uint8Array {
+  if (w.dtype !== 'int4' || w.shape.length !== 2 || w.axis !== 1 || w.blockSize === undefined || w.zeroPoint !== undefined)
+    throw new RangeError('matMulNBitsModel: w must be a symmetric int4 QTensor [N, K] blocked along axis 1');
+  const [N, K] = w.shape as [number, number], block = w.blockSize;
+  if (K % block !== 0 || block < 16 || (block & (block - 1)) !== 0) throw new RangeError(`matMulNBitsModel: K = ${K} must be a multiple of a power-of-two block >= 16, got ${block}`);
+  const data = new Uint8Array(w.data.length);
+  for (let i = 0; i < data.length; i++) data[i] = w.data[i]! ^ 0x88;
+  return graphModel([{ op: 'MatMulNBits', domain: 'com.microsoft', inputs: ['X', 'B', 'S'], outputs: ['Y'],
+    attributes: { K, N, bits: 4, block_size: block, accuracy_level: accuracyLevel } }],
+  [{ name: 'X', type: 'float', shape: [M, K] }], [{ name: 'Y', type: 'float', shape: [M, N] }], ORT_OPSET,
+  [{ name: 'B', type: 'uint8', shape: [N, K / block, block / 2], data }, { name: 'S', type: 'float', shape: [N * (K / block)], data: w.scale }]);
+}
+
 /** The float32 model: x [M, K] times lowbit-layout weights `w` [N, K]. Input "X", output "Y". */
 export function fp32MatMulModel(w: Float32Array, M: number, N: number, K: number): Uint8Array {
   if (w.length !== N * K) throw new RangeError(`fp32MatMulModel: w has ${w.length} values, not N x K = ${N * K}`);

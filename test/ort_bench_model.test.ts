@@ -8,7 +8,7 @@
  * graph is x times the float weights. So the "vs ort" ratios compare like with like.
  */
 import { dynamicQuantizeLinear, errorStats, matmul, matmulInteger, quantize, type QTensor, type QuantizeOptions } from '../lib';
-import { createSession, feeds, fp32MatMulModel, int8DynamicModel, loadOrt, optimizedOpTypes, type Ort } from '../bench/ort';
+import { createSession, feeds, fp32MatMulModel, int8DynamicModel, loadOrt, matMulNBitsModel, optimizedOpTypes, type Ort } from '../bench/ort';
 import { makeRng } from './helpers/random';
 
 const loadedOrt = loadOrt();
@@ -113,5 +113,25 @@ describe('bench/ort.ts models', () => {
     const ref = reference(x, wf, M, N, K);
     const theirs = await runModel(fp32MatMulModel(wf, M, N, K), x, M, K);
     for (let i = 0; i < M * N; i++) expect(Math.abs(theirs[i]! - ref[i]!)).toBeLessThan(1e-4 * (1 + Math.abs(ref[i]!)));
+  });
+});
+
+describe('the MatMulNBits model (the bench\'s 4-bit peer)', () => {
+  it('multiplies by the same int4 weights as lowbit: accuracy_level 0 equals lowbit weight-only within float32 rounding', async () => {
+    const M = 3, N = 40, K = 128;
+    const x = gaussian(M * K), w4 = quantize(gaussian(N * K), [N, K], { dtype: 'int4', axis: 1, blockSize: 32, scaleDtype: 'float16' });
+    const want = matmul(x, w4, { compute: 'float32' });
+    const got0 = await runModel(matMulNBitsModel(w4, M, 0), x, M, K);
+    const got4 = await runModel(matMulNBitsModel(w4, M, 4), x, M, K);
+    let mag = 0;
+    for (const v of want) mag = Math.max(mag, Math.abs(v));
+    for (let i = 0; i < want.length; i++) expect(Math.abs(got0[i]! - want[i]!)).toBeLessThan(1e-5 * mag + 1e-6);
+    // accuracy_level 4 quantizes the activations to int8 as lowbit's compute 'int8' does: close, not equal.
+    expect(errorStats(want, got4).cosine).toBeGreaterThan(0.999);
+    expect(errorStats(want, matmul(x, w4)).cosine).toBeGreaterThan(0.999);
+  });
+
+  it('refuses weights it cannot express', () => {
+    expect(() => matMulNBitsModel(quantize(gaussian(4 * 64), [4, 64], { dtype: 'int4', axis: 0 }), 1, 4)).toThrow(/blocked along axis 1/);
   });
 });
