@@ -3,7 +3,7 @@
 //
 //   lowbit_bench [--isa NAME] [--shape MxNxK]... [--min-ms N] [--no-scalar] [--quant-only]
 //                [--threads N]  (every row; 1 by default, 0 = every hardware thread)
-//                [--quant-n N] [--peaks] [--blocks MCxNC] [--dram MIB]
+//                [--quant-n N] [--peaks] [--blocks MCxNC] [--dram MIB] [--no-expand]
 // Prints one row per (shape, ISA, kernel): median time over repetitions and GOPS (2*M*N*K/s),
 // and the speed-up over the scalar reference and over float32 on the same ISA.
 // After each shape's ISAs, OpenBLAS's cblas_sgemm on the same float32 operands and thread
@@ -459,6 +459,8 @@ int main(int argc, char **argv) {
       with_scalar = false;
     } else if (!std::strcmp(argv[i], "--threads") && i + 1 < argc) {
       threads = std::strtoull(argv[++i], nullptr, 10);
+    } else if (!std::strcmp(argv[i], "--no-expand")) {
+      lb_ggemm_set_expand(false);  // the grouped engine unpacks in the row tiles at every M
     } else if (!std::strcmp(argv[i], "--dram") && i + 1 < argc) {
       dram_mib = std::strtoull(argv[++i], nullptr, 10);
     } else if (!std::strcmp(argv[i], "--quant-only")) {
@@ -475,7 +477,7 @@ int main(int argc, char **argv) {
       std::fprintf(stderr,
                    "usage: lowbit_bench [--isa NAME] [--shape MxNxK]... [--min-ms N] [--no-scalar]"
                    " [--quant-only] [--quant-n N] [--threads N (0 = all)] [--peaks]"
-                   " [--blocks MCxNC] [--dram MIB]\n");
+                   " [--blocks MCxNC] [--dram MIB] [--no-expand]\n");
       return 2;
     }
   }

@@ -10,7 +10,11 @@ lb_gemm_plan lb_gemm_choose(const lb_packed_weights &w, int a_range) {
 
 namespace {
 std::atomic<size_t> g_mc_override{0}, g_nc_override{0};
+std::atomic<bool> g_expand{true};
 }
+
+void lb_ggemm_set_expand(bool on) { g_expand.store(on); }
+bool lb_ggemm_expand_enabled() { return g_expand.load(std::memory_order_relaxed); }
 
 void lb_gemm_set_block_override(size_t MC, size_t NC) {
   g_mc_override.store(MC);
@@ -54,8 +58,8 @@ lb_gemm_blocks lb_gemm_block_sizes(const lb_packed_weights &w, size_t Mp, size_t
 namespace {
 
 // 0 A', 1 row sums, 2 C blocks (and float blocks), 3 A' row groups (a padded bias), 4 row
-// scales, 5 a row being quantized, 6 activation zero points
-constexpr int kSlots = 7;
+// scales, 5 a row being quantized, 6 activation zero points, 7 expanded weight panels
+constexpr int kSlots = 8;
 constexpr size_t kKeepBytes = size_t(8) << 20;  // larger scratch is not kept between calls
 
 struct cached {

@@ -96,6 +96,10 @@ struct lb_gemm_blocks {
 lb_gemm_blocks lb_block_sizes(size_t a_row, size_t b_col, size_t out_bytes, size_t Mp, size_t Np,
                               size_t unit_m, size_t unit_n, size_t threads);
 lb_gemm_blocks lb_gemm_block_sizes(const lb_packed_weights &w, size_t Mp, size_t threads);
+// For the tests and the bench: whether the grouped engine expands 4- and 2-bit blocks to the
+// 8-bit layout beyond 4 rows (the default), so both paths can be tested and timed.
+void lb_ggemm_set_expand(bool on);
+bool lb_ggemm_expand_enabled();
 // For the tests: fixed block sizes (multiples of 48; 0, 0 = chosen from the caches again), so
 // small products also cross block and thread boundaries.
 void lb_gemm_set_block_override(size_t MC, size_t NC);
@@ -211,9 +215,10 @@ lb_status lb_gemm_run(size_t M, const lb_packed_weights &w, lb_gemm_plan plan, P
 // stride ld). The kernels write whole panels: the columns of a last, partial panel go through a
 // small buffer, and a bias is read from a copy padded to whole panels. a_row: bytes of one
 // packed row of activations (for the block sizes).
+// b_bits: bits per weight of the blocks the kernels read (the packed ones, or 8 when expanded).
 template <class Kernel>
-lb_status lb_panel_blocks(size_t M, const lb_packed_weights &w, size_t a_row, const float *bias,
-                          float *Y, size_t ldy, Kernel &&kernel) {
+lb_status lb_panel_blocks(size_t M, const lb_packed_weights &w, size_t a_row, unsigned b_bits,
+                          const float *bias, float *Y, size_t ldy, Kernel &&kernel) {
   const size_t N = w.N, nr = w.nr, Np = w.panels * nr;
   lb_scratch bias_buf(3, bias && Np != N ? Np * sizeof(float) : 0);
   float *bias_p = (float *)bias_buf.get();
@@ -224,7 +229,7 @@ lb_status lb_panel_blocks(size_t M, const lb_packed_weights &w, size_t a_row, co
     bias = bias_p;
   }
   const size_t threads = lb_product_threads(M, N, w.K);
-  const size_t b_col = w.groups * w.Gp * w.entry->bits / 8;
+  const size_t b_col = w.groups * w.Gp * b_bits / 8;
   const lb_gemm_blocks b = lb_block_sizes(a_row, b_col, sizeof(float), M, Np, w.entry->mr, w.entry->nr, threads);
   std::atomic<lb_status> status{LB_OK};
   lb_run_blocks(M, Np, b, threads, [&](size_t m0, size_t mc, size_t n0, size_t nc) {
@@ -263,12 +268,25 @@ lb_status lb_ggemm_run(size_t M, const lb_packed_weights &w, PackA &&pack_a, con
     for (size_t m = m_begin; m < m_end; ++m) a_scale[m] = pack_a(m, A + m * lda, a_sum + m * groups);
   });
   if (reject && reject->load()) return LB_ERR_INVALID_ARGUMENT;
-  const lb_ggemm_fn fn = w.entry->grouped;
-  return lb_panel_blocks(M, w, lda, bias, Y, ldy,
+  // More than 4 rows: each block's panels expanded to the 8-bit layout once (a few per cent of
+  // the block's work at 64 rows and more), so the row tiles skip the unpacking.
+  const lb_kernel_entry &e = *w.entry;
+  const bool expand = M > 4 && e.expand && e.grouped_x8 && lb_ggemm_expand_enabled();
+  const unsigned per = 8 / e.bits;
+  std::atomic<bool> ok{true};
+  const lb_status st = lb_panel_blocks(M, w, lda, expand ? 8 : e.bits, bias, Y, ldy,
                          [&](size_t m0, size_t mc, size_t n, size_t cols, const float *b, float *y, size_t ld) {
     const size_t p = n / nr;
-    fn(lb_ggemm_args{mc, cols, groups, w.Gp, A + m0 * lda, a_scale + m0, a_sum + m0 * groups,
-                     a_zp ? a_zp + m0 : nullptr, w.Up + p * panel_bytes, w.p_scale + p * groups * nr,
-                     w.p_zp + p * groups * nr, w.p_qsum + p * groups * nr, w.zp_uniform, b, y, ld});
+    const uint8_t *B = w.Up + p * panel_bytes;
+    lb_scratch x_buf(7, expand ? cols / nr * panel_bytes * per : 0);
+    if (expand) {
+      if (!x_buf.get()) return ok.store(false);
+      e.expand(B, cols / nr * panel_bytes / (4 * nr), (uint8_t *)x_buf.get());
+      B = (const uint8_t *)x_buf.get();
+    }
+    (expand ? e.grouped_x8 : e.grouped)(lb_ggemm_args{mc, cols, groups, w.Gp, A + m0 * lda, a_scale + m0,
+        a_sum + m0 * groups, a_zp ? a_zp + m0 : nullptr, B, w.p_scale + p * groups * nr, w.p_zp + p * groups * nr,
+        w.p_qsum + p * groups * nr, w.zp_uniform, b, y, ld});
   });
+  return st != LB_OK ? st : ok.load() ? LB_OK : LB_ERR_OUT_OF_MEMORY;
 }

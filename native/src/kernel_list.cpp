@@ -11,14 +11,16 @@ constexpr uint32_t k2 = bit(LB_INT2) | bit(LB_UINT2);
 
 lb_kernel_entry raw(const char *name, int isa, uint16_t mr, uint16_t nr,
                               const lb_gemm_i8_kernel *k, const char *peak) {
-  return {name, isa, LB_KERNEL_RAW_I8, k8, mr, nr, 64, (uint16_t)k->n_align, 8, k, nullptr, nullptr, 0, peak};
+  return {name, isa, LB_KERNEL_RAW_I8, k8, mr, nr, 64, (uint16_t)k->n_align, 8, k, nullptr, nullptr, nullptr, nullptr, 0, peak};
 }
 // wo: the weight-only kernel on the same layout, used up to 8 rows (beyond, the weights are
 // dequantized a block at a time for the float32 GEMM).
+// x8 / expand: the 8-bit-layout kernel and the expansion for more than 4 rows (or null).
 lb_kernel_entry grouped(const char *name, int isa, uint32_t dtypes, uint16_t mr, uint16_t nr,
-                        uint16_t panel, uint8_t bits, lb_ggemm_fn fn, lb_wgemm_fn wo, const char *peak) {
+                        uint16_t panel, uint8_t bits, lb_ggemm_fn fn, lb_wgemm_fn wo, const char *peak,
+                        lb_ggemm_fn x8 = nullptr, void (*expand)(const uint8_t *, size_t, uint8_t *) = nullptr) {
   return {name, isa, LB_KERNEL_GROUPED, dtypes, mr, nr, (uint16_t)(32 / bits), panel, bits,
-          nullptr, fn, wo, (uint16_t)(wo ? 8 : 0), peak};
+          nullptr, fn, x8, expand, wo, (uint16_t)(wo ? 8 : 0), peak};
 }
 
 const lb_kernel_entry kKernels[] = {
@@ -29,17 +31,17 @@ const lb_kernel_entry kKernels[] = {
 #if LB_ARCH_X86
     raw("gemm_u8s8_avx2", LB_ISA_avx2, 3, 3, &gemm_i8_avx2, "avx2-vpmaddubsw-vpmaddwd-vpaddd"),
     grouped("ggemm_u4s8_avx2", LB_ISA_avx2, k4, 2, 16, 8, 4, ggemm_u4s8_avx2, wgemm_u4f32_avx2,
-            "avx2-vpmaddubsw-vpmaddwd-vpaddd"),
+            "avx2-vpmaddubsw-vpmaddwd-vpaddd", ggemm_x4s8_avx2, expand_u4_avx2),
     grouped("ggemm_u2s8_avx2", LB_ISA_avx2, k2, 2, 16, 8, 2, ggemm_u2s8_avx2, wgemm_u2f32_avx2,
-            "avx2-vpmaddubsw-vpmaddwd-vpaddd"),
+            "avx2-vpmaddubsw-vpmaddwd-vpaddd", ggemm_x4s8_avx2, expand_u2_avx2),
     raw("gemm_u8s8_avxvnni", LB_ISA_avxvnni, 6, 16, &gemm_i8_avxvnni, "avxvnni-vpdpbusd"),
     raw("gemm_u8s8_avx512vnni", LB_ISA_avx512vnni, 8, 48, &gemm_i8_avx512vnni, "avx512vnni-vpdpbusd"),
     grouped("ggemm_u8s8_avx512vnni", LB_ISA_avx512vnni, k8, 4, 48, 16, 8, ggemm_u8s8_avx512vnni, wgemm_u8f32_avx512,
             "avx512vnni-vpdpbusd"),
     grouped("ggemm_u4s8_avx512vnni", LB_ISA_avx512vnni, k4, 4, 48, 16, 4, ggemm_u4s8_avx512vnni, wgemm_u4f32_avx512,
-            "avx512vnni-vpdpbusd"),
+            "avx512vnni-vpdpbusd", ggemm_u8s8_avx512vnni, expand_u4_avx512),
     grouped("ggemm_u2s8_avx512vnni", LB_ISA_avx512vnni, k2, 4, 48, 16, 2, ggemm_u2s8_avx512vnni, wgemm_u2f32_avx512,
-            "avx512vnni-vpdpbusd"),
+            "avx512vnni-vpdpbusd", ggemm_u8s8_avx512vnni, expand_u2_avx512),
     raw("gemm_u8s8_amx", LB_ISA_amx, 32, 32, &gemm_i8_amx, "amx-tdpbusd"),
 #elif LB_ARCH_ARM
     raw("gemm_u8s8_neon", LB_ISA_neon, 4, 4, &gemm_i8_neon, "neon-smlal"),

@@ -238,6 +238,11 @@ struct lb_kernel_entry {
   uint8_t bits;       // GROUPED: bits per stored value (8, 4, 2); any group size, padded to kr
   const lb_gemm_i8_kernel *raw;  // RAW_I8
   lb_ggemm_fn grouped;           // GROUPED
+  // GROUPED 4 / 2 bits, more than 4 rows: the block's panels expanded to the 8-bit layout
+  // (expand: `chunks` chunks of the packed panels -> 8 / bits as many 8-bit chunks), then
+  // grouped_x8, an 8-bit-layout kernel of the same panel width. Null: grouped runs on all M.
+  lb_ggemm_fn grouped_x8;
+  void (*expand)(const uint8_t *src, size_t chunks, uint8_t *dst);
   lb_wgemm_fn weight_only;       // GROUPED, compute float32 for up to wo_max_m rows (or null)
   uint16_t wo_max_m;
   const char *peak;   // the peak loop (lb_measure_peak kind) that bounds it
@@ -257,6 +262,11 @@ void ggemm_u2s8_avx2(const lb_ggemm_args &);
 void ggemm_u8s8_avx512vnni(const lb_ggemm_args &);
 void ggemm_u4s8_avx512vnni(const lb_ggemm_args &);
 void ggemm_u2s8_avx512vnni(const lb_ggemm_args &);
+void ggemm_x4s8_avx2(const lb_ggemm_args &);
+void expand_u4_avx2(const uint8_t *, size_t, uint8_t *);
+void expand_u2_avx2(const uint8_t *, size_t, uint8_t *);
+void expand_u4_avx512(const uint8_t *, size_t, uint8_t *);
+void expand_u2_avx512(const uint8_t *, size_t, uint8_t *);
 void wgemm_u4f32_avx2(const lb_wgemm_args &);
 void wgemm_u2f32_avx2(const lb_wgemm_args &);
 void wgemm_u8f32_avx512(const lb_wgemm_args &);

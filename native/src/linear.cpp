@@ -89,7 +89,7 @@ lb_status linear_float(size_t M, const float *X, size_t ldx, const lb_packed_wei
         memset(Xp + m * lda + g * Gp + len, 0, (Gp - len) * sizeof(float));
       }
     const size_t panel_bytes = lda * e.bits / 8 * nr;
-    return lb_panel_blocks(M, W, lda * sizeof(float), bias, Y, ldy,
+    return lb_panel_blocks(M, W, lda * sizeof(float), e.bits, bias, Y, ldy,
                            [&](size_t m0, size_t mc, size_t n, size_t cols, const float *b, float *y, size_t ld) {
       const size_t p = n / nr;
       e.weight_only(lb_wgemm_args{mc, cols, groups, Gp, Xp + m0 * lda, W.Up + p * panel_bytes,

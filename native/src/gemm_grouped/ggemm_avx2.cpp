@@ -18,6 +18,7 @@ void tile(const lb_ggemm_args &a, size_t m, size_t p) {
   constexpr int kPer = 8 / BITS;
   const size_t kr = lb_ggemm_kr(BITS), chunks = a.Gp / kr, lda = a.groups * a.Gp;
   const size_t panel = a.groups * chunks * 32;
+  // BITS 8 here only runs on expanded 4- and 2-bit weights (values <= 15): kMask keeps them.
   const __m256i mask = _mm256_set1_epi8((char)((1 << BITS) - 1)), ones = _mm256_set1_epi16(1);
   const int8_t *A = a.A + m * lda;
   const uint8_t *B = a.B + p * panel;
@@ -25,9 +26,13 @@ void tile(const lb_ggemm_args &a, size_t m, size_t p) {
   LB_UNROLL for (int i = 0; i < R; ++i) LB_UNROLL for (int j = 0; j < C; ++j) y[i][j] =
       _mm256_setzero_ps();
   for (size_t g = 0; g < a.groups; ++g) {
-    __m256i acc[R][C];
-    LB_UNROLL for (int i = 0; i < R; ++i) LB_UNROLL for (int j = 0; j < C; ++j) acc[i][j] =
-        _mm256_setzero_si256();
+    __m256i acc[R][C];  // one zero point for every column: start at -zp * a_sum (see the AVX-512 file)
+    LB_UNROLL for (int i = 0; i < R; ++i) {
+      const __m256i start = a.zp_uniform
+          ? _mm256_set1_epi32((int32_t)(0u - (uint32_t)a.w_zp[0] * (uint32_t)a.a_sum[(m + i) * a.groups + g]))
+          : _mm256_setzero_si256();
+      LB_UNROLL for (int j = 0; j < C; ++j) acc[i][j] = start;
+    }
     const uint8_t *Bg = B + g * chunks * 32;
     const int8_t *Ag = A + g * a.Gp;
     for (size_t c = 0; c < chunks; ++c) {
@@ -44,7 +49,7 @@ void tile(const lb_ggemm_args &a, size_t m, size_t p) {
           memcpy(&a4, Ag + i * lda + c * kr + 4 * t, 4);
           const __m256i av = _mm256_set1_epi32(a4);
           LB_UNROLL for (int j = 0; j < C; ++j) {
-            const __m256i b = _mm256_and_si256(t ? _mm256_srli_epi16(x[j], t * BITS) : x[j], mask);
+            const __m256i b = BITS == 8 ? x[j] : _mm256_and_si256(t ? _mm256_srli_epi16(x[j], t * BITS) : x[j], mask);
             const __m256i prod = _mm256_maddubs_epi16(b, av);
             s16[j] = t ? _mm256_add_epi16(s16[j], prod) : prod;
           }
@@ -53,17 +58,13 @@ void tile(const lb_ggemm_args &a, size_t m, size_t p) {
             _mm256_add_epi32(acc[i][j], _mm256_madd_epi16(s16[j], ones));
       }
     }
-    __m256i corr[R];  // one zero point for every column: a broadcast per row (see the AVX-512 file)
-    if (a.zp_uniform)
-      LB_UNROLL for (int i = 0; i < R; ++i) corr[i] =
-          _mm256_set1_epi32((int32_t)((uint32_t)a.w_zp[0] * (uint32_t)a.a_sum[(m + i) * a.groups + g]));
     LB_UNROLL for (int j = 0; j < C; ++j) {
       const size_t w = ((p + j) * a.groups + g) * 8;
       const __m256 ws = _mm256_loadu_ps(a.w_scale + w);
       const __m256i zp = _mm256_loadu_si256((const __m256i *)(a.w_zp + w));
       LB_UNROLL for (int i = 0; i < R; ++i) {
-        __m256i v = _mm256_sub_epi32(
-            acc[i][j], a.zp_uniform ? corr[i] : _mm256_mullo_epi32(zp, _mm256_set1_epi32(a.a_sum[(m + i) * a.groups + g])));
+        __m256i v = a.zp_uniform ? acc[i][j] : _mm256_sub_epi32(acc[i][j],
+            _mm256_mullo_epi32(zp, _mm256_set1_epi32(a.a_sum[(m + i) * a.groups + g])));
         if (a.a_zp)
           v = _mm256_sub_epi32(v, _mm256_mullo_epi32(_mm256_loadu_si256((const __m256i *)(a.w_qsum + w)),
                                                      _mm256_set1_epi32(a.a_zp[m + i])));
@@ -100,4 +101,19 @@ void ggemm(const lb_ggemm_args &a) {
 }  // namespace
 
 void ggemm_u4s8_avx2(const lb_ggemm_args &a) { ggemm<4>(a); }
+// The 8-bit layout holding expanded 4- and 2-bit values (<= 15), never 8-bit weights.
+void ggemm_x4s8_avx2(const lb_ggemm_args &a) { ggemm<8>(a); }
+
+template <int BITS>
+void expand(const uint8_t *src, size_t chunks, uint8_t *dst) {  // as in ggemm_avx512vnni.cpp
+  constexpr int kPer = 8 / BITS;
+  const __m256i mask = _mm256_set1_epi8((char)((1 << BITS) - 1));
+  for (size_t c = 0; c < chunks; ++c) {
+    const __m256i x = _mm256_loadu_si256((const __m256i *)(src + c * 32));
+    LB_UNROLL for (int t = 0; t < kPer; ++t) _mm256_storeu_si256(
+        (__m256i *)(dst + (c * kPer + t) * 32), _mm256_and_si256(t ? _mm256_srli_epi16(x, t * BITS) : x, mask));
+  }
+}
+void expand_u4_avx2(const uint8_t *src, size_t chunks, uint8_t *dst) { expand<4>(src, chunks, dst); }
+void expand_u2_avx2(const uint8_t *src, size_t chunks, uint8_t *dst) { expand<2>(src, chunks, dst); }
 void ggemm_u2s8_avx2(const lb_ggemm_args &a) { ggemm<2>(a); }

@@ -28,9 +28,15 @@ void tile(const lb_ggemm_args &a, size_t m, size_t p) {
   LB_UNROLL for (int i = 0; i < R; ++i) LB_UNROLL for (int j = 0; j < C; ++j) y[i][j] =
       _mm512_setzero_ps();
   for (size_t g = 0; g < a.groups; ++g) {
+    // One zero point for every column (symmetric weights: 8 for int4): the accumulators start
+    // at -zp * a_sum, one broadcast per row, instead of a vpmulld and a subtraction each.
     __m512i acc[R][C];
-    LB_UNROLL for (int i = 0; i < R; ++i) LB_UNROLL for (int j = 0; j < C; ++j) acc[i][j] =
-        _mm512_setzero_si512();
+    LB_UNROLL for (int i = 0; i < R; ++i) {
+      const __m512i start = a.zp_uniform
+          ? _mm512_set1_epi32((int32_t)(0u - (uint32_t)a.w_zp[0] * (uint32_t)a.a_sum[(m + i) * a.groups + g]))
+          : _mm512_setzero_si512();
+      LB_UNROLL for (int j = 0; j < C; ++j) acc[i][j] = start;
+    }
     const uint8_t *Bg = B + g * chunks * 64;
     const int8_t *Ag = A + g * a.Gp;
     for (size_t c = 0; c < chunks; ++c) {
@@ -54,19 +60,13 @@ void tile(const lb_ggemm_args &a, size_t m, size_t p) {
         }
       }
     }
-    // One zero point for every column (symmetric weights: 8 for int4): the correction is one
-    // broadcast per row, not a vpmulld per accumulator.
-    __m512i corr[R];
-    if (a.zp_uniform)
-      LB_UNROLL for (int i = 0; i < R; ++i) corr[i] =
-          _mm512_set1_epi32((int32_t)((uint32_t)a.w_zp[0] * (uint32_t)a.a_sum[(m + i) * a.groups + g]));
     LB_UNROLL for (int j = 0; j < C; ++j) {
       const size_t w = ((p + j) * a.groups + g) * 16;
       const __m512 ws = _mm512_loadu_ps(a.w_scale + w);
       const __m512i zp = _mm512_loadu_si512((const void *)(a.w_zp + w));
       LB_UNROLL for (int i = 0; i < R; ++i) {
-        __m512i v = _mm512_sub_epi32(
-            acc[i][j], a.zp_uniform ? corr[i] : _mm512_mullo_epi32(zp, _mm512_set1_epi32(a.a_sum[(m + i) * a.groups + g])));
+        __m512i v = a.zp_uniform ? acc[i][j] : _mm512_sub_epi32(acc[i][j],
+            _mm512_mullo_epi32(zp, _mm512_set1_epi32(a.a_sum[(m + i) * a.groups + g])));
         if (a.a_zp)
           v = _mm512_sub_epi32(v, _mm512_mullo_epi32(_mm512_loadu_si512((const void *)(a.w_qsum + w)),
                                                      _mm512_set1_epi32(a.a_zp[m + i])));
@@ -104,5 +104,21 @@ void ggemm(const lb_ggemm_args &a) {
 }  // namespace
 
 void ggemm_u8s8_avx512vnni(const lb_ggemm_args &a) { ggemm<8>(a); }
+
+// 4- and 2-bit panels -> the 8-bit layout (kernels.h): chunk c's 8 / bits k-steps become chunks
+// c * 8 / bits + t, so the 8-bit kernel runs on them with the same scales and zero points. For
+// larger M the engine expands a block of weights once and every row tile skips the unpacking.
+template <int BITS>
+void expand(const uint8_t *src, size_t chunks, uint8_t *dst) {
+  constexpr int kPer = 8 / BITS;
+  const __m512i mask = _mm512_set1_epi8((char)((1 << BITS) - 1));
+  for (size_t c = 0; c < chunks; ++c) {
+    const __m512i x = _mm512_loadu_si512((const void *)(src + c * 64));
+    LB_UNROLL for (int t = 0; t < kPer; ++t) _mm512_storeu_si512(
+        (void *)(dst + (c * kPer + t) * 64), _mm512_and_si512(t ? _mm512_srli_epi16(x, t * BITS) : x, mask));
+  }
+}
+void expand_u4_avx512(const uint8_t *src, size_t chunks, uint8_t *dst) { expand<4>(src, chunks, dst); }
+void expand_u2_avx512(const uint8_t *src, size_t chunks, uint8_t *dst) { expand<2>(src, chunks, dst); }
 void ggemm_u4s8_avx512vnni(const lb_ggemm_args &a) { ggemm<4>(a); }
 void ggemm_u2s8_avx512vnni(const lb_ggemm_args &a) { ggemm<2>(a); }
