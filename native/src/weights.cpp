@@ -71,6 +71,28 @@ lb_status own_numerics(const lb_weights_desc &d, lb_packed_weights *w) {
   return LB_OK;
 }
 
+// The whole bytes of a byte-aligned packed row: `bytes` bytes -> bytes * 8 / BITS values, each
+// (field ^ flip). A template so the compiler unrolls and vectorizes the fields.
+template <int BITS>
+void unpack_bytes(const uint8_t *__restrict p, size_t bytes, uint8_t flip, uint8_t *__restrict u) {
+  constexpr unsigned kPer = 8 / BITS, kMask = (1u << BITS) - 1;
+  for (size_t b = 0; b < bytes; ++b)
+    for (unsigned t = 0; t < kPer; ++t) u[b * kPer + t] = (uint8_t)(((p[b] >> (t * BITS)) & kMask) ^ flip);
+}
+
+// Full chunks of one column's group (len a multiple of kr): chunk c's word holds, at bits
+// t * BITS of byte i, the value k = c kr + 4 t + i.
+template <int BITS>
+void chunk_words(const uint8_t *__restrict row, size_t chunks, size_t stride, uint8_t *__restrict out) {
+  constexpr unsigned kPer = 8 / BITS, kr = 32 / BITS;
+  for (size_t c = 0; c < chunks; ++c, row += kr, out += stride)
+    for (unsigned i = 0; i < 4; ++i) {
+      unsigned byte = 0;
+      for (unsigned t = 0; t < kPer; ++t) byte |= (unsigned)row[4 * t + i] << (t * BITS);
+      out[i] = (uint8_t)byte;
+    }
+}
+
 // Row n of the caller's sub-byte or 8-bit (NK) data as U = q - qmin, K bytes.
 void unpack_row_u(const lb_weights_desc &d, const lb_format &f, size_t n, uint8_t *u) {
   const size_t K = d.K;
@@ -85,9 +107,10 @@ void unpack_row_u(const lb_weights_desc &d, const lb_format &f, size_t n, uint8_
   const unsigned mask = (1u << f.bits) - 1;
   if (bit0 % 8 == 0) {  // the row starts on a byte: whole bytes, then the tail
     const size_t full = K / f.per_byte;
-    for (size_t b = 0; b < full; ++b)
-      for (unsigned t = 0; t < f.per_byte; ++t)
-        u[b * f.per_byte + t] = (uint8_t)(((p[b] >> (t * f.bits)) & mask) ^ flip);
+    if (f.bits == 4)
+      unpack_bytes<4>(p, full, flip, u);
+    else
+      unpack_bytes<2>(p, full, flip, u);
     for (size_t k = full * f.per_byte; k < K; ++k)
       u[k] = (uint8_t)(((p[k / f.per_byte] >> ((k % f.per_byte) * f.bits)) & mask) ^ flip);
     return;
@@ -133,21 +156,24 @@ lb_status pack_grouped(const lb_weights_desc &d, const lb_format &f, lb_packed_w
         w->p_zp[at] = f.codebook ? 0 : zpe;
         w->p_qsum[at] = qsum;
       }
-      // Byte 4 j + i of chunk c holds k = c kr + 4 t + i at bits t * bits (kernels.h).
-      const size_t full = len / kr;  // chunks without padding
-      for (size_t c = 0; c < chunks; ++c)
-        for (size_t j = 0; j < nr; ++j, out += 4) {
-          const uint8_t *row = rows + j * K + k0 + c * kr;
+      // Byte 4 j + i of chunk c holds k = c kr + 4 t + i at bits t * bits (kernels.h): the
+      // full chunks column by column (their words nr * 4 bytes apart), then a padded last one.
+      const size_t full = len / kr, stride = nr * 4;
+      for (size_t j = 0; j < nr; ++j) {
+        const uint8_t *row = rows + j * K + k0;
+        uint8_t *o = out + 4 * j;
+        if (bits == 8) chunk_words<8>(row, full, stride, o);
+        else if (bits == 4) chunk_words<4>(row, full, stride, o);
+        else chunk_words<2>(row, full, stride, o);
+        for (size_t c = full; c < chunks; ++c)
           for (unsigned i = 0; i < 4; ++i) {
             unsigned byte = 0;
-            if (c < full)
-              for (unsigned t = 0; t < per; ++t) byte |= (unsigned)row[4 * t + i] << (t * bits);
-            else
-              for (unsigned t = 0; t < per; ++t)
-                if (c * kr + 4 * t + i < len) byte |= (unsigned)row[4 * t + i] << (t * bits);
-            out[i] = (uint8_t)byte;
+            for (unsigned t = 0; t < per; ++t)
+              if (c * kr + 4 * t + i < len) byte |= (unsigned)row[c * kr + 4 * t + i] << (t * bits);
+            o[c * stride + i] = (uint8_t)byte;
           }
-        }
+      }
+      out += chunks * stride;
     }
     lb_aligned_free(rows);
   });
