@@ -35,6 +35,12 @@ const lb_kernel_entry kKernels[] = {
     grouped("ggemm_u2s8_avx2", LB_ISA_avx2, k2, 2, 16, 8, 2, ggemm_u2s8_avx2, wgemm_u2f32_avx2,
             "avx2-vpmaddubsw-vpmaddwd-vpaddd", ggemm_x4s8_avx2, expand_u2_avx2),
     raw("gemm_u8s8_avxvnni", LB_ISA_avxvnni, 6, 16, &gemm_i8_avxvnni, "avxvnni-vpdpbusd"),
+    // The AVX2 panels (8 columns): the AVX2 weight-only kernels and expansion serve them too.
+    grouped("ggemm_u8s8_avxvnni", LB_ISA_avxvnni, k8, 2, 16, 8, 8, ggemm_u8s8_avxvnni, nullptr, "avxvnni-vpdpbusd"),
+    grouped("ggemm_u4s8_avxvnni", LB_ISA_avxvnni, k4, 2, 16, 8, 4, ggemm_u4s8_avxvnni, wgemm_u4f32_avx2,
+            "avxvnni-vpdpbusd", ggemm_u8s8_avxvnni, expand_u4_avx2),
+    grouped("ggemm_u2s8_avxvnni", LB_ISA_avxvnni, k2, 2, 16, 8, 2, ggemm_u2s8_avxvnni, wgemm_u2f32_avx2,
+            "avxvnni-vpdpbusd", ggemm_u8s8_avxvnni, expand_u2_avx2),
     raw("gemm_u8s8_avx512vnni", LB_ISA_avx512vnni, 8, 48, &gemm_i8_avx512vnni, "avx512vnni-vpdpbusd"),
     grouped("ggemm_u8s8_avx512vnni", LB_ISA_avx512vnni, k8, 4, 48, 16, 8, ggemm_u8s8_avx512vnni, wgemm_u8f32_avx512,
             "avx512vnni-vpdpbusd"),
@@ -46,6 +52,11 @@ const lb_kernel_entry kKernels[] = {
 #elif LB_ARCH_ARM
     raw("gemm_u8s8_neon", LB_ISA_neon, 4, 4, &gemm_i8_neon, "neon-smlal"),
     raw("gemm_s8s8_neon_dotprod", LB_ISA_neon_dotprod, 4, 4, &gemm_i8_neon_dotprod, "neon-dotprod-sdot"),
+    // Panels of 4 columns: the scalar reference's layout, so its weight-only kernels serve them.
+    grouped("ggemm_u4s8_neon_dotprod", LB_ISA_neon_dotprod, k4, 4, 12, 4, 4, ggemm_u4s8_neon_dotprod,
+            wgemm_u4f32_ref, "neon-dotprod-sdot"),
+    grouped("ggemm_u2s8_neon_dotprod", LB_ISA_neon_dotprod, k2, 4, 12, 4, 2, ggemm_u2s8_neon_dotprod,
+            wgemm_u2f32_ref, "neon-dotprod-sdot"),
     raw("gemm_s8s8_neon_i8mm", LB_ISA_neon_i8mm, 4, 4, &gemm_i8_neon_i8mm, "neon-i8mm-smmla"),
 #endif
 };

@@ -263,6 +263,9 @@ void ggemm_u8s8_avx512vnni(const lb_ggemm_args &);
 void ggemm_u4s8_avx512vnni(const lb_ggemm_args &);
 void ggemm_u2s8_avx512vnni(const lb_ggemm_args &);
 void ggemm_x4s8_avx2(const lb_ggemm_args &);
+void ggemm_u8s8_avxvnni(const lb_ggemm_args &);
+void ggemm_u4s8_avxvnni(const lb_ggemm_args &);
+void ggemm_u2s8_avxvnni(const lb_ggemm_args &);
 void expand_u4_avx2(const uint8_t *, size_t, uint8_t *);
 void expand_u2_avx2(const uint8_t *, size_t, uint8_t *);
 void expand_u4_avx512(const uint8_t *, size_t, uint8_t *);
@@ -274,6 +277,8 @@ void wgemm_u4f32_avx512(const lb_wgemm_args &);
 void wgemm_u2f32_avx512(const lb_wgemm_args &);
 #elif LB_ARCH_ARM
 extern const lb_gemm_i8_kernel gemm_i8_neon, gemm_i8_neon_dotprod, gemm_i8_neon_i8mm;
+void ggemm_u4s8_neon_dotprod(const lb_ggemm_args &);
+void ggemm_u2s8_neon_dotprod(const lb_ggemm_args &);
 #endif
 
 int lb_kernel_count();

@@ -1,0 +1,97 @@
+// Grouped GEMM, AVX-VNNI (kernels.h, lb_ggemm_args): the AVX2 kernels' panels of 8 columns,
+// with vpdpbusd (VEX) in place of vpmaddubsw + vpmaddwd: weights unsigned (u8 / u4 / u2) as its
+// first operand, a broadcast of four activation bytes as the signed one, four products summed
+// exactly per lane. So 8-bit weights are served too. The per-group combine is the AVX2 one.
+#pragma GCC target("avx2,fma,avxvnni")
+#include <immintrin.h>
+#include <string.h>
+
+#include "../kernels.h"
+#include "../tile_loop.h"
+
+namespace {
+
+template <int BITS, int R, int C, bool kStream>
+void tile(const lb_ggemm_args &a, size_t m, size_t p) {
+  constexpr int kPer = 8 / BITS;
+  const size_t kr = lb_ggemm_kr(BITS), chunks = a.Gp / kr, lda = a.groups * a.Gp;
+  const size_t panel = a.groups * chunks * 32;
+  const __m256i mask = _mm256_set1_epi8((char)((1 << BITS) - 1));
+  const int8_t *A = a.A + m * lda;
+  const uint8_t *B = a.B + p * panel;
+  __m256 y[R][C];
+  LB_UNROLL for (int i = 0; i < R; ++i) LB_UNROLL for (int j = 0; j < C; ++j) y[i][j] = _mm256_setzero_ps();
+  for (size_t g = 0; g < a.groups; ++g) {
+    __m256i acc[R][C];  // uniform zero points: start at -zp * a_sum (see ggemm_avx512vnni.cpp)
+    LB_UNROLL for (int i = 0; i < R; ++i) {
+      const __m256i start = a.zp_uniform
+          ? _mm256_set1_epi32((int32_t)(0u - (uint32_t)a.w_zp[0] * (uint32_t)a.a_sum[(m + i) * a.groups + g]))
+          : _mm256_setzero_si256();
+      LB_UNROLL for (int j = 0; j < C; ++j) acc[i][j] = start;
+    }
+    const uint8_t *Bg = B + g * chunks * 32;
+    const int8_t *Ag = A + g * a.Gp;
+    for (size_t c = 0; c < chunks; ++c) {
+      __m256i x[C];
+      LB_UNROLL for (int j = 0; j < C; ++j) {
+        const uint8_t *src = Bg + j * panel + c * 32;
+        if (kStream && (c & 1) == 0) _mm_prefetch((const char *)src + C * panel, _MM_HINT_T1);
+        x[j] = _mm256_loadu_si256((const __m256i *)src);
+      }
+      LB_UNROLL for (int t = 0; t < kPer; ++t) {
+        __m256i b[C];
+        LB_UNROLL for (int j = 0; j < C; ++j) b[j] =
+            BITS == 8 ? x[j] : _mm256_and_si256(t ? _mm256_srli_epi16(x[j], t * BITS) : x[j], mask);
+        LB_UNROLL for (int i = 0; i < R; ++i) {
+          int32_t a4;
+          memcpy(&a4, Ag + i * lda + c * kr + 4 * t, 4);
+          const __m256i av = _mm256_set1_epi32(a4);
+          LB_UNROLL for (int j = 0; j < C; ++j) acc[i][j] = _mm256_dpbusd_avx_epi32(acc[i][j], b[j], av);
+        }
+      }
+    }
+    LB_UNROLL for (int j = 0; j < C; ++j) {
+      const size_t w = ((p + j) * a.groups + g) * 8;
+      const __m256 ws = _mm256_loadu_ps(a.w_scale + w);
+      const __m256i zp = _mm256_loadu_si256((const __m256i *)(a.w_zp + w));
+      LB_UNROLL for (int i = 0; i < R; ++i) {
+        __m256i v = a.zp_uniform ? acc[i][j] : _mm256_sub_epi32(acc[i][j],
+            _mm256_mullo_epi32(zp, _mm256_set1_epi32(a.a_sum[(m + i) * a.groups + g])));
+        if (a.a_zp)
+          v = _mm256_sub_epi32(v, _mm256_mullo_epi32(_mm256_loadu_si256((const __m256i *)(a.w_qsum + w)),
+                                                     _mm256_set1_epi32(a.a_zp[m + i])));
+        const __m256 s = _mm256_mul_ps(_mm256_set1_ps(a.a_scale[m + i]), ws);
+        y[i][j] = _mm256_add_ps(y[i][j], _mm256_mul_ps(_mm256_cvtepi32_ps(v), s));
+      }
+    }
+  }
+  LB_UNROLL for (int i = 0; i < R; ++i) LB_UNROLL for (int j = 0; j < C; ++j) {
+    __m256 v = y[i][j];
+    const size_t n = (p + j) * 8;
+    if (a.bias) v = _mm256_add_ps(v, _mm256_loadu_ps(a.bias + n));
+    _mm256_storeu_ps(a.Y + (m + i) * a.ldy + n, v);
+  }
+}
+
+// 16 registers: 1 x 3 panels for one row, 2 x 2 beyond.
+template <int BITS>
+void ggemm(const lb_ggemm_args &a) {
+  auto run = [&](auto stream) {
+    return [&, stream](auto r, auto c, size_t m, size_t p) {
+      tile<BITS, r.value, c.value, decltype(stream)::value>(a, m, p);
+    };
+  };
+  const size_t panels = a.N / 8;
+  if (a.M <= 1)
+    lb_for_each_tile<1, 3>(a.M, panels, run(std::true_type{}));
+  else if (a.M <= 4)
+    lb_for_each_tile<2, 2>(a.M, panels, run(std::true_type{}));
+  else
+    lb_for_each_tile<2, 2>(a.M, panels, run(std::false_type{}));
+}
+
+}  // namespace
+
+void ggemm_u8s8_avxvnni(const lb_ggemm_args &a) { ggemm<8>(a); }
+void ggemm_u4s8_avxvnni(const lb_ggemm_args &a) { ggemm<4>(a); }
+void ggemm_u2s8_avxvnni(const lb_ggemm_args &a) { ggemm<2>(a); }

@@ -1,0 +1,95 @@
+// Grouped GEMM, AdvSIMD dot product (kernels.h, lb_ggemm_args), for 4- and 2-bit weights:
+// panels of 4 columns (16 bytes a chunk: column j's four k in lane j). The weights are stored
+// unsigned (0 .. 15), so they are valid int8 too, and sdot multiplies them by a broadcast of
+// four activation bytes: each lane adds four exact products (|u a| <= 15 * 128). 8-bit weights
+// (up to 255) are not int8: they are not served here. The combine is the AVX kernels'.
+#pragma GCC target("arch=armv8.2-a+dotprod")
+#include <arm_neon.h>
+#include <string.h>
+
+#include "../kernels.h"
+#include "../tile_loop.h"
+
+namespace {
+
+// Field t of every byte (its bits t * BITS ..): vshrq_n_u8 wants a constant, hence the cases
+// (they fold once the t loop is unrolled). The top field needs no mask.
+template <int BITS>
+inline uint8x16_t field(uint8x16_t x, int t, uint8x16_t mask) {
+  switch (t * BITS) {
+    case 0: return vandq_u8(x, mask);
+    case 2: return vandq_u8(vshrq_n_u8(x, 2), mask);
+    case 4: return BITS == 4 ? vshrq_n_u8(x, 4) : vandq_u8(vshrq_n_u8(x, 4), mask);
+    default: return vshrq_n_u8(x, 6);
+  }
+}
+
+// R rows x C panels: R x C int32 and R x C float accumulators (24 of the 32 registers at 4 x 3).
+template <int BITS, int R, int C>
+void tile(const lb_ggemm_args &a, size_t m, size_t p) {
+  constexpr int kPer = 8 / BITS;
+  const size_t kr = lb_ggemm_kr(BITS), chunks = a.Gp / kr, lda = a.groups * a.Gp;
+  const size_t panel = a.groups * chunks * 16;
+  const uint8x16_t mask = vdupq_n_u8((uint8_t)((1 << BITS) - 1));
+  const int8_t *A = a.A + m * lda;
+  const uint8_t *B = a.B + p * panel;
+  float32x4_t y[R][C];
+  LB_UNROLL for (int i = 0; i < R; ++i) LB_UNROLL for (int j = 0; j < C; ++j) y[i][j] = vdupq_n_f32(0.0f);
+  for (size_t g = 0; g < a.groups; ++g) {
+    int32x4_t acc[R][C];  // uniform zero points: start at -zp * a_sum (see ggemm_avx512vnni.cpp)
+    LB_UNROLL for (int i = 0; i < R; ++i) {
+      const int32x4_t start = vdupq_n_s32(
+          a.zp_uniform ? (int32_t)(0u - (uint32_t)a.w_zp[0] * (uint32_t)a.a_sum[(m + i) * a.groups + g]) : 0);
+      LB_UNROLL for (int j = 0; j < C; ++j) acc[i][j] = start;
+    }
+    const uint8_t *Bg = B + g * chunks * 16;
+    const int8_t *Ag = A + g * a.Gp;
+    for (size_t c = 0; c < chunks; ++c) {
+      uint8x16_t x[C];
+      LB_UNROLL for (int j = 0; j < C; ++j) x[j] = vld1q_u8(Bg + j * panel + c * 16);
+      LB_UNROLL for (int t = 0; t < kPer; ++t) {
+        int8x16_t b[C];
+        LB_UNROLL for (int j = 0; j < C; ++j) b[j] = vreinterpretq_s8_u8(field<BITS>(x[j], t, mask));
+        LB_UNROLL for (int i = 0; i < R; ++i) {
+          int32_t a4;
+          memcpy(&a4, Ag + i * lda + c * kr + 4 * t, 4);
+          const int8x16_t av = vreinterpretq_s8_s32(vdupq_n_s32(a4));
+          LB_UNROLL for (int j = 0; j < C; ++j) acc[i][j] = vdotq_s32(acc[i][j], b[j], av);
+        }
+      }
+    }
+    LB_UNROLL for (int j = 0; j < C; ++j) {
+      const size_t w = ((p + j) * a.groups + g) * 4;
+      const float32x4_t ws = vld1q_f32(a.w_scale + w);
+      const int32x4_t zp = vld1q_s32(a.w_zp + w);
+      LB_UNROLL for (int i = 0; i < R; ++i) {
+        int32x4_t v = acc[i][j];
+        if (!a.zp_uniform) v = vmlsq_n_s32(v, zp, a.a_sum[(m + i) * a.groups + g]);  // wraps
+        if (a.a_zp) v = vmlsq_n_s32(v, vld1q_s32(a.w_qsum + w), a.a_zp[m + i]);
+        const float32x4_t s = vmulq_n_f32(ws, a.a_scale[m + i]);
+        y[i][j] = vaddq_f32(y[i][j], vmulq_f32(vcvtq_f32_s32(v), s));
+      }
+    }
+  }
+  LB_UNROLL for (int i = 0; i < R; ++i) LB_UNROLL for (int j = 0; j < C; ++j) {
+    float32x4_t v = y[i][j];
+    const size_t n = (p + j) * 4;
+    if (a.bias) v = vaddq_f32(v, vld1q_f32(a.bias + n));
+    vst1q_f32(a.Y + (m + i) * a.ldy + n, v);
+  }
+}
+
+template <int BITS>
+void ggemm(const lb_ggemm_args &a) {
+  auto run = [&](auto r, auto c, size_t m, size_t p) { tile<BITS, r.value, c.value>(a, m, p); };
+  const size_t panels = a.N / 4;
+  if (a.M <= 2)
+    lb_for_each_tile<2, 6>(a.M, panels, run);
+  else
+    lb_for_each_tile<4, 3>(a.M, panels, run);
+}
+
+}  // namespace
+
+void ggemm_u4s8_neon_dotprod(const lb_ggemm_args &a) { ggemm<4>(a); }
+void ggemm_u2s8_neon_dotprod(const lb_ggemm_args &a) { ggemm<2>(a); }
