@@ -7,7 +7,12 @@
 namespace {
 
 const lb_isa_entry kTable[LB_ISA_COUNT] = {
-#define LB_ISA_ROW(id, name, feats, sgemm, quant, epi) {name, feats, sgemm, &quant, &epi},
+// gemv_nk: the ISA's own where it has one (named after the gemv_kn kernel), else the reference.
+#define LB_GEMV_NK_gemv_kn_ref gemv_nk_ref
+#define LB_GEMV_NK_gemv_kn_avx2 gemv_nk_avx2
+#define LB_GEMV_NK_gemv_kn_avx512 gemv_nk_avx512
+#define LB_ISA_ROW(id, name, feats, sgemm, quant, epi, gemv) \
+  {name, feats, sgemm, &quant, &epi, gemv, LB_GEMV_NK_##gemv},
     LB_ISA_LIST(LB_ISA_ROW)
 #undef LB_ISA_ROW
 };

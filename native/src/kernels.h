@@ -105,6 +105,29 @@ typedef void (*lb_wgemm_fn)(const lb_wgemm_args &a);
 // Bytes of one chunk (kr = 32 / bits values of nr columns) and the packed panel offset of chunk c.
 inline size_t lb_ggemm_kr(int bits) { return (size_t)(32 / bits); }
 
+// ---- family: small-M product on row-major K x N weights (matmulInteger without packing) -----
+// Y[m, n] = sum_k a[m, k] * (B[k, n] - zb[n]), wrapping int32, m < M (at most 8), n < N (any),
+// a: M x K int16 (the activations minus their zero points, |a| <= 255), B: K rows of N bytes
+// (int8 or uint8 as b_signed says) ldb apart, zb: N int16 or null (0). Each product is at most
+// 255 * 255, so every ISA sums exactly before the wrapping adds and all agree bit for bit.
+typedef void (*lb_gemv_kn_fn)(size_t M, size_t N, size_t K, const int16_t *a, const uint8_t *B,
+                              size_t ldb, bool b_signed, const int16_t *zb, int32_t *Y, size_t ldy);
+void gemv_kn_ref(size_t M, size_t N, size_t K, const int16_t *a, const uint8_t *B, size_t ldb,
+                 bool b_signed, const int16_t *zb, int32_t *Y, size_t ldy);
+// The same product on N x K weights (B[n, k] at B + n * ldb + k): dot products, then
+// - zb[n] * asum[m] with asum[m] = sum_k a[m, k] (wrapping), which the driver provides.
+typedef void (*lb_gemv_nk_fn)(size_t M, size_t N, size_t K, const int16_t *a, const uint8_t *B,
+                              size_t ldb, bool b_signed, const int16_t *zb, const uint32_t *asum,
+                              int32_t *Y, size_t ldy);
+void gemv_nk_ref(size_t M, size_t N, size_t K, const int16_t *a, const uint8_t *B, size_t ldb,
+                 bool b_signed, const int16_t *zb, const uint32_t *asum, int32_t *Y, size_t ldy);
+#if LB_ARCH_X86
+void gemv_nk_avx2(size_t M, size_t N, size_t K, const int16_t *a, const uint8_t *B, size_t ldb,
+                  bool b_signed, const int16_t *zb, const uint32_t *asum, int32_t *Y, size_t ldy);
+void gemv_nk_avx512(size_t M, size_t N, size_t K, const int16_t *a, const uint8_t *B, size_t ldb,
+                    bool b_signed, const int16_t *zb, const uint32_t *asum, int32_t *Y, size_t ldy);
+#endif
+
 // ---- family: float32 GEMM, Y = A * B^T (the benchmark's baseline) ---------------------
 typedef void (*lb_sgemm_nt_fn)(size_t M, size_t N, size_t K, const float *A, size_t lda,
                                const float *B, size_t ldb, float *Y, size_t ldy);
@@ -161,24 +184,24 @@ struct lb_epilogue_kernels {
 };
 
 // ---- the ISA list ------------------------------------------------------------------------
-// X(id, name, required LB_CPU_* bits, sgemm kernel, quant kernels, epilogue kernels)
+// X(id, name, required LB_CPU_* bits, sgemm kernel, quant kernels, epilogue kernels, gemv_kn)
 // (GEMM kernels are declared in kernel_list.cpp, each naming its ISA.)
 // Order is preference: best last.
-#define LB_ISA_LIST_COMMON(X) X(scalar, "scalar", 0, sgemm_nt_ref, quant_ref, epilogue_ref)
+#define LB_ISA_LIST_COMMON(X) X(scalar, "scalar", 0, sgemm_nt_ref, quant_ref, epilogue_ref, gemv_kn_ref)
 #define LB_ISA_LIST_X86(X)                                                                  \
-  X(avx2, "avx2", LB_CPU_AVX2, sgemm_nt_avx2, quant_avx2, epilogue_avx2)                    \
+  X(avx2, "avx2", LB_CPU_AVX2, sgemm_nt_avx2, quant_avx2, epilogue_avx2, gemv_kn_avx2)      \
   X(avxvnni, "avxvnni", LB_CPU_AVX2 | LB_CPU_AVXVNNI, sgemm_nt_avx2, quant_avx2,           \
-    epilogue_avx2)                                                                          \
+    epilogue_avx2, gemv_kn_avx2)                                                            \
   X(avx512vnni, "avx512vnni", LB_CPU_AVX512F | LB_CPU_AVX512VNNI, sgemm_nt_avx512,          \
-    quant_avx512, epilogue_avx512)                                                          \
+    quant_avx512, epilogue_avx512, gemv_kn_avx512)                                          \
   X(amx, "amx", LB_CPU_AVX512F | LB_CPU_AVX512VNNI | LB_CPU_AMX_INT8, sgemm_nt_avx512,       \
-    quant_avx512, epilogue_avx512)
+    quant_avx512, epilogue_avx512, gemv_kn_avx512)
 #define LB_ISA_LIST_ARM(X)                                                                  \
-  X(neon, "neon", LB_CPU_NEON, sgemm_nt_neon, quant_neon, epilogue_neon)                    \
+  X(neon, "neon", LB_CPU_NEON, sgemm_nt_neon, quant_neon, epilogue_neon, gemv_kn_ref)       \
   X(neon_dotprod, "neon-dotprod", LB_CPU_NEON | LB_CPU_NEON_DOTPROD, sgemm_nt_neon,         \
-    quant_neon, epilogue_neon)                                                              \
+    quant_neon, epilogue_neon, gemv_kn_ref)                                                 \
   X(neon_i8mm, "neon-i8mm", LB_CPU_NEON | LB_CPU_NEON_I8MM, sgemm_nt_neon, quant_neon,      \
-    epilogue_neon)
+    epilogue_neon, gemv_kn_ref)
 
 #if LB_ARCH_X86
 #define LB_ISA_LIST(X) LB_ISA_LIST_COMMON(X) LB_ISA_LIST_X86(X)
@@ -189,9 +212,11 @@ struct lb_epilogue_kernels {
 #endif
 
 // Prototypes of every kernel named in the list (a kernel shared by two ISAs is declared twice).
-#define LB_DECLARE_KERNELS(id, name, feats, sgemm, quant, epi)                              \
+#define LB_DECLARE_KERNELS(id, name, feats, sgemm, quant, epi, gemv)                        \
   extern const lb_quant_kernels quant;                                                      \
   extern const lb_epilogue_kernels epi;                                                     \
+  void gemv(size_t M, size_t N, size_t K, const int16_t *a, const uint8_t *B, size_t ldb,    \
+            bool b_signed, const int16_t *zb, int32_t *Y, size_t ldy);                      \
   void sgemm(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *B,      \
              size_t ldb, float *Y, size_t ldy);
 LB_ISA_LIST(LB_DECLARE_KERNELS)
@@ -210,6 +235,8 @@ struct lb_isa_entry {
   lb_sgemm_nt_fn sgemm_nt;
   const lb_quant_kernels *quant;
   const lb_epilogue_kernels *epilogue;
+  lb_gemv_kn_fn gemv_kn;
+  lb_gemv_nk_fn gemv_nk;
 };
 
 // The table, in LB_ISA_LIST order, and the entry in use (chosen once, overridable).

@@ -211,6 +211,44 @@ lb_status product(size_t M, const void *A, lb_dtype a_type, size_t lda, const vo
 
 }  // namespace
 
+namespace {
+
+// Up to 8 rows: no packing, B read once as it lies (kernels.h, gemv_kn / gemv_nk), the zero
+// points applied on the way; the columns in blocks across the pool. Packing B (a transpose,
+// a pass for the VNNI layout) cost 100x the product at 1 x 4096 x 4096.
+constexpr size_t kGemvRows = 8;
+
+lb_status small_m(size_t M, size_t N, size_t K, const void *A, lb_dtype a_type, size_t lda,
+                  const void *B, lb_dtype b_type, lb_layout layout, size_t ldb, const void *a_zp,
+                  size_t a_zp_count, const void *b_zp, size_t b_zp_count, int32_t *Y, size_t ldy) {
+  lb_scratch a_buf(0, M * K * sizeof(int16_t)), z_buf(1, b_zp ? N * sizeof(int16_t) : 0);
+  int16_t *a = (int16_t *)a_buf.get(), *zb = b_zp ? (int16_t *)z_buf.get() : nullptr;
+  if (!a || (b_zp && !zb)) return LB_ERR_OUT_OF_MEMORY;
+  uint32_t asum[kGemvRows];
+  for (size_t m = 0; m < M; ++m) {
+    const int za = a_zp ? load(a_zp, a_type, a_zp_count == 1 ? 0 : m) : 0;
+    asum[m] = 0;
+    for (size_t k = 0; k < K; ++k) asum[m] += (uint32_t)(int32_t)(a[m * K + k] = (int16_t)(load(A, a_type, m * lda + k) - za));
+  }
+  for (size_t n = 0; b_zp && n < N; ++n) zb[n] = (int16_t)load(b_zp, b_type, b_zp_count == 1 ? 0 : n);
+  const size_t threads = lb_product_threads(M, N, K);
+  // Column blocks of 256 or more (whole 32-column steps), a few per thread.
+  size_t cols = threads == 1 ? N : lb_round_up((N + 4 * threads - 1) / (4 * threads), 32);
+  if (cols < 256) cols = 256;
+  const bool b_signed = b_type == LB_INT8;
+  const lb_isa_entry &isa = *lb_active();
+  lb_parallel((N + cols - 1) / cols, [&](size_t t) {
+    const size_t n0 = t * cols, nc = N - n0 < cols ? N - n0 : cols;
+    if (layout == LB_LAYOUT_KN)
+      isa.gemv_kn(M, nc, K, a, (const uint8_t *)B + n0, ldb, b_signed, zb ? zb + n0 : nullptr, Y + n0, ldy);
+    else
+      isa.gemv_nk(M, nc, K, a, (const uint8_t *)B + n0 * ldb, ldb, b_signed, zb ? zb + n0 : nullptr, asum, Y + n0, ldy);
+  });
+  return LB_OK;
+}
+
+}  // namespace
+
 extern "C" lb_status lb_matmul_integer(size_t M, size_t N, size_t K, const void *A, lb_dtype a_type,
                                        size_t lda, const void *B, lb_dtype b_type,
                                        lb_layout b_layout, size_t ldb, const void *a_zp,
@@ -219,6 +257,8 @@ extern "C" lb_status lb_matmul_integer(size_t M, size_t N, size_t K, const void 
   lb_status st = lb_check_matmul_integer_args(M, N, K, A, a_type, lda, B, b_type, b_layout, ldb,
                                               a_zp, a_zp_count, b_zp, b_zp_count, Y, ldy);
   if (st != LB_OK || M == 0 || N == 0) return st;
+  if (M <= kGemvRows)
+    return small_m(M, N, K, A, a_type, lda, B, b_type, b_layout, ldb, a_zp, a_zp_count, b_zp, b_zp_count, Y, ldy);
   lb_packed_weights w{};
   const lb_kernel_entry *e = lb_select_kernel(LB_KERNEL_RAW_I8, b_type, lb_active_index());
   if ((st = lb_pack_raw(*e->raw, B, b_type, b_layout, ldb, N, K, &w)) != LB_OK) return st;

@@ -1,0 +1,113 @@
+// Small-M product on row-major K x N weights, AVX-512 (kernels.h, gemv_kn): B read once, as it
+// lies, at memory speed; no packing. Two rows of B at a time: 32 columns of each widened to
+// int16 with the column zero points subtracted, interleaved into (k, k + 1) pairs, and vpmaddwd
+// by the pair (a[k], a[k + 1]) of each row of A: exact (|a|, |b - zb| <= 255: a pair sum fits
+// int32), the sums wrapping as the driver's. The interleave works within 128-bit lanes, so the
+// two accumulators of a row hold columns {0-3, 8-11, ...} and {4-7, 12-15, ...}: one permute per
+// 16 outputs puts them back in order.
+#pragma GCC target("avx512f,avx512bw,avx512vl")
+#include <immintrin.h>
+
+#include "../kernels.h"
+#include "../tile_loop.h"
+
+namespace {
+
+template <int R>
+void block(size_t N, size_t K, const int16_t *a, const uint8_t *B, size_t ldb, bool b_signed,
+           const int16_t *zb, int32_t *Y, size_t ldy) {
+  for (size_t n = 0; n < N; n += 32) {
+    const size_t w = N - n < 32 ? N - n : 32;
+    const __mmask32 m32 = w == 32 ? ~(__mmask32)0 : (((__mmask32)1 << w) - 1);
+    const __m512i z = zb ? _mm512_maskz_loadu_epi16(m32, zb + n) : _mm512_setzero_si512();
+    auto row = [&](size_t k) {  // 32 columns of row k of B, as int16, minus the zero points
+      const __m256i v = _mm256_maskz_loadu_epi8(m32, B + k * ldb + n);
+      return _mm512_sub_epi16(b_signed ? _mm512_cvtepi8_epi16(v) : _mm512_cvtepu8_epi16(v), z);
+    };
+    __m512i lo[R], hi[R];
+    LB_UNROLL for (int i = 0; i < R; ++i) lo[i] = hi[i] = _mm512_setzero_si512();
+    size_t k = 0;
+    for (; k + 2 <= K; k += 2) {
+      const __m512i r0 = row(k), r1 = row(k + 1);
+      const __m512i p0 = _mm512_unpacklo_epi16(r0, r1), p1 = _mm512_unpackhi_epi16(r0, r1);
+      LB_UNROLL for (int i = 0; i < R; ++i) {
+        uint32_t pair;
+        __builtin_memcpy(&pair, a + i * K + k, 4);
+        const __m512i av = _mm512_set1_epi32((int32_t)pair);
+        lo[i] = _mm512_add_epi32(lo[i], _mm512_madd_epi16(p0, av));
+        hi[i] = _mm512_add_epi32(hi[i], _mm512_madd_epi16(p1, av));
+      }
+    }
+    if (k < K) {  // odd K: the last row with a zero partner
+      const __m512i r0 = row(k), r1 = _mm512_setzero_si512();
+      const __m512i p0 = _mm512_unpacklo_epi16(r0, r1), p1 = _mm512_unpackhi_epi16(r0, r1);
+      LB_UNROLL for (int i = 0; i < R; ++i) {
+        const __m512i av = _mm512_set1_epi32((int32_t)(uint16_t)a[i * K + k]);
+        lo[i] = _mm512_add_epi32(lo[i], _mm512_madd_epi16(p0, av));
+        hi[i] = _mm512_add_epi32(hi[i], _mm512_madd_epi16(p1, av));
+      }
+    }
+    // lane l of lo holds columns 8l .. 8l + 3, of hi 8l + 4 .. 8l + 7.
+    const __m512i first = _mm512_setr_epi32(0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23);
+    const __m512i second = _mm512_setr_epi32(8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31);
+    const __mmask16 s0 = w >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << w) - 1);
+    const __mmask16 s1 = w <= 16 ? (__mmask16)0 : w == 32 ? (__mmask16)0xFFFF : (__mmask16)((1u << (w - 16)) - 1);
+    LB_UNROLL for (int i = 0; i < R; ++i) {
+      _mm512_mask_storeu_epi32(Y + i * ldy + n, s0, _mm512_permutex2var_epi32(lo[i], first, hi[i]));
+      _mm512_mask_storeu_epi32(Y + i * ldy + n + 16, s1, _mm512_permutex2var_epi32(lo[i], second, hi[i]));
+    }
+  }
+}
+
+}  // namespace
+
+void gemv_kn_avx512(size_t M, size_t N, size_t K, const int16_t *a, const uint8_t *B, size_t ldb,
+                    bool b_signed, const int16_t *zb, int32_t *Y, size_t ldy) {
+  lb_for_each_tile<8, 1>(M, 1, [&](auto r, auto, size_t m, size_t) {
+    block<r.value>(N, K, a + m * K, B, ldb, b_signed, zb, Y + m * ldy, ldy);
+  });
+}
+
+namespace {
+
+// Lane sum modulo 2^32 (vector adds wrap; _mm512_reduce_add_epi32 adds as C ints).
+inline uint32_t lane_sum(__m512i v) {
+  __m256i h = _mm256_add_epi32(_mm512_castsi512_si256(v), _mm512_extracti64x4_epi64(v, 1));
+  __m128i q = _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
+  q = _mm_add_epi32(q, _mm_shuffle_epi32(q, 0x4E));
+  q = _mm_add_epi32(q, _mm_shuffle_epi32(q, 0xB1));
+  return (uint32_t)_mm_cvtsi128_si32(q);
+}
+
+// R rows of A x 4 rows of B (N x K): dot products of int16 a and widened B, 32 k a step.
+template <int R, int C>
+void dots(size_t K, const int16_t *a, const uint8_t *B, size_t ldb, bool b_signed,
+          const int16_t *zb, const uint32_t *asum, int32_t *Y, size_t ldy) {
+  __m512i acc[R][C];
+  LB_UNROLL for (int i = 0; i < R; ++i) LB_UNROLL for (int j = 0; j < C; ++j) acc[i][j] = _mm512_setzero_si512();
+  for (size_t k = 0; k < K; k += 32) {
+    const __mmask32 m32 = K - k >= 32 ? ~(__mmask32)0 : (((__mmask32)1 << (K - k)) - 1);
+    __m512i b[C];
+    LB_UNROLL for (int j = 0; j < C; ++j) {
+      const __m256i v = _mm256_maskz_loadu_epi8(m32, B + j * ldb + k);
+      b[j] = b_signed ? _mm512_cvtepi8_epi16(v) : _mm512_cvtepu8_epi16(v);
+    }
+    LB_UNROLL for (int i = 0; i < R; ++i) {
+      const __m512i av = _mm512_maskz_loadu_epi16(m32, a + i * K + k);
+      LB_UNROLL for (int j = 0; j < C; ++j) acc[i][j] = _mm512_add_epi32(acc[i][j], _mm512_madd_epi16(av, b[j]));
+    }
+  }
+  LB_UNROLL for (int i = 0; i < R; ++i) LB_UNROLL for (int j = 0; j < C; ++j)
+      Y[i * ldy + j] = (int32_t)(lane_sum(acc[i][j]) - (zb ? (uint32_t)(int32_t)zb[j] * asum[i] : 0u));
+}
+
+}  // namespace
+
+// Up to 8 rows on N x K weights (kernels.h, gemv_nk): 4 x 4 tiles of dot products.
+void gemv_nk_avx512(size_t M, size_t N, size_t K, const int16_t *a, const uint8_t *B, size_t ldb,
+                    bool b_signed, const int16_t *zb, const uint32_t *asum, int32_t *Y, size_t ldy) {
+  lb_for_each_tile<4, 4>(M, N, [&](auto r, auto c, size_t m, size_t n) {
+    dots<r.value, c.value>(K, a + m * K, B + n * ldb, ldb, b_signed, zb ? zb + n : nullptr, asum + m,
+                           Y + m * ldy + n, ldy);
+  });
+}
