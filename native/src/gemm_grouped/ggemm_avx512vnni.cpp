@@ -24,6 +24,9 @@ void tile(const lb_ggemm_args &a, size_t m, size_t p) {
   const __m512i mask = _mm512_set1_epi8((char)((1 << BITS) - 1));
   const int8_t *A = a.A + m * lda;
   const uint8_t *B = a.B + p * panel;
+  // The next tile's panels, fetched ahead, only while they belong to this block: past its end
+  // they are another thread's (with 16 threads the blocks hold a few tiles each).
+  const bool ahead = kStream && p + 2 * C <= a.N / 16;
   __m512 y[R][C];
   LB_UNROLL for (int i = 0; i < R; ++i) LB_UNROLL for (int j = 0; j < C; ++j) y[i][j] =
       _mm512_setzero_ps();
@@ -45,7 +48,7 @@ void tile(const lb_ggemm_args &a, size_t m, size_t p) {
         const uint8_t *src = Bg + j * panel + c * 64;
         // Few rows: the weights come from memory once. The next tile's panels are fetched
         // into L2 while this one runs, so each tile starts warm (as the int8 GEMV tiles do).
-        if (kStream) _mm_prefetch((const char *)src + C * panel, _MM_HINT_T1);
+        if (ahead) _mm_prefetch((const char *)src + C * panel, _MM_HINT_T1);
         x[j] = _mm512_loadu_si512((const void *)src);
       }
       LB_UNROLL for (int t = 0; t < kPer; ++t) {

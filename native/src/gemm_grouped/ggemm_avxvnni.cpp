@@ -19,6 +19,9 @@ void tile(const lb_ggemm_args &a, size_t m, size_t p) {
   const __m256i mask = _mm256_set1_epi8((char)((1 << BITS) - 1));
   const int8_t *A = a.A + m * lda;
   const uint8_t *B = a.B + p * panel;
+  // The next tile's panels, fetched ahead, only while they belong to this block: past its end
+  // they are another thread's (with 16 threads the blocks hold a few tiles each).
+  const bool ahead = kStream && p + 2 * C <= a.N / 8;
   __m256 y[R][C];
   LB_UNROLL for (int i = 0; i < R; ++i) LB_UNROLL for (int j = 0; j < C; ++j) y[i][j] = _mm256_setzero_ps();
   for (size_t g = 0; g < a.groups; ++g) {
@@ -35,7 +38,7 @@ void tile(const lb_ggemm_args &a, size_t m, size_t p) {
       __m256i x[C];
       LB_UNROLL for (int j = 0; j < C; ++j) {
         const uint8_t *src = Bg + j * panel + c * 32;
-        if (kStream && (c & 1) == 0) _mm_prefetch((const char *)src + C * panel, _MM_HINT_T1);
+        if (ahead && (c & 1) == 0) _mm_prefetch((const char *)src + C * panel, _MM_HINT_T1);
         x[j] = _mm256_loadu_si256((const __m256i *)src);
       }
       LB_UNROLL for (int t = 0; t < kPer; ++t) {
