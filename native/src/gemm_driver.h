@@ -1,5 +1,6 @@
-// The 8-bit GEMM engine shared by lb_matmul_integer and lb_linear_f32: packed weights, the
-// choice of kernel variant, and the blocked, threaded loop around the raw kernels (kernels.h).
+// The GEMM engine shared by lb_matmul_integer, lb_linear_f32 and lb_linear_q8: packed weights,
+// the choice of kernel variant, and the blocked, threaded loops around the raw 8-bit kernels
+// (lb_gemm_run) and the grouped kernels of the low-bit formats (lb_ggemm_run) (kernels.h).
 //
 // Blocking: the output is cut into blocks of MC rows x NC columns. NC columns of packed B
 // (NC x K bytes) take half the L2, so while one block runs, B comes from L2 and each kernel

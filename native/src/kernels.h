@@ -102,7 +102,7 @@ struct lb_wgemm_args {
   size_t ldy;
 };
 typedef void (*lb_wgemm_fn)(const lb_wgemm_args &a);
-// Bytes of one chunk (kr = 32 / bits values of nr columns) and the packed panel offset of chunk c.
+// Values of K per chunk (a chunk is 4 bytes of each of a panel's nr columns).
 inline size_t lb_ggemm_kr(int bits) { return (size_t)(32 / bits); }
 
 // ---- family: small-M product on row-major K x N weights (matmulInteger without packing) -----
