@@ -30,6 +30,8 @@ const lb_kernel_entry kKernels[] = {
     grouped("ggemm_u2s8_ref", LB_ISA_scalar, k2, 1, 4, 4, 2, ggemm_u2s8_ref, wgemm_u2f32_ref, nullptr),
 #if LB_ARCH_X86
     raw("gemm_u8s8_avx2", LB_ISA_avx2, 3, 3, &gemm_i8_avx2, "avx2-vpmaddubsw-vpmaddwd-vpaddd"),
+    grouped("ggemm_u8s8_avx2", LB_ISA_avx2, k8, 2, 16, 8, 8, ggemm_u8s8_avx2, nullptr,
+            "avx2-vpmaddubsw-vpmaddwd-vpaddd"),
     grouped("ggemm_u4s8_avx2", LB_ISA_avx2, k4, 2, 16, 8, 4, ggemm_u4s8_avx2, wgemm_u4f32_avx2,
             "avx2-vpmaddubsw-vpmaddwd-vpaddd", ggemm_x4s8_avx2, expand_u4_avx2),
     grouped("ggemm_u2s8_avx2", LB_ISA_avx2, k2, 2, 16, 8, 2, ggemm_u2s8_avx2, wgemm_u2f32_avx2,

@@ -290,6 +290,7 @@ void ggemm_u8s8_avx512vnni(const lb_ggemm_args &);
 void ggemm_u4s8_avx512vnni(const lb_ggemm_args &);
 void ggemm_u2s8_avx512vnni(const lb_ggemm_args &);
 void ggemm_x4s8_avx2(const lb_ggemm_args &);
+void ggemm_u8s8_avx2(const lb_ggemm_args &);
 void ggemm_u8s8_avxvnni(const lb_ggemm_args &);
 void ggemm_u4s8_avxvnni(const lb_ggemm_args &);
 void ggemm_u2s8_avxvnni(const lb_ggemm_args &);

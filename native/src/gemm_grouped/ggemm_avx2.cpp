@@ -3,7 +3,8 @@
 // operand) by a broadcast of four activation bytes: with |u| <= 15 a pair sum is at most
 // 2 * 15 * 128 = 3840, so no int16 saturates, and the 8 / bits k-steps of one load (at most
 // 4 * 2 * 3 * 128 at 2 bits, 2 * 3840 at 4) add in int16 exactly before one vpmaddwd widens them.
-// 8-bit weights would overflow the pair sums: they are not served here.
+// 8-bit weights (up to 255) would overflow the pair sums: kWide splits them into nibbles,
+// U = 16 hi + lo, multiplies each nibble exactly and weighs hi's pair sums by 16 in vpmaddwd.
 #pragma GCC target("avx2,fma")
 #include <immintrin.h>
 #include <string.h>
@@ -13,9 +14,10 @@
 
 namespace {
 
-template <int BITS, int R, int C, bool kStream>
+template <int BITS, int R, int C, bool kStream, bool kWide = false>
 void tile(const lb_ggemm_args &a, size_t m, size_t p) {
   constexpr int kPer = 8 / BITS;
+  const __m256i nibble = _mm256_set1_epi8(0x0F), sixteen = _mm256_set1_epi16(16);
   const size_t kr = lb_ggemm_kr(BITS), chunks = a.Gp / kr, lda = a.groups * a.Gp;
   const size_t panel = a.groups * chunks * 32;
   // BITS 8 here only runs on expanded 4- and 2-bit weights (values <= 15): kMask keeps them.
@@ -41,6 +43,21 @@ void tile(const lb_ggemm_args &a, size_t m, size_t p) {
         const uint8_t *src = Bg + j * panel + c * 32;
         if (kStream && (c & 1) == 0) _mm_prefetch((const char *)src + 1024, _MM_HINT_T0);
         x[j] = _mm256_loadu_si256((const __m256i *)src);
+      }
+      if constexpr (kWide) {  // 8-bit values: one k-step per chunk, in two nibbles
+        LB_UNROLL for (int i = 0; i < R; ++i) {
+          int32_t a4;
+          memcpy(&a4, Ag + i * lda + c * kr, 4);
+          const __m256i av = _mm256_set1_epi32(a4);
+          LB_UNROLL for (int j = 0; j < C; ++j) {
+            const __m256i lo = _mm256_and_si256(x[j], nibble);
+            const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(x[j], 4), nibble);
+            acc[i][j] = _mm256_add_epi32(acc[i][j], _mm256_add_epi32(
+                _mm256_madd_epi16(_mm256_maddubs_epi16(lo, av), ones),
+                _mm256_madd_epi16(_mm256_maddubs_epi16(hi, av), sixteen)));
+          }
+        }
+        continue;
       }
       LB_UNROLL for (int i = 0; i < R; ++i) {
         __m256i s16[C];
@@ -82,11 +99,11 @@ void tile(const lb_ggemm_args &a, size_t m, size_t p) {
 }
 
 // 16 registers: 1 x 4 panels for one row, 2 x 2 beyond.
-template <int BITS>
+template <int BITS, bool kWide = false>
 void ggemm(const lb_ggemm_args &a) {
   auto run = [&](auto stream) {
     return [&, stream](auto r, auto c, size_t m, size_t p) {
-      tile<BITS, r.value, c.value, decltype(stream)::value>(a, m, p);
+      tile<BITS, r.value, c.value, decltype(stream)::value, kWide>(a, m, p);
     };
   };
   const size_t panels = a.N / 8;
@@ -101,8 +118,10 @@ void ggemm(const lb_ggemm_args &a) {
 }  // namespace
 
 void ggemm_u4s8_avx2(const lb_ggemm_args &a) { ggemm<4>(a); }
-// The 8-bit layout holding expanded 4- and 2-bit values (<= 15), never 8-bit weights.
+// The 8-bit layout holding expanded 4- and 2-bit values (<= 15).
 void ggemm_x4s8_avx2(const lb_ggemm_args &a) { ggemm<8>(a); }
+// 8-bit weights (blocked int8 / uint8), any value.
+void ggemm_u8s8_avx2(const lb_ggemm_args &a) { ggemm<8, true>(a); }
 
 template <int BITS>
 void expand(const uint8_t *src, size_t chunks, uint8_t *dst) {  // as in ggemm_avx512vnni.cpp
