@@ -127,34 +127,34 @@ lb_status lb_pack_raw(const lb_gemm_i8_kernel &kern, const void *B, lb_dtype b_t
   if (__builtin_mul_overflow(w->Np, w->Kp, &b_bytes)) return LB_ERR_SIZE_OVERFLOW;
   w->Bp = (int8_t *)lb_aligned_alloc(b_bytes);
   w->col_sum = (uint32_t *)lb_aligned_alloc((N ? N : 1) * sizeof(uint32_t));
-  int8_t *rows = kern.pack_b ? (int8_t *)lb_aligned_alloc(b_bytes) : w->Bp;
-  if (!w->Bp || !w->col_sum || !rows) {
-    if (rows != w->Bp) lb_aligned_free(rows);
-    return release(w), LB_ERR_OUT_OF_MEMORY;
-  }
-  const size_t Kp = w->Kp;
+  if (!w->Bp || !w->col_sum) return release(w), LB_ERR_OUT_OF_MEMORY;
+  const size_t Kp = w->Kp, Np = w->Np;
   const uint8_t b_flip = w->beta ? 0x80 : 0;
-  // Rows in parallel tasks of 64 (the transpose's tile width); each task shifts, sums and
-  // scans its rows for -128 in one pass that the compiler vectorizes.
-  const size_t rows_per_task = 64, n_tasks = (N + rows_per_task - 1) / rows_per_task;
-  std::atomic<bool> sym_all{true};
+  // One parallel pass in tasks of 64 rows (the transpose's tile width, a multiple of every
+  // n_align), padding rows included: each task shifts, sums and scans its rows for -128 (loops
+  // the compiler vectorizes) and, for kernels with their own layout, packs them from a buffer
+  // of its own while they are in L2. (The layout pass ran after, on one thread: 1 x 4096 x 4096
+  // matmulInteger packed its weights in ~20 ms.)
+  const size_t rows_per_task = 64, n_tasks = (Np + rows_per_task - 1) / rows_per_task;
+  std::atomic<bool> sym_all{true}, ok{true};
   lb_parallel(n_tasks, [&](size_t t) {
-    const size_t n0 = t * rows_per_task, nn = N - n0 < rows_per_task ? N - n0 : rows_per_task;
+    const size_t n0 = t * rows_per_task, nt = Np - n0 < rows_per_task ? Np - n0 : rows_per_task;
+    const size_t nn = N > n0 ? (N - n0 < nt ? N - n0 : nt) : 0;  // real rows of the task
+    lb_scratch buf(3, kern.pack_b ? nt * Kp : 0);
+    int8_t *rows = kern.pack_b ? (int8_t *)buf.get() : w->Bp + n0 * Kp;
+    if (!rows) return ok.store(false);
     if (layout == LB_LAYOUT_NK) {
-      copy_rows_xor(nn, K, (const uint8_t *)B + n0 * ldb, ldb, (uint8_t *)rows + n0 * Kp, Kp, b_flip);
+      copy_rows_xor(nn, K, (const uint8_t *)B + n0 * ldb, ldb, (uint8_t *)rows, Kp, b_flip);
     } else {
-      transpose_kn_to_nk(K, nn, (const uint8_t *)B + n0, ldb, (uint8_t *)rows + n0 * Kp, Kp, b_flip);
+      transpose_kn_to_nk(K, nn, (const uint8_t *)B + n0, ldb, (uint8_t *)rows, Kp, b_flip);
     }
-    for (size_t n = n0; n < n0 + nn; ++n) memset(rows + n * Kp + K, 0, Kp - K);
-    if (sum_rows(nn, K, rows + n0 * Kp, Kp, w->col_sum + n0) == -128) sym_all.store(false);
+    for (size_t n = 0; n < nn; ++n) memset(rows + n * Kp + K, 0, Kp - K);
+    memset(rows + nn * Kp, 0, (nt - nn) * Kp);
+    if (sum_rows(nn, K, rows, Kp, w->col_sum + n0) == -128) sym_all.store(false);
+    if (kern.pack_b) kern.pack_b(nt, Kp, rows, w->Bp + n0 * Kp);
   });
-  const bool sym = sym_all.load();
-  memset(rows + N * Kp, 0, (w->Np - N) * Kp);
-  w->b_sym = sym;
-  if (kern.pack_b) {
-    kern.pack_b(w->Np, Kp, rows, w->Bp);
-    lb_aligned_free(rows);
-  }
+  if (!ok.load()) return release(w), LB_ERR_OUT_OF_MEMORY;
+  w->b_sym = sym_all.load();
   return LB_OK;
 }
 
