@@ -53,6 +53,15 @@ struct lb_gemm_i8_kernel {
 // k = 4q .. 4q + 3 of each of the 16 columns (the operand of vpdpbusd; 16 rows make an AMX B
 // tile). A pack_b for kernels with n_align 16 (gemm_i8/pack_b_vnni16.cpp).
 void lb_pack_b_vnni16(size_t N, size_t K, const int8_t *rows, int8_t *out);
+#if LB_ARCH_X86
+void lb_pack_b_vnni16_avx512(size_t N, size_t K, const int8_t *rows, int8_t *out);  // the same bytes
+#endif
+inline bool lb_is_vnni16_layout(void (*pack_b)(size_t, size_t, const int8_t *, int8_t *)) {
+#if LB_ARCH_X86
+  if (pack_b == lb_pack_b_vnni16_avx512) return true;
+#endif
+  return pack_b == lb_pack_b_vnni16;
+}
 
 // ---- family: grouped GEMM, float out (the low-bit weights engine, ggemm_driver.cpp) -------
 // For every row m and column n of the block, groups g = 0, 1, ... in order:

@@ -257,7 +257,7 @@ extern "C" size_t lb_packed_bytes(const lb_packed_weights *w) {
 
 float lb_packed_dequantize(const lb_packed_weights &w, size_t n, size_t k) {
   if (w.entry->kind == LB_KERNEL_RAW_I8) {  // B' rows, or the VNNI layout of lb_pack_b_vnni16
-    const size_t i = w.kern->pack_b == lb_pack_b_vnni16
+    const size_t i = lb_is_vnni16_layout(w.kern->pack_b)
                          ? (n / 16) * 16 * w.Kp + (k / 4) * 64 + (n % 16) * 4 + k % 4
                          : n * w.Kp + k;
     const int q = w.Bp[i] + w.beta;

@@ -1506,6 +1506,30 @@ void test_grouped(const char *isa) {
               isa, cases.size(), bad, names.c_str());
 }
 
+// The AVX-512 VNNI layout packer gives the portable one's bytes (random rows, N and K multiples
+// of 16 and 64 as the driver pads them).
+void test_pack_vnni16() {
+#if defined(__x86_64__)
+  if (!(lb_cpu_features() & LB_CPU_AVX512F)) {
+    ++g_skipped;
+    std::printf("SKIP pack_b_vnni16_avx512: this CPU lacks AVX-512\n");
+    return;
+  }
+  int bad = 0, cases = 0;
+  for (int it = 0; it < 20; ++it) {
+    const size_t N = 16 * (1 + rand_below(6)), K = 64 * (1 + rand_below(20));
+    std::vector<int8_t> rows(N * K), a(N * K), b(N * K);
+    for (auto &v : rows) v = (int8_t)g_rng();
+    lb_pack_b_vnni16(N, K, rows.data(), a.data());
+    lb_pack_b_vnni16_avx512(N, K, rows.data(), b.data());
+    bad += a != b;
+    ++cases;
+  }
+  check(bad == 0, "pack_b_vnni16_avx512 differs from lb_pack_b_vnni16");
+  std::printf("  pack_b_vnni16_avx512: %d cases, %d differ from the portable packer\n", cases, bad);
+#endif
+}
+
 // The pool under churn: regions of 0-40 tasks back to back on thread counts changing between
 // 1 and 5 (workers left out of a region while others join it), per-call limits, pauses long
 // enough for the workers to stop polling and sleep, and a second thread starting regions at
@@ -1598,6 +1622,7 @@ int main() {
   test_bad_arguments();
   test_peaks();
   test_thread_pool();
+  test_pack_vnni16();
   for (int i = 0; i < lb_isa_count(); ++i) {
     const char *isa = lb_isa_name(i);
     if (only && std::strcmp(only, isa) != 0) continue;

@@ -71,5 +71,44 @@ void gemm_u8s8_avx512vnni(size_t M, size_t N, size_t K, const void *Av, const in
     lb_for_each_tile<8, 3>(M, N / 16, run(std::false_type{}));
 }
 
+// lb_pack_b_vnni16 (kernels.h) with 16 x 16 transposes of 4-byte words in registers: sixteen
+// rows' 64-byte runs in, the same bytes out as 16 rows of the layout (every word k = 4q ..
+// 4q + 3 of one row goes to row q at its column's place). The portable version moves them 4
+// bytes at a time.
+void lb_pack_b_vnni16_avx512(size_t N, size_t K, const int8_t *B, int8_t *out) {
+  for (size_t nb = 0; nb < N / 16; ++nb) {
+    const int8_t *src = B + nb * 16 * K;
+    int8_t *dst = out + nb * 16 * K;
+    for (size_t k = 0; k < K; k += 64) {
+      __m512i r[16], t[16];
+      LB_UNROLL for (int c = 0; c < 16; ++c) r[c] = _mm512_loadu_si512((const void *)(src + c * K + k));
+      // Words: unpack pairs of rows (32-bit), then pairs of pairs (64-bit): each 128-bit lane
+      // then holds one word from each of 4 rows.
+      LB_UNROLL for (int c = 0; c < 16; c += 2) {
+        t[c] = _mm512_unpacklo_epi32(r[c], r[c + 1]);
+        t[c + 1] = _mm512_unpackhi_epi32(r[c], r[c + 1]);
+      }
+      LB_UNROLL for (int c = 0; c < 16; c += 4) {
+        r[c] = _mm512_unpacklo_epi64(t[c], t[c + 2]);
+        r[c + 1] = _mm512_unpackhi_epi64(t[c], t[c + 2]);
+        r[c + 2] = _mm512_unpacklo_epi64(t[c + 1], t[c + 3]);
+        r[c + 3] = _mm512_unpackhi_epi64(t[c + 1], t[c + 3]);
+      }
+      // r[4g + j], lane l: word 4l + j' of rows 4g .. 4g + 3 (j' = 0, 1, 2, 3 for j = 0, 1, 2, 3
+      // in the order unpack leaves them). Gather the four groups' lanes: 128-bit shuffles.
+      LB_UNROLL for (int j = 0; j < 4; ++j) {
+        const __m512i a = _mm512_shuffle_i32x4(r[j], r[4 + j], 0x44), b = _mm512_shuffle_i32x4(r[j], r[4 + j], 0xEE);
+        const __m512i c2 = _mm512_shuffle_i32x4(r[8 + j], r[12 + j], 0x44), d = _mm512_shuffle_i32x4(r[8 + j], r[12 + j], 0xEE);
+        t[j] = _mm512_shuffle_i32x4(a, c2, 0x88);       // lanes 0 of groups 0, 1, 2, 3
+        t[4 + j] = _mm512_shuffle_i32x4(a, c2, 0xDD);   // lanes 1
+        t[8 + j] = _mm512_shuffle_i32x4(b, d, 0x88);    // lanes 2
+        t[12 + j] = _mm512_shuffle_i32x4(b, d, 0xDD);   // lanes 3
+      }
+      // t[4l + j] holds word 4l + j of all 16 rows: output row q = k / 4 + 4l + j.
+      LB_UNROLL for (int w = 0; w < 16; ++w) _mm512_storeu_si512((void *)(dst + (k / 4 + w) * 64), t[w]);
+    }
+  }
+}
+
 const lb_gemm_i8_kernel gemm_i8_avx512vnni = {gemm_u8s8_avx512vnni, false, 1, 16, nullptr, nullptr,
-                                              lb_pack_b_vnni16, false, nullptr, 0};
+                                              lb_pack_b_vnni16_avx512, false, nullptr, 0};
