@@ -1,0 +1,92 @@
+// Grouped GEMM, plain AdvSIMD (baseline AArch64; kernels.h, lb_ggemm_args), for 4- and 2-bit
+// weights on the 4-column panels of the dotprod kernels: without sdot, smull multiplies the
+// weights (0 .. 15, valid int8) by a broadcast of four activation bytes into int16 (at most
+// 15 * 128: exact) and sadalp adds neighbouring products into int32 lanes, two partial sums per
+// column, folded into one per column (addp) at each group's end.
+#include <arm_neon.h>
+#include <string.h>
+
+#include "../kernels.h"
+#include "../tile_loop.h"
+
+namespace {
+
+template <int BITS>
+inline uint8x16_t field(uint8x16_t x, int t, uint8x16_t mask) {  // as in ggemm_neon_dotprod.cpp
+  switch (t * BITS) {
+    case 0: return vandq_u8(x, mask);
+    case 2: return vandq_u8(vshrq_n_u8(x, 2), mask);
+    case 4: return BITS == 4 ? vshrq_n_u8(x, 4) : vandq_u8(vshrq_n_u8(x, 4), mask);
+    default: return vshrq_n_u8(x, 6);
+  }
+}
+
+// R rows x C panels: 2 R C int32 (columns 0-1 and 2-3, two partial sums each) and R C float
+// accumulators.
+template <int BITS, int R, int C>
+void tile(const lb_ggemm_args &a, size_t m, size_t p) {
+  constexpr int kPer = 8 / BITS;
+  const size_t kr = lb_ggemm_kr(BITS), chunks = a.Gp / kr, lda = a.groups * a.Gp;
+  const size_t panel = a.groups * chunks * 16;
+  const uint8x16_t mask = vdupq_n_u8((uint8_t)((1 << BITS) - 1));
+  const int8_t *A = a.A + m * lda;
+  const uint8_t *B = a.B + p * panel;
+  float32x4_t y[R][C];
+  LB_UNROLL for (int i = 0; i < R; ++i) LB_UNROLL for (int j = 0; j < C; ++j) y[i][j] = vdupq_n_f32(0.0f);
+  for (size_t g = 0; g < a.groups; ++g) {
+    int32x4_t lo[R][C], hi[R][C];
+    LB_UNROLL for (int i = 0; i < R; ++i) LB_UNROLL for (int j = 0; j < C; ++j) lo[i][j] = hi[i][j] = vdupq_n_s32(0);
+    const uint8_t *Bg = B + g * chunks * 16;
+    const int8_t *Ag = A + g * a.Gp;
+    for (size_t c = 0; c < chunks; ++c) {
+      uint8x16_t x[C];
+      LB_UNROLL for (int j = 0; j < C; ++j) x[j] = vld1q_u8(Bg + j * panel + c * 16);
+      LB_UNROLL for (int t = 0; t < kPer; ++t) {
+        int8x16_t b[C];
+        LB_UNROLL for (int j = 0; j < C; ++j) b[j] = vreinterpretq_s8_u8(field<BITS>(x[j], t, mask));
+        LB_UNROLL for (int i = 0; i < R; ++i) {
+          int32_t a4;
+          memcpy(&a4, Ag + i * lda + c * kr + 4 * t, 4);
+          const int8x16_t av = vreinterpretq_s8_s32(vdupq_n_s32(a4));
+          LB_UNROLL for (int j = 0; j < C; ++j) {
+            lo[i][j] = vpadalq_s16(lo[i][j], vmull_s8(vget_low_s8(b[j]), vget_low_s8(av)));
+            hi[i][j] = vpadalq_s16(hi[i][j], vmull_high_s8(b[j], av));
+          }
+        }
+      }
+    }
+    LB_UNROLL for (int j = 0; j < C; ++j) {
+      const size_t w = ((p + j) * a.groups + g) * 4;
+      const float32x4_t ws = vld1q_f32(a.w_scale + w);
+      const int32x4_t zp = vld1q_s32(a.w_zp + w);
+      LB_UNROLL for (int i = 0; i < R; ++i) {
+        int32x4_t v = vpaddq_s32(lo[i][j], hi[i][j]);  // columns 0, 1, 2, 3
+        v = vmlsq_n_s32(v, zp, a.a_sum[(m + i) * a.groups + g]);  // wraps
+        if (a.a_zp) v = vmlsq_n_s32(v, vld1q_s32(a.w_qsum + w), a.a_zp[m + i]);
+        const float32x4_t s = vmulq_n_f32(ws, a.a_scale[m + i]);
+        y[i][j] = vaddq_f32(y[i][j], vmulq_f32(vcvtq_f32_s32(v), s));
+      }
+    }
+  }
+  LB_UNROLL for (int i = 0; i < R; ++i) LB_UNROLL for (int j = 0; j < C; ++j) {
+    float32x4_t v = y[i][j];
+    const size_t n = (p + j) * 4;
+    if (a.bias) v = vaddq_f32(v, vld1q_f32(a.bias + n));
+    vst1q_f32(a.Y + (m + i) * a.ldy + n, v);
+  }
+}
+
+template <int BITS>
+void ggemm(const lb_ggemm_args &a) {
+  auto run = [&](auto r, auto c, size_t m, size_t p) { tile<BITS, r.value, c.value>(a, m, p); };
+  const size_t panels = a.N / 4;
+  if (a.M <= 2)
+    lb_for_each_tile<2, 4>(a.M, panels, run);
+  else
+    lb_for_each_tile<4, 2>(a.M, panels, run);
+}
+
+}  // namespace
+
+void ggemm_u4s8_neon(const lb_ggemm_args &a) { ggemm<4>(a); }
+void ggemm_u2s8_neon(const lb_ggemm_args &a) { ggemm<2>(a); }
