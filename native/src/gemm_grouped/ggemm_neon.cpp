@@ -3,23 +3,11 @@
 // weights (0 .. 15, valid int8) by a broadcast of four activation bytes into int16 (at most
 // 15 * 128: exact) and sadalp adds neighbouring products into int32 lanes, two partial sums per
 // column, folded into one per column (addp) at each group's end.
-#include <arm_neon.h>
 #include <string.h>
 
-#include "../kernels.h"
-#include "../tile_loop.h"
+#include "ggemm_neon_common.h"
 
 namespace {
-
-template <int BITS>
-inline uint8x16_t field(uint8x16_t x, int t, uint8x16_t mask) {  // as in ggemm_neon_dotprod.cpp
-  switch (t * BITS) {
-    case 0: return vandq_u8(x, mask);
-    case 2: return vandq_u8(vshrq_n_u8(x, 2), mask);
-    case 4: return BITS == 4 ? vshrq_n_u8(x, 4) : vandq_u8(vshrq_n_u8(x, 4), mask);
-    default: return vshrq_n_u8(x, 6);
-  }
-}
 
 // R rows x C panels: 2 R C int32 (columns 0-1 and 2-3, two partial sums each) and R C float
 // accumulators.
@@ -43,7 +31,7 @@ void tile(const lb_ggemm_args &a, size_t m, size_t p) {
       LB_UNROLL for (int j = 0; j < C; ++j) x[j] = vld1q_u8(Bg + j * panel + c * 16);
       LB_UNROLL for (int t = 0; t < kPer; ++t) {
         int8x16_t b[C];
-        LB_UNROLL for (int j = 0; j < C; ++j) b[j] = vreinterpretq_s8_u8(field<BITS>(x[j], t, mask));
+        LB_UNROLL for (int j = 0; j < C; ++j) b[j] = vreinterpretq_s8_u8(lb_neon_field<BITS>(x[j], t, mask));
         LB_UNROLL for (int i = 0; i < R; ++i) {
           int32_t a4;
           memcpy(&a4, Ag + i * lda + c * kr + 4 * t, 4);
@@ -55,25 +43,11 @@ void tile(const lb_ggemm_args &a, size_t m, size_t p) {
         }
       }
     }
-    LB_UNROLL for (int j = 0; j < C; ++j) {
-      const size_t w = ((p + j) * a.groups + g) * 4;
-      const float32x4_t ws = vld1q_f32(a.w_scale + w);
-      const int32x4_t zp = vld1q_s32(a.w_zp + w);
-      LB_UNROLL for (int i = 0; i < R; ++i) {
-        int32x4_t v = vpaddq_s32(lo[i][j], hi[i][j]);  // columns 0, 1, 2, 3
-        v = vmlsq_n_s32(v, zp, a.a_sum[(m + i) * a.groups + g]);  // wraps
-        if (a.a_zp) v = vmlsq_n_s32(v, vld1q_s32(a.w_qsum + w), a.a_zp[m + i]);
-        const float32x4_t s = vmulq_n_f32(ws, a.a_scale[m + i]);
-        y[i][j] = vaddq_f32(y[i][j], vmulq_f32(vcvtq_f32_s32(v), s));
-      }
-    }
+    int32x4_t v[R][C];  // columns 0, 1, 2, 3
+    LB_UNROLL for (int i = 0; i < R; ++i) LB_UNROLL for (int j = 0; j < C; ++j) v[i][j] = vpaddq_s32(lo[i][j], hi[i][j]);
+    lb_neon_group_end<R, C>(a, m, p, g, v, false, y);
   }
-  LB_UNROLL for (int i = 0; i < R; ++i) LB_UNROLL for (int j = 0; j < C; ++j) {
-    float32x4_t v = y[i][j];
-    const size_t n = (p + j) * 4;
-    if (a.bias) v = vaddq_f32(v, vld1q_f32(a.bias + n));
-    vst1q_f32(a.Y + (m + i) * a.ldy + n, v);
-  }
+  lb_neon_store<R, C>(a, m, p, y);
 }
 
 template <int BITS>
