@@ -105,6 +105,8 @@ function nativeBackend(nb: NativeBinding): LinearBackend {
   };
 }
 
+let nativeAdapter: LinearBackend | null = null;  // made once, on the first native prepack
+
 const tsBackend: LinearBackend = {
   prepack(w, parts) {
     if (parts.raw)
@@ -182,7 +184,7 @@ export function prepack(w: QTensor): PackedWeights {
   const FN = 'prepack';
   const parts = checkWeights(FN, w);
   const nb = activeNative();
-  const backend = nb ? nativeBackend(nb) : tsBackend;
+  const backend = nb ? (nativeAdapter ??= nativeBackend(nb)) : tsBackend;
   const state: PackedState = { parts, backend, backendName: nb ? 'native' : 'ts', packed: backend.prepack(w, parts), freed: false, inFlight: 0 };
   const kernel = backend.kernel(state.packed);
   const packed: PackedWeights = Object.freeze({

@@ -20,6 +20,7 @@
 
 #include "lowbit.h"
 #include "../src/gemm_driver.h"  // kernels are tested directly against the references
+#include "../src/formats.h"
 #include "../src/kernels.h"
 #include "../src/sgemm/sgemm_config.h"  // block override for the float32 GEMM tests
 #include "../src/thread_pool.h"  // the pool itself (test_thread_pool)
@@ -1530,6 +1531,30 @@ void test_pack_vnni16() {
 #endif
 }
 
+// The format tables (formats.h): every dtype has its row, and every block format of the
+// ecosystem names an element dtype of the table, a group dividing its super-block, and a byte
+// size that matches its element bits and scale encoding.
+void test_format_tables() {
+  for (lb_dtype t : {LB_INT8, LB_UINT8, LB_INT4, LB_UINT4, LB_INT2, LB_UINT2, LB_NF4}) {
+    const lb_format *f = lb_format_of(t);
+    check(f && f->per_byte * f->bits == 8 && f->qmax - f->qmin + 1 == (1 << f->bits), "format row");
+  }
+  check(lb_format_of((lb_dtype)99) == nullptr, "unknown dtype has no row");
+  int rows = 0;
+  for (int i = 0; i < lb_block_format_count(); ++i, ++rows) {
+    const lb_block_format &b = *lb_block_format_at(i);
+    const lb_format *e = lb_format_of(b.elem);
+    const size_t values = b.super_group ? b.super_group : b.group;
+    // Q4_K: two binary16 (d, dmin) and 12 bytes of six-bit scales and mins per super-block.
+    const size_t scales = b.scale == LB_SCALE_ENC_U6_F16 ? 4 + 12 : b.scale == LB_SCALE_ENC_F16 ? 2 : 4;
+    check(e && (!b.super_group || b.super_group % b.group == 0) &&
+              b.block_bytes == values * e->bits / 8 + scales,
+          std::string("block format ") + b.name);
+  }
+  check(lb_block_format_at(rows) == nullptr, "block format table end");
+  std::printf("  format tables: 7 dtypes, %d block formats consistent with their structs\n", rows);
+}
+
 // The pool under churn: regions of 0-40 tasks back to back on thread counts changing between
 // 1 and 5 (workers left out of a region while others join it), per-call limits, pauses long
 // enough for the workers to stop polling and sleep, and a second thread starting regions at
@@ -1623,6 +1648,7 @@ int main() {
   test_peaks();
   test_thread_pool();
   test_pack_vnni16();
+  test_format_tables();
   for (int i = 0; i < lb_isa_count(); ++i) {
     const char *isa = lb_isa_name(i);
     if (only && std::strcmp(only, isa) != 0) continue;

@@ -6,11 +6,9 @@
 // 8-bit weights (up to 255) would overflow the pair sums: kWide splits them into nibbles,
 // U = 16 hi + lo, multiplies each nibble exactly and weighs hi's pair sums by 16 in vpmaddwd.
 #pragma GCC target("avx2,fma")
-#include <immintrin.h>
 #include <string.h>
 
-#include "../kernels.h"
-#include "../tile_loop.h"
+#include "ggemm_ymm_common.h"
 
 namespace {
 
@@ -28,13 +26,8 @@ void tile(const lb_ggemm_args &a, size_t m, size_t p) {
   LB_UNROLL for (int i = 0; i < R; ++i) LB_UNROLL for (int j = 0; j < C; ++j) y[i][j] =
       _mm256_setzero_ps();
   for (size_t g = 0; g < a.groups; ++g) {
-    __m256i acc[R][C];  // one zero point for every column: start at -zp * a_sum (see the AVX-512 file)
-    LB_UNROLL for (int i = 0; i < R; ++i) {
-      const __m256i start = a.zp_uniform
-          ? _mm256_set1_epi32((int32_t)(0u - (uint32_t)a.w_zp[0] * (uint32_t)a.a_sum[(m + i) * a.groups + g]))
-          : _mm256_setzero_si256();
-      LB_UNROLL for (int j = 0; j < C; ++j) acc[i][j] = start;
-    }
+    __m256i acc[R][C];
+    lb_ymm_group_start<R, C>(a, m, g, acc);
     const uint8_t *Bg = B + g * chunks * 32;
     const int8_t *Ag = A + g * a.Gp;
     for (size_t c = 0; c < chunks; ++c) {
@@ -75,27 +68,9 @@ void tile(const lb_ggemm_args &a, size_t m, size_t p) {
             _mm256_add_epi32(acc[i][j], _mm256_madd_epi16(s16[j], ones));
       }
     }
-    LB_UNROLL for (int j = 0; j < C; ++j) {
-      const size_t w = ((p + j) * a.groups + g) * 8;
-      const __m256 ws = _mm256_loadu_ps(a.w_scale + w);
-      const __m256i zp = _mm256_loadu_si256((const __m256i *)(a.w_zp + w));
-      LB_UNROLL for (int i = 0; i < R; ++i) {
-        __m256i v = a.zp_uniform ? acc[i][j] : _mm256_sub_epi32(acc[i][j],
-            _mm256_mullo_epi32(zp, _mm256_set1_epi32(a.a_sum[(m + i) * a.groups + g])));
-        if (a.a_zp)
-          v = _mm256_sub_epi32(v, _mm256_mullo_epi32(_mm256_loadu_si256((const __m256i *)(a.w_qsum + w)),
-                                                     _mm256_set1_epi32(a.a_zp[m + i])));
-        const __m256 s = _mm256_mul_ps(_mm256_set1_ps(a.a_scale[m + i]), ws);
-        y[i][j] = _mm256_add_ps(y[i][j], _mm256_mul_ps(_mm256_cvtepi32_ps(v), s));
-      }
-    }
+    lb_ymm_group_end<R, C>(a, m, p, g, acc, y);
   }
-  LB_UNROLL for (int i = 0; i < R; ++i) LB_UNROLL for (int j = 0; j < C; ++j) {
-    __m256 v = y[i][j];
-    const size_t n = (p + j) * 8;
-    if (a.bias) v = _mm256_add_ps(v, _mm256_loadu_ps(a.bias + n));
-    _mm256_storeu_ps(a.Y + (m + i) * a.ldy + n, v);
-  }
+  lb_ymm_store<R, C>(a.bias, a.Y, a.ldy, m, p, y);
 }
 
 // 16 registers: 1 x 4 panels for one row, 2 x 2 beyond.

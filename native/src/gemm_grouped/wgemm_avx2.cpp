@@ -2,10 +2,7 @@
 // columns dequantized in registers, as wgemm_avx512.cpp does; nf4's 16-entry code book takes two
 // vpermps and a blend on the index's bit 3.
 #pragma GCC target("avx2,fma")
-#include <immintrin.h>
-
-#include "../kernels.h"
-#include "../tile_loop.h"
+#include "ggemm_ymm_common.h"
 
 namespace {
 
@@ -60,12 +57,7 @@ void tile(const lb_wgemm_args &a, size_t m, size_t p) {
       LB_UNROLL for (int i = 0; i < R; ++i) y[i][j] = _mm256_fmadd_ps(s[i][j], sc, y[i][j]);
     }
   }
-  LB_UNROLL for (int i = 0; i < R; ++i) LB_UNROLL for (int j = 0; j < C; ++j) {
-    __m256 v = y[i][j];
-    const size_t n = (p + j) * 8;
-    if (a.bias) v = _mm256_add_ps(v, _mm256_loadu_ps(a.bias + n));
-    _mm256_storeu_ps(a.Y + (m + i) * a.ldy + n, v);
-  }
+  lb_ymm_store<R, C>(a.bias, a.Y, a.ldy, m, p, y);
 }
 
 // 16 registers: 1 x 2 panels for one row, 2 x 1 beyond.

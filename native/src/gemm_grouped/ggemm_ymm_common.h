@@ -1,0 +1,54 @@
+// What the 256-bit grouped kernels share (ggemm_avx2.cpp, ggemm_avxvnni.cpp, wgemm_avx2.cpp, all
+// on panels of 8 columns): a group's accumulators at its start, its end (zero points, scales,
+// the float add in SPEC §4's order) and the store. Include it after the file's target pragma.
+#pragma once
+#include <immintrin.h>
+
+#include "../kernels.h"
+#include "../tile_loop.h"
+
+namespace {
+
+// One zero point for every column (symmetric weights): the accumulators start at -zp * a_sum,
+// one broadcast per row, instead of a vpmulld and a subtraction each at the group's end.
+template <int R, int C>
+inline void lb_ymm_group_start(const lb_ggemm_args &a, size_t m, size_t g, __m256i (&acc)[R][C]) {
+  LB_UNROLL for (int i = 0; i < R; ++i) {
+    const __m256i start = a.zp_uniform
+        ? _mm256_set1_epi32((int32_t)(0u - (uint32_t)a.w_zp[0] * (uint32_t)a.a_sum[(m + i) * a.groups + g]))
+        : _mm256_setzero_si256();
+    LB_UNROLL for (int j = 0; j < C; ++j) acc[i][j] = start;
+  }
+}
+
+template <int R, int C>
+inline void lb_ymm_group_end(const lb_ggemm_args &a, size_t m, size_t p, size_t g, __m256i (&acc)[R][C],
+                             __m256 (&y)[R][C]) {
+  LB_UNROLL for (int j = 0; j < C; ++j) {
+    const size_t w = ((p + j) * a.groups + g) * 8;
+    const __m256 ws = _mm256_loadu_ps(a.w_scale + w);
+    const __m256i zp = _mm256_loadu_si256((const __m256i *)(a.w_zp + w));
+    LB_UNROLL for (int i = 0; i < R; ++i) {
+      __m256i v = a.zp_uniform ? acc[i][j] : _mm256_sub_epi32(acc[i][j],
+          _mm256_mullo_epi32(zp, _mm256_set1_epi32(a.a_sum[(m + i) * a.groups + g])));
+      if (a.a_zp)
+        v = _mm256_sub_epi32(v, _mm256_mullo_epi32(_mm256_loadu_si256((const __m256i *)(a.w_qsum + w)),
+                                                   _mm256_set1_epi32(a.a_zp[m + i])));
+      const __m256 s = _mm256_mul_ps(_mm256_set1_ps(a.a_scale[m + i]), ws);
+      y[i][j] = _mm256_add_ps(y[i][j], _mm256_mul_ps(_mm256_cvtepi32_ps(v), s));
+    }
+  }
+}
+
+// y (+ bias) to Y: rows m .., panels p .. of 8 columns.
+template <int R, int C>
+inline void lb_ymm_store(const float *bias, float *Y, size_t ldy, size_t m, size_t p, __m256 (&y)[R][C]) {
+  LB_UNROLL for (int i = 0; i < R; ++i) LB_UNROLL for (int j = 0; j < C; ++j) {
+    __m256 v = y[i][j];
+    const size_t n = (p + j) * 8;
+    if (bias) v = _mm256_add_ps(v, _mm256_loadu_ps(bias + n));
+    _mm256_storeu_ps(Y + (m + i) * ldy + n, v);
+  }
+}
+
+}  // namespace
