@@ -1332,7 +1332,8 @@ struct gcase {
   int fmt;            // index in kWFormats
   int zp_mode;        // 0 none, 1 per group
   bool f16, bias, stream;
-  int xmode;          // 0 random, 1 extremes, 2 zeros, 3 constant, 4 huge range
+  int xmode;          // 0 random, 1 extremes, 2 zeros, 3 constant, 4 huge range,
+                      // 5 every weight qmax and every activation the same positive value
 };
 
 // Runs one case through lb_prepack + lb_linear_f32 (int8 and float32 compute) and lb_linear_q8,
@@ -1344,7 +1345,7 @@ std::string run_gcase(const gcase &c, const char **kernel) {
   const size_t groups = K ? (K + G - 1) / G : 0, ns = c.G ? N * groups : N;
   std::vector<int> q(N * K);
   for (size_t i = 0; i < q.size(); ++i)
-    q[i] = c.xmode == 1 ? ((i % 3) ? f.qmin : f.qmax) : rand_int(f.qmin, f.qmax);
+    q[i] = c.xmode == 5 ? f.qmax : c.xmode == 1 ? ((i % 3) ? f.qmin : f.qmax) : rand_int(f.qmin, f.qmax);
   // One spare entry each: an empty tensor still passes non-null scales (null means integer-only).
   std::vector<float> ws(ns + 1);
   std::vector<uint16_t> ws16(ns + 1);
@@ -1371,7 +1372,7 @@ std::string run_gcase(const gcase &c, const char **kernel) {
   const float range = c.xmode == 4 ? std::ldexp(1.0f, rand_int(-30, 30)) : 4.0f;
   const float cst = std::uniform_real_distribution<float>(-range, range)(g_rng);
   for (size_t i = 0; i < X.size(); ++i)
-    X[i] = c.xmode == 2 ? 0.0f : c.xmode == 3 ? cst
+    X[i] = c.xmode == 2 ? 0.0f : c.xmode == 3 ? cst : c.xmode == 5 ? range
            : c.xmode == 1 ? ((i & 1) ? range : -range)
                           : std::uniform_real_distribution<float>(-range, range)(g_rng);
   for (auto &b : bias) b = std::uniform_real_distribution<float>(-1.0f, 1.0f)(g_rng);
@@ -1439,7 +1440,10 @@ std::string run_gcase(const gcase &c, const char **kernel) {
       else if (err.empty() && !same_floats(got.data(), want8.data(), want8.size()))
         err = "linear q8 differs";
     }
-    if (err.empty()) {  // weight-only, within SPEC §4's tolerance
+    // Weight-only, within SPEC §4's tolerance. Not for the 150k-long rows of equal terms: the
+    // scalar float32 GEMM sums a row in order, and 150k equal terms drift past 1e-4 of their
+    // sum (ARCHITECTURE, known limits).
+    if (err.empty() && c.xmode != 5) {
       std::vector<float> got(M * N, -7.0f);
       if (lb_linear_f32(M, X.data(), K, W, b, &of, got.data(), N) != LB_OK) err = "linear float32: status";
       for (size_t m = 0; m < M && err.empty(); ++m)
@@ -1471,6 +1475,12 @@ void test_grouped(const char *isa) {
           for (size_t N : {(size_t)1, (size_t)15, (size_t)17, (size_t)49})
             if (rand_below(3) == 0)
               cases.push_back({M, N, K, G, fmt, fmt == 6 ? 0 : (int)rand_below(2), rand_below(2) == 0, true, false, 0});
+  // Groups past the kernels' segment of 8192 chunks (2^16 4-bit values, 2^17 2-bit ones), where
+  // the AVX-512 GEMV tiles fold their weight-16 sums in: per channel, sums that would overflow a
+  // weight-16 accumulator kept over the whole group (K / 2 * 16 * qmax * 127 > 2^31).
+  for (int fmt = 0; fmt < 7; ++fmt)
+    for (size_t M : {(size_t)1, (size_t)2})
+      cases.push_back({M, 17, kWFormats[fmt].bits == 2 ? (size_t)720001 : (size_t)150001, 0, fmt, 0, false, true, false, 5});
   // Random shapes and granularities (per channel, odd blocks, 32 .. 256), values at the extremes.
   for (int it = 0; it < 140; ++it) {
     const size_t Gs[] = {0, 32, 64, 128, 256, 5, 33, 1};

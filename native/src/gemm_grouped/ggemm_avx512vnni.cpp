@@ -14,14 +14,30 @@
 
 namespace {
 
-// R rows x C panels of 16 columns: R x C int32 and R x C float accumulators (at most 24 of the
-// 32 registers with 4 x 3).
+// 4 and 2 bits: each operand is one AND of the load (2 bits: of it and of it >> 2), the higher
+// field masked in place (16 u: still a byte, and vpdpbusd sums without saturating), so no
+// shift per operand. Operands of weight 16 go to accumulators of their own (acc16), shifted
+// right by 4 and added to the others every kSeg chunks and at each group's end: exact, since
+// those sums stay 16 times an integer below 2^27 (8192 chunks of 4-bit weights:
+// 8192 * 4 * 240 * 128 < 2^31).
+constexpr size_t kSeg = 8192;
+
+// vpdpbusd through asm: with the intrinsic, GCC 12 copied each acc16 register out and back in
+// every iteration (8 extra moves a chunk in the 1 x 4 tile).
+inline void dpbusd(__m512i &acc, __m512i u, __m512i s) {
+  __asm__("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(u), "v"(s));
+}
+
+// R rows x C panels of 16 columns: R x C float and int32 accumulators, and for 4 and 2 bits in
+// tiles of up to 2 rows R x C more (acc16). Taller tiles have no registers for them and unpack
+// each field with a shift and a mask into the one set (4 rows x 2 panels with acc16 ran 2-bit
+// weights at 40% of that speed, AMD host, 4 x 4096 x 4096).
 template <int BITS, int R, int C, bool kStream>
 void tile(const lb_ggemm_args &a, size_t m, size_t p) {
-  constexpr int kPer = 8 / BITS;
+  constexpr bool kSplit = BITS < 8 && R <= 2;
+  const __m512i lo = _mm512_set1_epi8((char)((1 << BITS) - 1)), hi = _mm512_slli_epi16(lo, 4);
   const size_t kr = lb_ggemm_kr(BITS), chunks = a.Gp / kr, lda = a.groups * a.Gp;
   const size_t panel = a.groups * chunks * 64;  // bytes of one panel
-  const __m512i mask = _mm512_set1_epi8((char)((1 << BITS) - 1));
   const int8_t *A = a.A + m * lda;
   const uint8_t *B = a.B + p * panel;
   // The next tile's panels, fetched ahead, only while they belong to this block: past its end
@@ -33,34 +49,63 @@ void tile(const lb_ggemm_args &a, size_t m, size_t p) {
   for (size_t g = 0; g < a.groups; ++g) {
     // One zero point for every column (symmetric weights: 8 for int4): the accumulators start
     // at -zp * a_sum, one broadcast per row, instead of a vpmulld and a subtraction each.
-    __m512i acc[R][C];
+    __m512i acc[R][C], acc16[R][C];  // acc16: the operands of weight 16 (4 and 2 bits)
     LB_UNROLL for (int i = 0; i < R; ++i) {
       const __m512i start = a.zp_uniform
           ? _mm512_set1_epi32((int32_t)(0u - (uint32_t)a.w_zp[0] * (uint32_t)a.a_sum[(m + i) * a.groups + g]))
           : _mm512_setzero_si512();
-      LB_UNROLL for (int j = 0; j < C; ++j) acc[i][j] = start;
+      LB_UNROLL for (int j = 0; j < C; ++j) acc[i][j] = start, acc16[i][j] = _mm512_setzero_si512();
     }
     const uint8_t *Bg = B + g * chunks * 64;
     const int8_t *Ag = A + g * a.Gp;
-    for (size_t c = 0; c < chunks; ++c) {
-      __m512i x[C];
-      LB_UNROLL for (int j = 0; j < C; ++j) {
-        const uint8_t *src = Bg + j * panel + c * 64;
-        // Few rows: the weights come from memory once. The next tile's panels are fetched
-        // into L2 while this one runs, so each tile starts warm (as the int8 GEMV tiles do).
-        if (ahead) _mm_prefetch((const char *)src + C * panel, _MM_HINT_T1);
-        x[j] = _mm512_loadu_si512((const void *)src);
+    // Operands b of k-step t (activations at byte 4 t of the chunk) into the accumulators.
+    auto madd = [&](__m512i(&to)[R][C], const __m512i(&b)[C], size_t c, int t) {
+      LB_UNROLL for (int i = 0; i < R; ++i) {
+        int32_t a4;
+        memcpy(&a4, Ag + i * lda + c * kr + 4 * t, 4);
+        const __m512i av = _mm512_set1_epi32(a4);
+        LB_UNROLL for (int j = 0; j < C; ++j) dpbusd(to[i][j], b[j], av);
       }
-      LB_UNROLL for (int t = 0; t < kPer; ++t) {
-        __m512i b[C];
-        LB_UNROLL for (int j = 0; j < C; ++j) b[j] =
-            BITS == 8 ? x[j] : _mm512_and_si512(t ? _mm512_srli_epi16(x[j], t * BITS) : x[j], mask);
-        LB_UNROLL for (int i = 0; i < R; ++i) {
-          int32_t a4;
-          memcpy(&a4, Ag + i * lda + c * kr + 4 * t, 4);
-          const __m512i av = _mm512_set1_epi32(a4);
-          LB_UNROLL for (int j = 0; j < C; ++j) acc[i][j] = _mm512_dpbusd_epi32(acc[i][j], b[j], av);
+    };
+    for (size_t c0 = 0; c0 < chunks; c0 += kSeg) {
+      const size_t c1 = chunks - c0 < kSeg ? chunks : c0 + kSeg;
+      for (size_t c = c0; c < c1; ++c) {
+        __m512i x[C];
+        LB_UNROLL for (int j = 0; j < C; ++j) {
+          const uint8_t *src = Bg + j * panel + c * 64;
+          // Few rows: the weights come from memory once. The next tile's panels are fetched
+          // into L2 while this one runs, so each tile starts warm (as the int8 GEMV tiles do).
+          if (ahead) _mm_prefetch((const char *)src + C * panel, _MM_HINT_T1);
+          x[j] = _mm512_loadu_si512((const void *)src);
         }
+        __m512i b[C];
+        if constexpr (BITS == 8) {
+          madd(acc, x, c, 0);
+        } else if constexpr (!kSplit) {
+          LB_UNROLL for (int t = 0; t < 8 / BITS; ++t) {
+            LB_UNROLL for (int j = 0; j < C; ++j) b[j] = _mm512_and_si512(t ? _mm512_srli_epi16(x[j], t * BITS) : x[j], lo);
+            madd(acc, b, c, t);
+          }
+        } else if constexpr (BITS == 4) {
+          LB_UNROLL for (int j = 0; j < C; ++j) b[j] = _mm512_and_si512(x[j], lo);
+          madd(acc, b, c, 0);
+          LB_UNROLL for (int j = 0; j < C; ++j) b[j] = _mm512_and_si512(x[j], hi);
+          madd(acc16, b, c, 1);
+        } else {
+          LB_UNROLL for (int j = 0; j < C; ++j) b[j] = _mm512_and_si512(x[j], lo);
+          madd(acc, b, c, 0);
+          LB_UNROLL for (int j = 0; j < C; ++j) b[j] = _mm512_and_si512(x[j], hi);
+          madd(acc16, b, c, 2);
+          LB_UNROLL for (int j = 0; j < C; ++j) x[j] = _mm512_srli_epi16(x[j], 2);
+          LB_UNROLL for (int j = 0; j < C; ++j) b[j] = _mm512_and_si512(x[j], lo);
+          madd(acc, b, c, 1);
+          LB_UNROLL for (int j = 0; j < C; ++j) b[j] = _mm512_and_si512(x[j], hi);
+          madd(acc16, b, c, 3);
+        }
+      }
+      if constexpr (kSplit) LB_UNROLL for (int i = 0; i < R; ++i) LB_UNROLL for (int j = 0; j < C; ++j) {
+        acc[i][j] = _mm512_add_epi32(acc[i][j], _mm512_srai_epi32(acc16[i][j], 4));
+        acc16[i][j] = _mm512_setzero_si512();
       }
     }
     LB_UNROLL for (int j = 0; j < C; ++j) {
@@ -68,8 +113,9 @@ void tile(const lb_ggemm_args &a, size_t m, size_t p) {
       const __m512 ws = _mm512_loadu_ps(a.w_scale + w);
       const __m512i zp = _mm512_loadu_si512((const void *)(a.w_zp + w));
       LB_UNROLL for (int i = 0; i < R; ++i) {
-        __m512i v = a.zp_uniform ? acc[i][j] : _mm512_sub_epi32(acc[i][j],
-            _mm512_mullo_epi32(zp, _mm512_set1_epi32(a.a_sum[(m + i) * a.groups + g])));
+        __m512i v = acc[i][j];
+        if (!a.zp_uniform)
+          v = _mm512_sub_epi32(v, _mm512_mullo_epi32(zp, _mm512_set1_epi32(a.a_sum[(m + i) * a.groups + g])));
         if (a.a_zp)
           v = _mm512_sub_epi32(v, _mm512_mullo_epi32(_mm512_loadu_si512((const void *)(a.w_qsum + w)),
                                                      _mm512_set1_epi32(a.a_zp[m + i])));
