@@ -67,7 +67,7 @@ LB_API const char *lb_status_string(lb_status status);
 /* ---- CPU detection and ISA selection ------------------------------------------------ */
 
 /* Bit flags of lb_cpu_features(). */
-#define LB_CPU_AVX2 (1ull << 0)         /* AVX2 + FMA, OS saves YMM */
+#define LB_CPU_AVX2 (1ull << 0)         /* AVX2 + FMA + F16C, OS saves YMM */
 #define LB_CPU_AVXVNNI (1ull << 1)      /* AVX-VNNI (VEX vpdpbusd) */
 #define LB_CPU_AVX512F (1ull << 2)      /* AVX-512 F + BW + VL, OS saves ZMM */
 #define LB_CPU_AVX512VNNI (1ull << 3)   /* AVX-512 VNNI */

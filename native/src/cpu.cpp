@@ -46,7 +46,7 @@ uint64_t lb_detect_cpu_features() {
   uint64_t f = 0;
   unsigned max_leaf = cpuid(0, 0).a;
   cpuid_regs l1 = cpuid(1, 0);
-  bool osxsave = (l1.c >> 27) & 1, avx = (l1.c >> 28) & 1, fma = (l1.c >> 12) & 1;
+  bool osxsave = (l1.c >> 27) & 1, avx = (l1.c >> 28) & 1, fma = (l1.c >> 12) & 1, f16c = (l1.c >> 29) & 1;
   if (!osxsave || !avx || max_leaf < 7) return 0;
   unsigned long long xcr0 = xgetbv0();
   bool os_ymm = (xcr0 & 0x6) == 0x6;
@@ -58,8 +58,9 @@ uint64_t lb_detect_cpu_features() {
   bool avx512vnni = (l7.c >> 11) & 1;
   bool amx = ((l7.d >> 24) & 1) && ((l7.d >> 25) & 1);  // AMX-TILE, AMX-INT8
   bool avxvnni = (l7s1.a >> 4) & 1;
-  if (os_ymm && avx2 && fma) f |= LB_CPU_AVX2;
-  if (os_ymm && avx2 && fma && avxvnni) f |= LB_CPU_AVXVNNI;
+  // F16C: every AVX2 CPU has it; the grouped kernels widen binary16 scales with it.
+  if (os_ymm && avx2 && fma && f16c) f |= LB_CPU_AVX2;
+  if (os_ymm && avx2 && fma && f16c && avxvnni) f |= LB_CPU_AVXVNNI;
   if (os_zmm && avx512) f |= LB_CPU_AVX512F;
   if (os_zmm && avx512 && avx512vnni) f |= LB_CPU_AVX512VNNI;
   if (os_amx && amx && request_amx_permission()) f |= LB_CPU_AMX_INT8;

@@ -45,7 +45,9 @@ struct lb_packed_weights {
   // GROUPED
   size_t Gp, nr, panels;   // padded group, panel width, panels (Np = panels * nr)
   uint8_t *Up;
-  float *p_scale;          // [panel][group][nr]
+  float *p_scale;          // [panel][group][nr], or null when p_scale16 holds them
+  uint16_t *p_scale16;     // the same in binary16, for weights that came with binary16 scales:
+                           // a GEMV streams 4.5 bits per int4 g32 weight instead of 5
   int32_t *p_zp, *p_qsum;  // the same
   bool zp_uniform;         // one zero point everywhere (symmetric weights), padding included
 };
@@ -106,6 +108,18 @@ bool lb_ggemm_expand_enabled();
 void lb_gemm_set_block_override(size_t MC, size_t NC);
 
 inline size_t lb_round_up(size_t x, size_t to) { return (x + to - 1) / to * to; }
+
+// Panel p's scales in the GROUPED layout: float32 or binary16, the other null.
+inline const float *lb_panel_scale(const lb_packed_weights &w, size_t p) {
+  return w.p_scale ? w.p_scale + p * w.groups * w.nr : nullptr;
+}
+inline const uint16_t *lb_panel_scale16(const lb_packed_weights &w, size_t p) {
+  return w.p_scale16 ? w.p_scale16 + p * w.groups * w.nr : nullptr;
+}
+// The scale at index `at` of that layout, as float32.
+inline float lb_packed_scale(const lb_packed_weights &w, size_t at) {
+  return w.p_scale16 ? lb_f16_to_f32(w.p_scale16[at]) : w.p_scale[at];
+}
 
 // 16 rows of Kp bytes (row-major) -> Kp/64 blocks of 16 rows x 64 bytes (kernels.h a_tiles16).
 inline void lb_pack_a_tiles16(size_t Kp, const uint8_t *rows, uint8_t *out) {
@@ -286,7 +300,8 @@ lb_status lb_ggemm_run(size_t M, const lb_packed_weights &w, PackA &&pack_a, con
       B = (const uint8_t *)x_buf.get();
     }
     (expand ? e.grouped_x8 : e.grouped)(lb_ggemm_args{mc, cols, groups, w.Gp, A + m0 * lda, a_scale + m0,
-        a_sum + m0 * groups, a_zp ? a_zp + m0 : nullptr, B, w.p_scale + p * groups * nr, w.p_zp + p * groups * nr,
+        a_sum + m0 * groups, a_zp ? a_zp + m0 : nullptr, B, lb_panel_scale(w, p), lb_panel_scale16(w, p),
+        w.p_zp + p * groups * nr,
         w.p_qsum + p * groups * nr, w.zp_uniform, b, y, ld});
   });
   return st != LB_OK ? st : ok.load() ? LB_OK : LB_ERR_OUT_OF_MEMORY;

@@ -77,7 +77,9 @@ inline bool lb_is_vnni16_layout(void (*pack_b)(size_t, size_t, const int8_t *, i
 // of nr, each panel all K: groups x Gp / kr chunks of nr x 4 bytes; byte 4 j + i of a chunk
 // holds, for column j, the values k = i + 4 t (t = 0 .. 8 / bits - 1) at bits t * bits. So one
 // shift and mask per t gives a VNNI operand (4 consecutive k of nr columns), and 8-bit is the
-// VNNI layout itself. w_scale, w_zp, w_qsum: [panel][group][nr]. A: M rows of groups x Gp bytes.
+// VNNI layout itself. w_scale, w_zp, w_qsum: [panel][group][nr]; the scales in float32 (w_scale)
+// or binary16 (w_scale16, w_scale null): widening is exact, so both give the same bits.
+// A: M rows of groups x Gp bytes.
 struct lb_ggemm_args {
   size_t M, N;         // rows; columns, a multiple of the kernel's nr
   size_t groups, Gp;   // groups per row, padded group length
@@ -87,6 +89,7 @@ struct lb_ggemm_args {
   const int32_t *a_zp;   // [M] or null
   const uint8_t *B;      // the block's first panel
   const float *w_scale;
+  const uint16_t *w_scale16;
   const int32_t *w_zp, *w_qsum;  // w_qsum[n,g] = sum over the group's real k of (U - w_zp)
   bool zp_uniform;       // every w_zp (padding columns' too) equals w_zp[0]: kernels may use it
   const float *bias;     // the block's first column, or null
@@ -104,6 +107,7 @@ struct lb_wgemm_args {
   const float *X;
   const uint8_t *B;
   const float *w_scale;
+  const uint16_t *w_scale16;
   const int32_t *w_zp;
   const float *codebook;  // 16 floats (nf4) or null
   const float *bias;

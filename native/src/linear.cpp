@@ -93,7 +93,8 @@ lb_status linear_float(size_t M, const float *X, size_t ldx, const lb_packed_wei
                            [&](size_t m0, size_t mc, size_t n, size_t cols, const float *b, float *y, size_t ld) {
       const size_t p = n / nr;
       e.weight_only(lb_wgemm_args{mc, cols, groups, Gp, Xp + m0 * lda, W.Up + p * panel_bytes,
-                                  W.p_scale + p * groups * nr, W.p_zp + p * groups * nr, W.fmt->codebook,
+                                  lb_panel_scale(W, p), lb_panel_scale16(W, p), W.p_zp + p * groups * nr,
+                                  W.fmt->codebook,
                                   b, y, ld});
     });
   }

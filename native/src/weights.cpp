@@ -52,6 +52,7 @@ void release(lb_packed_weights *w) {
   lb_aligned_free(w->zp);
   lb_aligned_free(w->Up);
   lb_aligned_free(w->p_scale);
+  lb_aligned_free(w->p_scale16);
   lb_aligned_free(w->p_zp);
   lb_aligned_free(w->p_qsum);
 }
@@ -133,10 +134,12 @@ lb_status pack_grouped(const lb_weights_desc &d, const lb_format &f, lb_packed_w
   size_t bytes;
   if (__builtin_mul_overflow(w->panels, panel_bytes, &bytes)) return LB_ERR_SIZE_OVERFLOW;
   w->Up = (uint8_t *)lb_aligned_alloc(bytes ? bytes : 64);
-  w->p_scale = (float *)lb_aligned_alloc((pg ? pg : 1) * sizeof(float));
+  const bool f16 = d.scale && d.scale_dtype == LB_SCALE_F16;
+  if (f16) w->p_scale16 = (uint16_t *)lb_aligned_alloc((pg ? pg : 1) * sizeof(uint16_t));
+  else w->p_scale = (float *)lb_aligned_alloc((pg ? pg : 1) * sizeof(float));
   w->p_zp = (int32_t *)lb_aligned_alloc((pg ? pg : 1) * sizeof(int32_t));
   w->p_qsum = (int32_t *)lb_aligned_alloc((pg ? pg : 1) * sizeof(int32_t));
-  if (!w->Up || !w->p_scale || !w->p_zp || !w->p_qsum) return LB_ERR_OUT_OF_MEMORY;
+  if (!w->Up || !(w->p_scale || w->p_scale16) || !w->p_zp || !w->p_qsum) return LB_ERR_OUT_OF_MEMORY;
   std::atomic<bool> ok{true};
   lb_parallel(w->panels, [&](size_t p) {
     uint8_t *rows = (uint8_t *)lb_aligned_alloc(nr * (K ? K : 1));  // the panel's U, row by row
@@ -152,7 +155,8 @@ lb_status pack_grouped(const lb_weights_desc &d, const lb_format &f, lb_packed_w
         const int32_t zpe = real ? (w->zp ? w->zp[n * groups + g] : 0) - f.qmin : 0;
         int32_t qsum = 0;
         for (size_t k = 0; real && k < len; ++k) qsum += (int32_t)rows[j * K + k0 + k] - zpe;
-        w->p_scale[at] = real ? w->scale[n * groups + g] : 0.0f;
+        if (f16) w->p_scale16[at] = real ? ((const uint16_t *)d.scale)[n * groups + g] : 0;
+        else w->p_scale[at] = real ? w->scale[n * groups + g] : 0.0f;
         w->p_zp[at] = f.codebook ? 0 : zpe;
         w->p_qsum[at] = qsum;
       }
@@ -252,7 +256,8 @@ extern "C" size_t lb_packed_bytes(const lb_packed_weights *w) {
   size_t b = (w->scale ? ng * 4 : 0) + (w->zp ? ng * 4 : 0);
   if (w->entry->kind == LB_KERNEL_RAW_I8) return b + w->Np * w->Kp + w->N * 4;
   const size_t pg = w->panels * w->groups * w->nr;
-  return b + w->panels * w->groups * w->Gp * w->entry->bits / 8 * w->nr + pg * 12;
+  // U, then per (panel, group, column) the scale (2 or 4 bytes), zero point and sum
+  return b + w->panels * w->groups * w->Gp * w->entry->bits / 8 * w->nr + pg * (w->p_scale16 ? 10 : 12);
 }
 
 float lb_packed_dequantize(const lb_packed_weights &w, size_t n, size_t k) {
@@ -269,8 +274,8 @@ float lb_packed_dequantize(const lb_packed_weights &w, size_t n, size_t k) {
   const uint8_t byte = w.Up[((p * w.groups + g) * chunks + c) * w.nr * 4 + 4 * j + i];
   const int u = (byte >> (t * bits)) & ((1 << bits) - 1);
   const size_t at = (p * w.groups + g) * w.nr + j;
-  if (w.fmt->codebook) return w.fmt->codebook[u] * w.p_scale[at];
-  return (float)(u - w.p_zp[at]) * w.p_scale[at];
+  if (w.fmt->codebook) return w.fmt->codebook[u] * lb_packed_scale(w, at);
+  return (float)(u - w.p_zp[at]) * lb_packed_scale(w, at);
 }
 
 void lb_packed_dequantize_panels(const lb_packed_weights &w, size_t n0, size_t nc, float *out) {
@@ -291,7 +296,7 @@ void lb_packed_dequantize_panels(const lb_packed_weights &w, size_t n0, size_t n
         const size_t n = p * nr + j;
         if (n < n0 || n >= n0 + nc) continue;
         const size_t at = (p * w.groups + g) * nr + j;
-        const float s = w.p_scale[at];
+        const float s = lb_packed_scale(w, at);
         const int zp = w.p_zp[at];
         float *dst = out + (n - n0) * K + k0;
         for (size_t c = 0; c < chunks; ++c)

@@ -5,7 +5,7 @@
 // 4 * 2 * 3 * 128 at 2 bits, 2 * 3840 at 4) add in int16 exactly before one vpmaddwd widens them.
 // 8-bit weights (up to 255) would overflow the pair sums: kWide splits them into nibbles,
 // U = 16 hi + lo, multiplies each nibble exactly and weighs hi's pair sums by 16 in vpmaddwd.
-#pragma GCC target("avx2,fma")
+#pragma GCC target("avx2,fma,f16c")
 #include <string.h>
 
 #include "ggemm_ymm_common.h"

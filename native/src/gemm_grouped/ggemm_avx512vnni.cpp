@@ -110,7 +110,8 @@ void tile(const lb_ggemm_args &a, size_t m, size_t p) {
     }
     LB_UNROLL for (int j = 0; j < C; ++j) {
       const size_t w = ((p + j) * a.groups + g) * 16;
-      const __m512 ws = _mm512_loadu_ps(a.w_scale + w);
+      const __m512 ws = a.w_scale16 ? _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(a.w_scale16 + w)))
+                                    : _mm512_loadu_ps(a.w_scale + w);
       const __m512i zp = _mm512_loadu_si512((const void *)(a.w_zp + w));
       LB_UNROLL for (int i = 0; i < R; ++i) {
         __m512i v = acc[i][j];

@@ -2,7 +2,7 @@
 // with vpdpbusd (VEX) in place of vpmaddubsw + vpmaddwd: weights unsigned (u8 / u4 / u2) as its
 // first operand, a broadcast of four activation bytes as the signed one, four products summed
 // exactly per lane. So 8-bit weights are served too. The per-group combine is the AVX2 one.
-#pragma GCC target("avx2,fma,avxvnni")
+#pragma GCC target("avx2,fma,f16c,avxvnni")
 #include <string.h>
 
 #include "ggemm_ymm_common.h"

@@ -28,7 +28,8 @@ inline void lb_neon_group_end(const lb_ggemm_args &a, size_t m, size_t p, size_t
                               bool zp_done, float32x4_t (&y)[R][C]) {
   LB_UNROLL for (int j = 0; j < C; ++j) {
     const size_t w = ((p + j) * a.groups + g) * 4;
-    const float32x4_t ws = vld1q_f32(a.w_scale + w);
+    const float32x4_t ws = a.w_scale16 ? vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(a.w_scale16 + w)))
+                                       : vld1q_f32(a.w_scale + w);
     const int32x4_t zp = vld1q_s32(a.w_zp + w);
     LB_UNROLL for (int i = 0; i < R; ++i) {
       int32x4_t s = v[i][j];

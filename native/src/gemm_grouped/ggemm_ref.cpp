@@ -1,6 +1,7 @@
 // Scalar reference of the grouped GEMM family (kernels.h, lb_ggemm_args): one output at a time,
 // the formula as written, on panels of 4 columns. Kept scalar.
 #pragma GCC optimize("no-tree-vectorize")
+#include "../formats.h"
 #include "../kernels.h"
 
 namespace {
@@ -29,7 +30,8 @@ void ggemm_ref(const lb_ggemm_args &a) {
         const size_t w = (p * a.groups + g) * kNR + j;
         uint32_t acc = raw - (uint32_t)a.w_zp[w] * (uint32_t)a.a_sum[m * a.groups + g];
         if (a.a_zp) acc -= (uint32_t)a.a_zp[m] * (uint32_t)a.w_qsum[w];
-        y = y + (float)(int32_t)acc * (a.a_scale[m] * a.w_scale[w]);
+        const float ws = a.w_scale16 ? lb_f16_to_f32(a.w_scale16[w]) : a.w_scale[w];
+        y = y + (float)(int32_t)acc * (a.a_scale[m] * ws);
       }
       a.Y[m * a.ldy + n] = a.bias ? y + a.bias[n] : y;
     }

@@ -21,12 +21,17 @@ inline void lb_ymm_group_start(const lb_ggemm_args &a, size_t m, size_t g, __m25
   }
 }
 
+// The 8 scales at index w, float32 or binary16 (widened exactly).
+inline __m256 lb_ymm_scales(const float *s32, const uint16_t *s16, size_t w) {
+  return s16 ? _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(s16 + w))) : _mm256_loadu_ps(s32 + w);
+}
+
 template <int R, int C>
 inline void lb_ymm_group_end(const lb_ggemm_args &a, size_t m, size_t p, size_t g, __m256i (&acc)[R][C],
                              __m256 (&y)[R][C]) {
   LB_UNROLL for (int j = 0; j < C; ++j) {
     const size_t w = ((p + j) * a.groups + g) * 8;
-    const __m256 ws = _mm256_loadu_ps(a.w_scale + w);
+    const __m256 ws = lb_ymm_scales(a.w_scale, a.w_scale16, w);
     const __m256i zp = _mm256_loadu_si256((const __m256i *)(a.w_zp + w));
     LB_UNROLL for (int i = 0; i < R; ++i) {
       __m256i v = a.zp_uniform ? acc[i][j] : _mm256_sub_epi32(acc[i][j],

@@ -1,7 +1,7 @@
 // Weight-only GEMV, AVX2 (kernels.h, lb_wgemm_args): the AVX2 grouped kernels' panels of 8
 // columns dequantized in registers, as wgemm_avx512.cpp does; nf4's 16-entry code book takes two
 // vpermps and a blend on the index's bit 3.
-#pragma GCC target("avx2,fma")
+#pragma GCC target("avx2,fma,f16c")
 #include "ggemm_ymm_common.h"
 
 namespace {
@@ -53,7 +53,7 @@ void tile(const lb_wgemm_args &a, size_t m, size_t p) {
       }
     }
     LB_UNROLL for (int j = 0; j < C; ++j) {
-      const __m256 sc = _mm256_loadu_ps(a.w_scale + ((p + j) * a.groups + g) * 8);
+      const __m256 sc = lb_ymm_scales(a.w_scale, a.w_scale16, ((p + j) * a.groups + g) * 8);
       LB_UNROLL for (int i = 0; i < R; ++i) y[i][j] = _mm256_fmadd_ps(s[i][j], sc, y[i][j]);
     }
   }

@@ -54,7 +54,9 @@ void tile(const lb_wgemm_args &a, size_t m, size_t p) {
       }
     }
     LB_UNROLL for (int j = 0; j < C; ++j) {
-      const __m512 sc = _mm512_loadu_ps(a.w_scale + ((p + j) * a.groups + g) * 16);
+      const size_t w = ((p + j) * a.groups + g) * 16;
+      const __m512 sc = a.w_scale16 ? _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(a.w_scale16 + w)))
+                                    : _mm512_loadu_ps(a.w_scale + w);
       LB_UNROLL for (int i = 0; i < R; ++i) y[i][j] = _mm512_fmadd_ps(s[i][j], sc, y[i][j]);
     }
   }

@@ -1,6 +1,7 @@
 // Scalar reference of the weight-only family (kernels.h, lb_wgemm_args): one output at a time,
 // on panels of 4 columns (the grouped reference kernels' layout). Kept scalar.
 #pragma GCC optimize("no-tree-vectorize")
+#include "../formats.h"
 #include "../kernels.h"
 
 namespace {
@@ -27,7 +28,7 @@ void wgemm_ref(const lb_wgemm_args &a) {
               s = s + a.X[m * lda + g * a.Gp + c * kr + 4 * t + i] * wv;
             }
         }
-        y = y + s * a.w_scale[w];
+        y = y + s * (a.w_scale16 ? lb_f16_to_f32(a.w_scale16[w]) : a.w_scale[w]);
       }
       a.Y[m * a.ldy + n] = a.bias ? y + a.bias[n] : y;
     }
