@@ -12,50 +12,79 @@
 #include "../kernels.h"
 #include "../tile_loop.h"
 
+#ifndef LB_GEMV_KN_KB
+#define LB_GEMV_KN_KB 128
+#endif
+
 namespace {
+
+// Rows of B per pass. Walking one strip of columns down all of K touched each row (a page apart
+// when N is 4096) once per 4096 rows: the prefetchers gave up, and 1 x 4096 x 4096 read B at
+// 2-5 GB/s (AMD host). In passes of kKB rows, strips of a whole line (64 columns) walk along
+// the rows' lines in turn, fetching each row's next line into L2 (not L1: with rows 4 KiB
+// apart every line of a strip falls in one L1 set).
+constexpr size_t kKB = LB_GEMV_KN_KB;
 
 template <int R>
 void block(size_t N, size_t K, const int16_t *a, const uint8_t *B, size_t ldb, bool b_signed,
            const int16_t *zb, int32_t *Y, size_t ldy) {
-  for (size_t n = 0; n < N; n += 32) {
-    const size_t w = N - n < 32 ? N - n : 32;
-    const __mmask32 m32 = w == 32 ? ~(__mmask32)0 : (((__mmask32)1 << w) - 1);
-    const __m512i z = zb ? _mm512_maskz_loadu_epi16(m32, zb + n) : _mm512_setzero_si512();
-    auto row = [&](size_t k) {  // 32 columns of row k of B, as int16, minus the zero points
-      const __m256i v = _mm256_maskz_loadu_epi8(m32, B + k * ldb + n);
-      return _mm512_sub_epi16(b_signed ? _mm512_cvtepi8_epi16(v) : _mm512_cvtepu8_epi16(v), z);
-    };
-    __m512i lo[R], hi[R];
-    LB_UNROLL for (int i = 0; i < R; ++i) lo[i] = hi[i] = _mm512_setzero_si512();
-    size_t k = 0;
-    for (; k + 2 <= K; k += 2) {
-      const __m512i r0 = row(k), r1 = row(k + 1);
-      const __m512i p0 = _mm512_unpacklo_epi16(r0, r1), p1 = _mm512_unpackhi_epi16(r0, r1);
-      LB_UNROLL for (int i = 0; i < R; ++i) {
-        uint32_t pair;
-        __builtin_memcpy(&pair, a + i * K + k, 4);
-        const __m512i av = _mm512_set1_epi32((int32_t)pair);
-        lo[i] = _mm512_dpwssd_epi32(lo[i], p0, av);
-        hi[i] = _mm512_dpwssd_epi32(hi[i], p1, av);
+  // lane l of lo holds columns 8l .. 8l + 3, of hi 8l + 4 .. 8l + 7 (of a half's 32).
+  const __m512i first = _mm512_setr_epi32(0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23);
+  const __m512i second = _mm512_setr_epi32(8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31);
+  auto mask32 = [](size_t w) { return w >= 32 ? ~(__mmask32)0 : (((__mmask32)1 << w) - 1); };
+  for (size_t k0 = 0; k0 < K || k0 == 0; k0 += kKB) {
+    const size_t k1 = K - k0 < kKB ? K : k0 + kKB;
+    for (size_t n = 0; n < N; n += 64) {
+      const size_t w = N - n < 64 ? N - n : 64;
+      const __mmask32 m[2] = {mask32(w), mask32(w > 32 ? w - 32 : 0)};
+      __m512i z[2];
+      LB_UNROLL for (int h = 0; h < 2; ++h) z[h] = zb ? _mm512_maskz_loadu_epi16(m[h], zb + n + 32 * h) : _mm512_setzero_si512();
+      auto row = [&](size_t k, int h) {  // 32 columns of row k of B, as int16, minus the zero points
+        const __m256i v = _mm256_maskz_loadu_epi8(m[h], B + k * ldb + n + 32 * h);
+        return _mm512_sub_epi16(b_signed ? _mm512_cvtepi8_epi16(v) : _mm512_cvtepu8_epi16(v), z[h]);
+      };
+      __m512i lo[R][2], hi[R][2];
+      LB_UNROLL for (int i = 0; i < R; ++i) LB_UNROLL for (int h = 0; h < 2; ++h) lo[i][h] = hi[i][h] = _mm512_setzero_si512();
+      const bool fetch = n + 64 < N;
+      size_t k = k0;
+      for (; k < k1; k += 2) {
+        const bool pair = k + 1 < k1;  // odd K: the last row with a zero partner (kKB is even)
+        if (fetch) {
+          _mm_prefetch((const char *)(B + k * ldb + n + 64), _MM_HINT_T1);
+          if (pair) _mm_prefetch((const char *)(B + (k + 1) * ldb + n + 64), _MM_HINT_T1);
+        }
+        __m512i av[R];
+        LB_UNROLL for (int i = 0; i < R; ++i) {
+          uint32_t two = (uint16_t)a[i * K + k];
+          if (pair) __builtin_memcpy(&two, a + i * K + k, 4);
+          av[i] = _mm512_set1_epi32((int32_t)two);
+        }
+        LB_UNROLL for (int h = 0; h < 2; ++h) {
+          const __m512i r0 = row(k, h), r1 = pair ? row(k + 1, h) : _mm512_setzero_si512();
+          const __m512i p0 = _mm512_unpacklo_epi16(r0, r1), p1 = _mm512_unpackhi_epi16(r0, r1);
+          LB_UNROLL for (int i = 0; i < R; ++i) {
+            lo[i][h] = _mm512_dpwssd_epi32(lo[i][h], p0, av[i]);
+            hi[i][h] = _mm512_dpwssd_epi32(hi[i][h], p1, av[i]);
+          }
+        }
       }
-    }
-    if (k < K) {  // odd K: the last row with a zero partner
-      const __m512i r0 = row(k), r1 = _mm512_setzero_si512();
-      const __m512i p0 = _mm512_unpacklo_epi16(r0, r1), p1 = _mm512_unpackhi_epi16(r0, r1);
-      LB_UNROLL for (int i = 0; i < R; ++i) {
-        const __m512i av = _mm512_set1_epi32((int32_t)(uint16_t)a[i * K + k]);
-        lo[i] = _mm512_dpwssd_epi32(lo[i], p0, av);
-        hi[i] = _mm512_dpwssd_epi32(hi[i], p1, av);
+      LB_UNROLL for (int h = 0; h < 2; ++h) {
+        const size_t wh = w > 32 * (size_t)h ? w - 32 * h : 0;
+        if (wh == 0) break;
+        const __mmask16 s0 = wh >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << wh) - 1);
+        const __mmask16 s1 = wh <= 16 ? (__mmask16)0 : wh >= 32 ? (__mmask16)0xFFFF : (__mmask16)((1u << (wh - 16)) - 1);
+        LB_UNROLL for (int i = 0; i < R; ++i) {  // the first pass stores, later ones add (wrapping)
+          int32_t *y = Y + i * ldy + n + 32 * h;
+          __m512i v0 = _mm512_permutex2var_epi32(lo[i][h], first, hi[i][h]);
+          __m512i v1 = _mm512_permutex2var_epi32(lo[i][h], second, hi[i][h]);
+          if (k0) {
+            v0 = _mm512_add_epi32(v0, _mm512_maskz_loadu_epi32(s0, y));
+            v1 = _mm512_add_epi32(v1, _mm512_maskz_loadu_epi32(s1, y + 16));
+          }
+          _mm512_mask_storeu_epi32(y, s0, v0);
+          _mm512_mask_storeu_epi32(y + 16, s1, v1);
+        }
       }
-    }
-    // lane l of lo holds columns 8l .. 8l + 3, of hi 8l + 4 .. 8l + 7.
-    const __m512i first = _mm512_setr_epi32(0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23);
-    const __m512i second = _mm512_setr_epi32(8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31);
-    const __mmask16 s0 = w >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << w) - 1);
-    const __mmask16 s1 = w <= 16 ? (__mmask16)0 : w == 32 ? (__mmask16)0xFFFF : (__mmask16)((1u << (w - 16)) - 1);
-    LB_UNROLL for (int i = 0; i < R; ++i) {
-      _mm512_mask_storeu_epi32(Y + i * ldy + n, s0, _mm512_permutex2var_epi32(lo[i], first, hi[i]));
-      _mm512_mask_storeu_epi32(Y + i * ldy + n + 16, s1, _mm512_permutex2var_epi32(lo[i], second, hi[i]));
     }
   }
 }
