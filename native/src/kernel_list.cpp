@@ -57,14 +57,17 @@ const lb_kernel_entry kKernels[] = {
     raw("gemm_u8s8_amx", LB_ISA_amx, 32, 32, &gemm_i8_amx, "amx-tdpbusd"),
 #elif LB_ARCH_ARM
     raw("gemm_u8s8_neon", LB_ISA_neon, 4, 4, &gemm_i8_neon, "neon-smlal"),
-    grouped("ggemm_u4s8_neon", LB_ISA_neon, k4, 4, 8, 4, 4, ggemm_u4s8_neon, wgemm_u4f32_ref, "neon-smlal"),
-    grouped("ggemm_u2s8_neon", LB_ISA_neon, k2, 4, 8, 4, 2, ggemm_u2s8_neon, wgemm_u2f32_ref, "neon-smlal"),
+    // Panels of 4 columns (the reference's layout), shared with the dotprod kernels.
+    grouped("ggemm_u8s8_neon", LB_ISA_neon, k8, 2, 8, 4, 8, ggemm_u8s8_neon, wgemm_u8f32_neon, "neon-smlal"),
+    grouped("ggemm_u4s8_neon", LB_ISA_neon, k4, 4, 8, 4, 4, ggemm_u4s8_neon, wgemm_u4f32_neon, "neon-smlal"),
+    grouped("ggemm_u2s8_neon", LB_ISA_neon, k2, 4, 8, 4, 2, ggemm_u2s8_neon, wgemm_u2f32_neon, "neon-smlal"),
     raw("gemm_s8s8_neon_dotprod", LB_ISA_neon_dotprod, 4, 4, &gemm_i8_neon_dotprod, "neon-dotprod-sdot"),
-    // Panels of 4 columns: the scalar reference's layout, so its weight-only kernels serve them.
+    grouped("ggemm_u8s8_neon_dotprod", LB_ISA_neon_dotprod, k8, 4, 12, 4, 8, ggemm_u8s8_neon_dotprod,
+            wgemm_u8f32_neon, "neon-dotprod-sdot"),
     grouped("ggemm_u4s8_neon_dotprod", LB_ISA_neon_dotprod, k4, 4, 12, 4, 4, ggemm_u4s8_neon_dotprod,
-            wgemm_u4f32_ref, "neon-dotprod-sdot"),
+            wgemm_u4f32_neon, "neon-dotprod-sdot"),
     grouped("ggemm_u2s8_neon_dotprod", LB_ISA_neon_dotprod, k2, 4, 12, 4, 2, ggemm_u2s8_neon_dotprod,
-            wgemm_u2f32_ref, "neon-dotprod-sdot"),
+            wgemm_u2f32_neon, "neon-dotprod-sdot"),
     raw("gemm_s8s8_neon_i8mm", LB_ISA_neon_i8mm, 4, 4, &gemm_i8_neon_i8mm, "neon-i8mm-smmla"),
 #endif
 };

@@ -318,9 +318,14 @@ void wgemm_u4f32_avx512(const lb_wgemm_args &);
 void wgemm_u2f32_avx512(const lb_wgemm_args &);
 #elif LB_ARCH_ARM
 extern const lb_gemm_i8_kernel gemm_i8_neon, gemm_i8_neon_dotprod, gemm_i8_neon_i8mm;
+void ggemm_u8s8_neon(const lb_ggemm_args &);
 void ggemm_u4s8_neon(const lb_ggemm_args &);
 void ggemm_u2s8_neon(const lb_ggemm_args &);
+void ggemm_u8s8_neon_dotprod(const lb_ggemm_args &);
 void ggemm_u4s8_neon_dotprod(const lb_ggemm_args &);
+void wgemm_u8f32_neon(const lb_wgemm_args &);
+void wgemm_u4f32_neon(const lb_wgemm_args &);
+void wgemm_u2f32_neon(const lb_wgemm_args &);
 void ggemm_u2s8_neon_dotprod(const lb_ggemm_args &);
 #endif
 

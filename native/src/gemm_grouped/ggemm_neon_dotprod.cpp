@@ -2,7 +2,9 @@
 // panels of 4 columns (16 bytes a chunk: column j's four k in lane j). The weights are stored
 // unsigned (0 .. 15), so they are valid int8 too, and sdot multiplies them by a broadcast of
 // four activation bytes: each lane adds four exact products (|u a| <= 15 * 128). 8-bit weights
-// (up to 255) are not int8: they are not served here. The combine is the AVX kernels'.
+// (up to 255) are not int8: sdot takes u - 128 (an XOR of the top bit) and the accumulators
+// start at 128 * a_sum, which gives back sum(a u) exactly (wrapping). The combine is the AVX
+// kernels'.
 #pragma GCC target("arch=armv8.2-a+dotprod")
 #include <string.h>
 
@@ -24,8 +26,9 @@ void tile(const lb_ggemm_args &a, size_t m, size_t p) {
   for (size_t g = 0; g < a.groups; ++g) {
     int32x4_t acc[R][C];  // uniform zero points: start at -zp * a_sum (see ggemm_avx512vnni.cpp)
     LB_UNROLL for (int i = 0; i < R; ++i) {
-      const int32x4_t start = vdupq_n_s32(
-          a.zp_uniform ? (int32_t)(0u - (uint32_t)a.w_zp[0] * (uint32_t)a.a_sum[(m + i) * a.groups + g]) : 0);
+      const uint32_t as = (uint32_t)a.a_sum[(m + i) * a.groups + g];
+      const int32x4_t start = vdupq_n_s32((int32_t)((BITS == 8 ? 128u * as : 0u) -
+                                                    (a.zp_uniform ? (uint32_t)a.w_zp[0] * as : 0u)));
       LB_UNROLL for (int j = 0; j < C; ++j) acc[i][j] = start;
     }
     const uint8_t *Bg = B + g * chunks * 16;
@@ -35,7 +38,8 @@ void tile(const lb_ggemm_args &a, size_t m, size_t p) {
       LB_UNROLL for (int j = 0; j < C; ++j) x[j] = vld1q_u8(Bg + j * panel + c * 16);
       LB_UNROLL for (int t = 0; t < kPer; ++t) {
         int8x16_t b[C];
-        LB_UNROLL for (int j = 0; j < C; ++j) b[j] = vreinterpretq_s8_u8(lb_neon_field<BITS>(x[j], t, mask));
+        LB_UNROLL for (int j = 0; j < C; ++j) b[j] = vreinterpretq_s8_u8(
+            BITS == 8 ? veorq_u8(x[j], vdupq_n_u8(0x80)) : lb_neon_field<BITS>(x[j], t, mask));
         LB_UNROLL for (int i = 0; i < R; ++i) {
           int32_t a4;
           memcpy(&a4, Ag + i * lda + c * kr + 4 * t, 4);
@@ -61,5 +65,6 @@ void ggemm(const lb_ggemm_args &a) {
 
 }  // namespace
 
+void ggemm_u8s8_neon_dotprod(const lb_ggemm_args &a) { ggemm<8>(a); }
 void ggemm_u4s8_neon_dotprod(const lb_ggemm_args &a) { ggemm<4>(a); }
 void ggemm_u2s8_neon_dotprod(const lb_ggemm_args &a) { ggemm<2>(a); }
