@@ -6,11 +6,15 @@
 #include "../kernels.h"
 #include "../tile_loop.h"
 
+#ifndef LB_GEMV_KN_KB  // rows of B per pass (a -D for the bench)
+#define LB_GEMV_KN_KB 128
+#endif
+
 namespace {
 
 // Rows of B per pass, as in gemv_kn_avx512.cpp: a strip walked down all of K read B at 1-3 GB/s
 // (AMD host, 1 x 4096 x 4096); in passes of kKB rows the strips walk along the rows' lines.
-constexpr size_t kKB = 128;
+constexpr size_t kKB = LB_GEMV_KN_KB;
 
 template <int R>
 void block(size_t N16, size_t K, const int16_t *a, const uint8_t *B, size_t ldb, bool b_signed,

@@ -12,7 +12,7 @@
 #include "../kernels.h"
 #include "../tile_loop.h"
 
-#ifndef LB_GEMV_KN_KB
+#ifndef LB_GEMV_KN_KB  // rows of B per pass (a -D for the bench)
 #define LB_GEMV_KN_KB 128
 #endif
 
