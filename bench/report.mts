@@ -1,0 +1,268 @@
+/**
+ * What a run shows: the table (stdout), --compare against an earlier run, and the charts:
+ * vega-lite specs rendered to SVG by vega's headless view (no canvas, no browser), one SVG
+ * and one self-contained HTML page (charts inline, the table, the machine; opens offline).
+ * vega / vega-lite are loaded on demand: where they are not installed the charts are skipped
+ * with the reason, never the run.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+import { PEERS, type PeerField, type Results, type Row } from './types.js';
+
+type Write = (s: string) => void;
+
+// ---- the table ----
+
+const SHORT: Readonly<Record<PeerField, string>> = {
+  vsOnnxruntimeFloat32: 'vs ort f32', vsOnnxruntimeInt8: 'vs ort i8', vsOnnxruntimeNBits: 'vs NBits4',
+  vsOnnxruntimeNBitsAcc0: 'vs NBits0', vsOpenblas: 'vs BLAS', vsPlainJs: 'vs JS',
+};
+const NOISY = 0.1;
+
+const x = (v: number | null, digits = 2): string => (v === null ? '-' : `${v.toFixed(digits)}x`);
+const pct = (v: number | null): string => (v === null ? '-' : `${(v * 100).toFixed(v < 0.1 ? 1 : 0)}%`);
+const rate = (r: Row): string => { const v = r.gops ?? r.gbps ?? 0; return v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2); };
+const ms = (v: number): string => (v >= 100 ? v.toFixed(1) : v >= 1 ? v.toFixed(2) : v.toFixed(3));
+
+/** Rows grouped by shape, in run order. */
+function byShape(rows: readonly Row[]): Map<string, Row[]> {
+  const m = new Map<string, Row[]>();
+  for (const r of rows) m.set(r.shape, [...(m.get(r.shape) ?? []), r]);
+  return m;
+}
+
+function peerColumns(rows: readonly Row[]): PeerField[] {
+  return PEERS.map((p) => p.field).filter((f) => rows.some((r) => r[f] !== null));
+}
+
+interface Column { head: string; width: number; left?: boolean; cell(r: Row): string }
+
+function columns(rows: readonly Row[]): Column[] {
+  const cols: Column[] = [
+    { head: 'kernel', width: 26, left: true, cell: (r) => r.kernel },
+    { head: 'isa', width: 11, left: true, cell: (r) => r.isa },
+    { head: 'thr', width: 3, cell: (r) => String(r.threads) },
+    { head: 'median ms', width: 10, cell: (r) => ms(r.medianMs) },
+    { head: 'p10-p90', width: 8, cell: (r) => `${(r.spread * 100).toFixed(0)}%${r.spread > NOISY ? '!' : ''}` },
+    { head: 'GOPS|GB/s', width: 9, cell: (r) => `${rate(r)}${r.unit === 'GB/s' ? ' B' : ''}` },
+    { head: 'of roof', width: 8, cell: (r) => (r.roof ? `${pct(r.ofRoof)}${r.roof.bound === 'memory' ? 'm' : 'c'}` : '-') },
+    { head: 'vs f32', width: 7, cell: (r) => x(r.speedupVsFloat32) },
+    ...peerColumns(rows).map((f): Column => ({ head: SHORT[f], width: Math.max(8, SHORT[f].length), cell: (r) => x(r[f]) })),
+  ];
+  if (rows.some((r) => r.model))
+    cols.push({ head: 'model: weights GB/s, of mem, tok/s (32 layers)', width: 10, left: true,
+      cell: (r) => (r.model ? `${r.model.weightGBps.toFixed(1)} GB/s, ${pct(r.model.ofBandwidth)}, ${r.model.tokensPerSecond.toFixed(r.model.tokensPerSecond < 10 ? 2 : 1)} tok/s` : '') });
+  return cols;
+}
+
+export function printTable(res: Results, write: Write): void {
+  const m = res.machine;
+  write(`\nlowbit ${m.lowbitVersion} on ${m.cpu} (${m.arch}, ${m.cores} threads, ${m.os}); Node ${m.node ?? '-'}; backend ${m.backend}, default ISA ${m.isa}\n`);
+  if (res.peaks.length) write(`peaks, 1 thread (GOPS; GFLOPS for float kinds): ${res.peaks.map((p) => `${p.kind} ${p.gops.toFixed(1)}`).join(', ')}\n`);
+  if (res.bandwidths.length) write(`read bandwidth (GB/s): ${res.bandwidths.map((b) => `${b.level} ${b.bytes >> 20} MiB x${b.threads} ${b.gbps.toFixed(1)}`).join(', ')}\n`);
+  for (const p of res.peers) write(`peer ${p.name}: ${p.available ? `measured${p.version ? ` (${p.version})` : ''}` : `skipped (${p.reason})`}\n`);
+  for (const [shape, rows] of byShape(res.rows)) {
+    const cols = columns(rows);
+    write(`\n== ${shape} ${'='.repeat(Math.max(0, 60 - shape.length))}\n`);
+    write(cols.map((c) => (c.left ? c.head.padEnd(c.width) : c.head.padStart(c.width))).join(' ') + '\n');
+    for (const r of rows) write(cols.map((c) => (c.left ? c.cell(r).padEnd(c.width) : c.cell(r).padStart(c.width))).join(' ') + '\n');
+  }
+  write(`\nGOPS = 2·M·N·K / s; "B" marks GB/s rows. of roof: the row's rate over the lower of its compute peak ("c": the\n` +
+    `peak loop of its instruction sequence x threads) and intensity x read bandwidth ("m"). vs f32: lowbit's float32\n` +
+    `GEMM on the same shape, ISA and threads, its time over the row's; vs <peer>: the peer's time over the row's, same\n` +
+    `shape and threads, same run. "!": p10-p90 spread over ${NOISY * 100}% of the median: a noisy row.\n`);
+  const noisy = res.rows.filter((r) => r.spread > NOISY).length;
+  if (noisy) write(`${noisy} of ${res.rows.length} rows are noisy (spread > ${NOISY * 100}%).\n`);
+  if (res.skipped.length) {
+    write(`\nskipped (${res.skipped.length}):\n`);
+    const reasons = new Map<string, string[]>();
+    for (const s of res.skipped) reasons.set(s.reason, [...(reasons.get(s.reason) ?? []), s.id]);
+    for (const [reason, ids] of reasons) write(`  ${reason}: ${ids.length > 3 ? `${ids.slice(0, 3).join(', ')} and ${ids.length - 3} more` : ids.join(', ')}\n`);
+  }
+}
+
+// ---- --compare ----
+
+/** Per row (joined on id): old and new median, the speed change; flagged where the p10-p90 ranges do not overlap. */
+export function compare(old: Results, cur: Results, write: Write): void {
+  const before = new Map(old.rows.map((r) => [r.id, r]));
+  write(`\ncompared with ${old.date} (${old.machine.cpu}): speed = old time / new time; "*": the two runs' p10-p90 ranges do not overlap\n`);
+  write(`${'row'.padEnd(64)} ${'old ms'.padStart(10)} ${'new ms'.padStart(10)} ${'speed'.padStart(8)}\n`);
+  let changed = 0, joined = 0;
+  for (const r of cur.rows) {
+    const o = before.get(r.id);
+    if (!o) continue;
+    joined++;
+    const sig = r.p90Ms < o.p10Ms || r.p10Ms > o.p90Ms;
+    if (sig) changed++;
+    write(`${r.id.padEnd(64)} ${ms(o.medianMs).padStart(10)} ${ms(r.medianMs).padStart(10)} ${x(o.medianMs / r.medianMs).padStart(8)}${sig ? ' *' : ''}\n`);
+  }
+  write(`${joined} rows in both runs, ${changed} changed beyond the spread; ${cur.rows.length - joined} new, ${old.rows.filter((r) => !cur.rows.some((c) => c.id === r.id)).length} gone\n`);
+}
+
+// ---- charts ----
+
+interface VegaLite { compile(spec: object): { spec: object } }
+interface VegaView { toSVG(): Promise<string>; finalize(): void }
+interface Vega { View: new (runtime: object, opts: { renderer: 'none' }) => VegaView; parse(spec: object): object }
+
+async function loadVega(): Promise<{ vega: Vega; vl: VegaLite } | { error: string }> {
+  try {
+    const vega = (await import('vega')) as unknown as Vega;
+    const vl = (await import('vega-lite')) as unknown as VegaLite;
+    return { vega, vl };
+  } catch (e) {
+    return { error: `vega / vega-lite are not installed (npm install vega vega-lite to draw the charts): ${e instanceof Error ? e.message.split('\n')[0] : String(e)}` };
+  }
+}
+
+const VERSUS_FLOAT32 = 'lowbit float32 (same ISA)';
+
+/** Speed-up bars: each lowbit product row against lowbit float32 and each peer, per shape and thread count. */
+function speedupSpec(res: Results): object | null {
+  const labels = new Map<string, string>(PEERS.map((p) => [p.field, p.label]));
+  const best = res.machine.isa;
+  const data: { shape: string; threads: string; kernel: string; versus: string; ratio: number }[] = [];
+  for (const r of res.rows) {
+    if (r.peer || r.unit !== 'GOPS' || r.suite === 'model' || r.kernel === 'sgemm_f32' || (r.isa !== best && r.isa !== res.options.isas[res.options.isas.length - 1])) continue;
+    const put = (versus: string, v: number | null): void => { if (v !== null) data.push({ shape: r.shape, threads: `${r.threads} thread${r.threads > 1 ? 's' : ''}`, kernel: r.kernel, versus, ratio: v }); };
+    put(VERSUS_FLOAT32, r.speedupVsFloat32);
+    for (const p of PEERS) put(labels.get(p.field)!, r[p.field]);
+  }
+  for (const r of res.rows) if (r.suite === 'model' && r.speedupVsFloat32 !== null && r.kernel !== 'layer_f32')
+    data.push({ shape: r.shape, threads: `${r.threads} thread${r.threads > 1 ? 's' : ''}`, kernel: r.kernel, versus: VERSUS_FLOAT32, ratio: r.speedupVsFloat32 });
+  if (!data.length) return null;
+  return {
+    title: { text: 'Speed-up of lowbit\'s quantized products (time of the other / time of lowbit; right of 1 = lowbit faster)', anchor: 'start' },
+    data: { values: data },
+    facet: { row: { field: 'shape', type: 'nominal', title: null, header: { labelAngle: 0, labelAlign: 'left', labelFontWeight: 'bold' }, sort: null },
+      column: { field: 'threads', type: 'nominal', title: null, header: { labelFontWeight: 'bold' } } },
+    spec: {
+      width: 380, height: { step: 11 },  // per bar (the step of the yOffset band)
+      layer: [
+        { mark: { type: 'bar' },
+          encoding: {
+            y: { field: 'kernel', type: 'nominal', title: null, sort: null },
+            yOffset: { field: 'versus', type: 'nominal', sort: null },
+            // Bars start at 1 (no change): a log axis has no zero.
+            x: { field: 'ratio', type: 'quantitative', scale: { type: 'log' }, title: 'speed-up (x, log scale)' },
+            x2: { datum: 1 },
+            color: { field: 'versus', type: 'nominal', title: 'lowbit versus', sort: null, legend: { orient: 'top', columns: 2, labelLimit: 400 } },
+            tooltip: [{ field: 'kernel' }, { field: 'versus' }, { field: 'ratio', format: '.2f' }],
+          } },
+        { mark: { type: 'text', align: 'left', dx: 3, fontSize: 9 },
+          encoding: {
+            y: { field: 'kernel', type: 'nominal', sort: null }, yOffset: { field: 'versus', type: 'nominal', sort: null },
+            x: { field: 'ratio', type: 'quantitative' }, text: { field: 'ratio', type: 'quantitative', format: '.2~f' },
+          } },
+        { mark: { type: 'rule', color: '#333', strokeDash: [4, 3] }, encoding: { x: { datum: 1 } } },
+      ],
+    },
+  };
+}
+
+/** Roofline: GOPS against ops per byte, every product row a point; the measured peaks and bandwidths as lines. */
+function rooflineSpec(res: Results): object | null {
+  const pts = res.rows.filter((r) => r.gops !== null && r.intensity !== null).map((r) => ({
+    intensity: r.intensity!, gops: r.gops!, kernel: r.kernel, who: r.peer ? 'peer' : r.suite === 'model' ? 'lowbit (model layer)' : 'lowbit',
+    threads: `${r.threads} thread${r.threads > 1 ? 's' : ''}`, id: r.id,
+  }));
+  if (!pts.length) return null;
+  const T = Math.max(...res.rows.map((r) => r.threads), 1);
+  const xmin = Math.min(...pts.map((p) => p.intensity)) / 2, xmax = Math.max(...pts.map((p) => p.intensity)) * 2;
+  const lines: { name: string; intensity: number; gops: number }[] = [];
+  for (const p of res.peaks) for (const xv of [xmin, xmax]) lines.push({ name: `peak ${p.kind} x${T}`, intensity: xv, gops: p.gops * T });
+  for (const b of res.bandwidths) if (b.threads === T || res.bandwidths.every((o) => o.threads !== T))
+    for (const xv of [xmin, xmax]) lines.push({ name: `read ${b.level} (${b.bytes >> 20} MiB) x${b.threads}: ${b.gbps.toFixed(0)} GB/s`, intensity: xv, gops: b.gbps * xv });
+  const ymax = Math.max(...pts.map((p) => p.gops), ...res.peaks.map((p) => p.gops * T)) * 1.5;
+  const ymin = Math.min(...pts.map((p) => p.gops)) / 2;
+  const clipped = lines.filter((l) => l.gops >= ymin / 4);
+  return {
+    title: { text: `Roofline: achieved GOPS against arithmetic intensity (ops per byte moved); lines at ${T} thread${T > 1 ? 's' : ''}`, anchor: 'start' },
+    width: 820, height: 480,
+    layer: [
+      { data: { values: clipped }, mark: { type: 'line', strokeWidth: 1.5, clip: true },
+        encoding: {
+          x: { field: 'intensity', type: 'quantitative', scale: { type: 'log', domain: [xmin, xmax] }, title: 'arithmetic intensity (operations per byte)' },
+          y: { field: 'gops', type: 'quantitative', scale: { type: 'log', domain: [ymin, ymax] }, title: 'GOPS (2·M·N·K / s)' },
+          color: { field: 'name', type: 'nominal', title: 'roofs (measured)', scale: { scheme: 'dark2' }, legend: { orient: 'right', labelLimit: 360 } },
+        } },
+      { data: { values: pts }, mark: { type: 'point', filled: true, size: 60, opacity: 0.85 },
+        encoding: {
+          x: { field: 'intensity', type: 'quantitative' }, y: { field: 'gops', type: 'quantitative' },
+          color: { field: 'kernel', type: 'nominal', title: 'kernel', scale: { scheme: 'category20' }, legend: { orient: 'right', columns: 1, symbolLimit: 40, labelLimit: 320 } },
+          shape: { field: 'threads', type: 'nominal', title: 'threads' },
+          tooltip: [{ field: 'id' }, { field: 'gops', format: '.1f' }, { field: 'intensity', format: '.2f' }],
+        } },
+    ],
+    resolve: { scale: { color: 'independent' } },
+  };
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+function htmlTable(res: Results): string {
+  const parts: string[] = [];
+  for (const [shape, rows] of byShape(res.rows)) {
+    const cols = columns(rows);
+    parts.push(`<h3>${escapeHtml(shape)}</h3><table><thead><tr>${cols.map((c) => `<th>${escapeHtml(c.head)}</th>`).join('')}</tr></thead><tbody>` +
+      rows.map((r) => `<tr${r.spread > NOISY ? ' class="noisy"' : ''}>${cols.map((c) => `<td${c.left ? ' class="l"' : ''}>${escapeHtml(c.cell(r))}</td>`).join('')}</tr>`).join('') +
+      '</tbody></table>');
+  }
+  return parts.join('\n');
+}
+
+function html(res: Results, svg: string | null, note: string | null): string {
+  const m = res.machine;
+  let text = '';
+  printTable(res, (s) => { text += s; });
+  const legend = text.slice(text.indexOf('GOPS = 2'));
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>lowbit bench: ${escapeHtml(m.cpu)}</title>
+<style>
+body { font: 14px/1.4 system-ui, sans-serif; margin: 24px; color: #222; max-width: 1500px; }
+table { border-collapse: collapse; margin: 4px 0 16px; font: 12px/1.3 ui-monospace, monospace; }
+th, td { border-bottom: 1px solid #ddd; padding: 2px 8px; text-align: right; white-space: nowrap; }
+td.l, th:first-child { text-align: left; } tr.noisy td { background: #fff4e0; }
+pre { font-size: 12px; white-space: pre-wrap; } .chart svg { max-width: 100%; height: auto; }
+</style></head><body>
+<h1>lowbit bench</h1>
+<p><b>${escapeHtml(m.cpu)}</b> (${escapeHtml(m.arch)}, ${m.cores} threads, ${escapeHtml(m.os)}), Node ${escapeHtml(m.node ?? '-')}, lowbit ${escapeHtml(m.lowbitVersion)},
+backend ${escapeHtml(m.backend)}, default ISA ${escapeHtml(m.isa)} (usable: ${escapeHtml(m.isas.join(', '))}); ${escapeHtml(res.date)}, ${escapeHtml(res.generator)}${res.options.quick ? ', --quick' : ''}.</p>
+<p>Caches: ${escapeHtml(m.caches.map((c) => `L${c.level} ${c.type} ${c.bytes >= 1 << 20 ? `${(c.bytes / 2 ** 20).toFixed(0)} MiB` : `${c.bytes >> 10} KiB`}`).join(', ') || 'unknown')}.
+Peaks (1 thread): ${escapeHtml(res.peaks.map((p) => `${p.kind} ${p.gops.toFixed(1)}`).join(', ') || 'not measured')}.
+Read bandwidth: ${escapeHtml(res.bandwidths.map((b) => `${b.level} ${b.bytes >> 20} MiB x${b.threads}: ${b.gbps.toFixed(1)} GB/s`).join(', ') || 'not measured')}.</p>
+<p>Peers: ${escapeHtml(res.peers.map((p) => `${p.name} ${p.available ? `measured${p.version ? ` ${p.version}` : ''}` : `skipped (${p.reason})`}`).join('; ') || 'none')}.</p>
+<div class="chart">${svg ?? `<p>${escapeHtml(note ?? 'no charts')}</p>`}</div>
+<h2>Table</h2>
+${htmlTable(res)}
+<pre>${escapeHtml(legend)}</pre>
+</body></html>
+`;
+}
+
+/** Renders <dir>/<base>.svg and <base>.html; returns the files written (the HTML alone when vega is missing). */
+export async function writeReport(res: Results, dir: string, base: string, note: Write = (s) => process.stderr.write(s + '\n')): Promise<string[]> {
+  const specs = [speedupSpec(res), rooflineSpec(res)].filter((s): s is object => s !== null);
+  const lib = specs.length ? await loadVega() : { error: 'no product rows to chart' };
+  let svg: string | null = null, why: string | null = null;
+  if ('error' in lib) {
+    why = `charts skipped: ${lib.error}`;
+    note(why);
+  } else {
+    const spec = { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', vconcat: specs, spacing: 40, config: { font: 'sans-serif', view: { stroke: '#ccc' } } };
+    const view = new lib.vega.View(lib.vega.parse(lib.vl.compile(spec).spec), { renderer: 'none' });
+    svg = await view.toSVG();
+    view.finalize();
+  }
+  fs.mkdirSync(dir, { recursive: true });
+  const written: string[] = [];
+  if (svg) { const p = path.join(dir, `${base}.svg`); fs.writeFileSync(p, svg); written.push(p); }
+  const h = path.join(dir, `${base}.html`);
+  fs.writeFileSync(h, html(res, svg, why));
+  written.push(h);
+  return written;
+}
