@@ -153,7 +153,8 @@ async function timeGroups(cases: readonly Case[], o: Options, progress: Progress
           let p: Prepared | undefined = kept.get(c.id);
           try {
             if (!p) { p = await c.prepare(); if (!c.perRound) kept.set(c.id, p); }
-            const s = await timeRound(c.id, p.run, o.timeMs / o.rounds);
+            // At least 4 samples a row however slow its calls: 2 per round from 2 rounds on.
+            const s = await timeRound(c.id, p.run, o.timeMs / o.rounds, Math.max(2, Math.ceil(4 / o.rounds)));
             samples.set(c.id, [...(samples.get(c.id) ?? []), ...s]);
           } catch (e) {
             // One case failing (a peer's session, memory) skips that row, not the bench.

@@ -8,9 +8,9 @@ import { Bench } from 'tinybench';
 export interface Timing { medianMs: number; p10Ms: number; p90Ms: number; samples: number }
 
 /** The samples (ms) of one round of `fn`: about `timeMs` of calls after a short warm-up. */
-export async function timeRound(name: string, fn: () => unknown, timeMs: number): Promise<number[]> {
+export async function timeRound(name: string, fn: () => unknown, timeMs: number, iterations = 3): Promise<number[]> {
   const bench = new Bench({
-    time: timeMs, iterations: 3, warmup: true, warmupTime: Math.min(50, timeMs / 4), warmupIterations: 1,
+    time: timeMs, iterations, warmup: true, warmupTime: Math.min(50, timeMs / 4), warmupIterations: 1,
     retainSamples: true, throws: true,
   });
   bench.add(name, fn);
@@ -48,7 +48,7 @@ export class Progress {
     const elapsed = (Date.now() - this.start) / 1000;
     const eta = this.done > 0 ? elapsed / this.done * (this.total - this.done) : NaN;
     const pct = Math.floor(this.done / Math.max(1, this.total) * 100);
-    const line = `[${this.done + 1}/${this.total} ${pct}%${Number.isFinite(eta) ? ` ETA ${fmtDuration(eta)}` : ''}] ${suite}: ${label}`;
+    const line = `[${this.done + 1}/${this.total} ${pct}% ${fmtDuration(elapsed)}${Number.isFinite(eta) ? `, ETA ${fmtDuration(eta)}` : ''}] ${suite}: ${label}`;
     if (this.tty) process.stderr.write(`\r\x1b[K${line.slice(0, (process.stderr.columns || 100) - 1)}`);
     else process.stderr.write(line + '\n');
   }
