@@ -182,15 +182,16 @@ function rooflineSpec(res: Results): object | null {
     title: { text: `Roofline: achieved GOPS against arithmetic intensity (ops per byte moved); lines at ${T} thread${T > 1 ? 's' : ''}`, anchor: 'start' },
     width: 820, height: 480,
     layer: [
-      { data: { values: clipped }, mark: { type: 'line', strokeWidth: 1.5, clip: true },
+      ...(clipped.length === 0 ? [] : [{ data: { values: clipped }, mark: { type: 'line', strokeWidth: 1.5, clip: true },
         encoding: {
           x: { field: 'intensity', type: 'quantitative', scale: { type: 'log', domain: [xmin, xmax] }, title: 'arithmetic intensity (operations per byte)' },
           y: { field: 'gops', type: 'quantitative', scale: { type: 'log', domain: [ymin, ymax] }, title: 'GOPS (2·M·N·K / s)' },
           color: { field: 'name', type: 'nominal', title: 'roofs (measured)', scale: { scheme: 'dark2' }, legend: { orient: 'right', labelLimit: 360 } },
-        } },
+        } }]),
       { data: { values: pts }, mark: { type: 'point', filled: true, size: 60, opacity: 0.85 },
         encoding: {
-          x: { field: 'intensity', type: 'quantitative' }, y: { field: 'gops', type: 'quantitative' },
+          x: { field: 'intensity', type: 'quantitative', scale: { type: 'log', domain: [xmin, xmax] }, title: 'arithmetic intensity (operations per byte)' },
+          y: { field: 'gops', type: 'quantitative', scale: { type: 'log', domain: [ymin, ymax] }, title: 'GOPS (2·M·N·K / s)' },
           color: { field: 'kernel', type: 'nominal', title: 'kernel', scale: { scheme: 'category20' }, legend: { orient: 'right', columns: 1, symbolLimit: 40, labelLimit: 320 } },
           shape: { field: 'threads', type: 'nominal', title: 'threads' },
           tooltip: [{ field: 'id' }, { field: 'gops', format: '.1f' }, { field: 'intensity', format: '.2f' }],
@@ -244,7 +245,47 @@ ${htmlTable(res)}
 `;
 }
 
-/** Renders <dir>/<base>.svg and <base>.html; returns the files written (the HTML alone when vega is missing). */
+/**
+ * A short Markdown summary (README's results section is one): per product shape and thread
+ * count, the headline kernels and peers in GOPS on the default ISA, then the model layer.
+ */
+export function markdown(res: Results, svgName: string | null): string {
+  const m = res.machine, isa = res.options.isas[res.options.isas.length - 1] ?? m.isa;
+  const out: string[] = [];
+  out.push(`Measured on **${m.cpu}** (${m.arch}, ${m.cores} threads, ${m.os}), lowbit ${m.lowbitVersion}, Node ${m.node ?? '-'}, ISA ${isa}, ` +
+    `${res.date.slice(0, 10)}${res.options.quick ? ', --quick' : ''}; ${res.rows.length} rows in ${Math.round(res.elapsedSeconds)} s. ` +
+    `Peaks (1 thread): ${res.peaks.filter((p) => /vfmadd|vpdpbusd|tdpbusd|sdot|fmla/.test(p.kind)).map((p) => `${p.kind} ${p.gops.toFixed(0)}`).join(', ') || '-'} G/s; ` +
+    `read bandwidth ${res.bandwidths.filter((b) => b.level === 'memory').map((b) => `x${b.threads} ${b.gbps.toFixed(1)}`).join(', ') || '-'} GB/s.`);
+  const cols: [string, string][] = [['sgemm_f32', 'float32 (lowbit)'], ['openblas_sgemm', 'OpenBLAS'], ['ort_fp32', 'ort float32'], ['js_f32_loop', 'plain JS'],
+    ['matmul_w8a8', 'int8 w8a8'], ['ort_int8_dynamic', 'ort int8'], ['matmul_w4a8_g32', 'int4 g32'], ['ort_matmulnbits4_acc4', 'ort NBits acc 4'], ['matmul_nf4_g64_f32', 'nf4 g64']];
+  const products = res.rows.filter((r) => r.unit === 'GOPS' && r.suite !== 'model');
+  const shapes = [...new Set(products.map((r) => r.shape))];
+  const threads = [...new Set(products.map((r) => r.threads))].sort((a, b) => a - b);
+  const present = cols.filter(([k]) => products.some((r) => r.kernel === k));
+  if (shapes.length) {
+    out.push('', `GOPS (2·M·N·K / s), median; in brackets the speed-up over lowbit's float32 on the same shape and threads:`, '');
+    out.push(`| shape | threads | ${present.map(([, h]) => h).join(' | ')} |`, `| --- | --- |${present.map(() => ' --- |').join('')}`);
+    for (const sh of shapes) for (const t of threads) {
+      const cell = (k: string): string => {
+        const r = products.find((x) => x.shape === sh && x.threads === t && x.kernel === k && (x.peer || x.isa === isa));
+        if (!r) return '–';
+        return `${r.gops!.toFixed(r.gops! < 10 ? 2 : 0)}${r.speedupVsFloat32 !== null ? ` (${r.speedupVsFloat32.toFixed(r.speedupVsFloat32 < 0.1 ? 3 : 1)}×)` : ''}${r.spread > NOISY ? '!' : ''}`;
+      };
+      if (present.some(([k]) => cell(k) !== '–')) out.push(`| ${sh} | ${t} | ${present.map(([k]) => cell(k)).join(' | ')} |`);
+    }
+  }
+  const model = res.rows.filter((r) => r.model);
+  if (model.length) {
+    out.push('', 'One Llama-2-7B decoder layer (seven products), weights cycled from memory:', '',
+      '| layer | threads | ms per layer | weights GB/s | of read bandwidth | tokens/s, 32 layers | vs float32 |', '| --- | --- | --- | --- | --- | --- | --- |');
+    for (const r of model) out.push(`| ${r.kernel}, ${r.shape.replace('llama2-7b layer, ', '')} | ${r.threads} | ${ms(r.medianMs)}${r.spread > NOISY ? '!' : ''} | ${r.model!.weightGBps.toFixed(1)} | ${pct(r.model!.ofBandwidth)} | ${r.model!.tokensPerSecond.toFixed(r.model!.tokensPerSecond < 10 ? 2 : 1)} | ${x(r.speedupVsFloat32)} |`);
+  }
+  out.push('', `"!": p10–p90 spread over ${NOISY * 100}% of the median.`);
+  if (svgName) out.push('', `![speed-ups and roofline](${svgName})`);
+  return out.join('\n') + '\n';
+}
+
+/** Renders <dir>/<base>.svg, .html and .md; returns the files written (no SVG when vega is missing). */
 export async function writeReport(res: Results, dir: string, base: string, note: Write = (s) => process.stderr.write(s + '\n')): Promise<string[]> {
   const specs = [speedupSpec(res), rooflineSpec(res)].filter((s): s is object => s !== null);
   const lib = specs.length ? await loadVega() : { error: 'no product rows to chart' };
@@ -264,5 +305,8 @@ export async function writeReport(res: Results, dir: string, base: string, note:
   const h = path.join(dir, `${base}.html`);
   fs.writeFileSync(h, html(res, svg, why));
   written.push(h);
+  const md = path.join(dir, `${base}.md`);
+  fs.writeFileSync(md, markdown(res, svg ? `${base}.svg` : null));
+  written.push(md);
   return written;
 }
