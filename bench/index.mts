@@ -190,7 +190,8 @@ function buildRows(cases: readonly Case[], samples: ReadonlyMap<string, number[]
   for (const c of cases) {
     const s = samples.get(c.id);
     if (!s) continue;
-    const t = summarize(s);
+    // Rows of batched calls are per call.
+    const t = summarize(c.batch ? s.map((v) => v / c.batch!) : s);
     const perSec = 1000 / t.medianMs;
     const gops = c.unit === 'GOPS' ? c.ops * perSec / 1e9 : null;
     const gbps = c.unit === 'GB/s' ? c.bytes * perSec / 1e9 : null;
@@ -292,7 +293,7 @@ async function main(): Promise<number> {
     : native.openblasMissing();
   const ctx: Context = {
     native, isas, threads: o.threads, shapes: o.shapes, quick: o.quick,
-    ort: ort && !('error' in ort) ? ort : null, ortSkipped, openblasSkipped,
+    ort: ort && !('error' in ort) ? ort : null, ortSkipped, openblasSkipped, suites: o.suites,
   };
   const { cases, skipped } = declare(ctx, o.suites);
 

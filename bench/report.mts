@@ -23,7 +23,7 @@ const NOISY = 0.1;
 const x = (v: number | null, digits = 2): string => (v === null ? '-' : `${v.toFixed(digits)}x`);
 const pct = (v: number | null): string => (v === null ? '-' : `${(v * 100).toFixed(v < 0.1 ? 1 : 0)}%`);
 const rate = (r: Row): string => { const v = r.gops ?? r.gbps ?? 0; return v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2); };
-const ms = (v: number): string => (v >= 100 ? v.toFixed(1) : v >= 1 ? v.toFixed(2) : v.toFixed(3));
+const ms = (v: number): string => (v >= 100 ? v.toFixed(1) : v >= 1 ? v.toFixed(2) : v >= 0.01 ? v.toFixed(3) : v.toPrecision(2));
 
 /** Rows grouped by shape, in run order. */
 function byShape(rows: readonly Row[]): Map<string, Row[]> {

@@ -51,6 +51,8 @@ export interface Case {
   /** Prepared anew for each round and disposed after it (onnxruntime sessions, model weight copies). */
   perRound: boolean;
   prepare(): Prepared | Promise<Prepared>;
+  /** Calls per run(), for calls too short to time one by one (the row is per call). */
+  batch?: number;
   /** Model-shaped rows: weight bytes per layer and the copies cycled. */
   model?: { weightBytes: number; copies: number; tokensPerCall: number };
 }
@@ -68,6 +70,8 @@ export interface Context {
   /** Why the onnxruntime rows are skipped (null when they run). */
   ortSkipped: string | null;
   openblasSkipped: string | null;
+  /** The suites selected (a suite may time a peer only when the peer's suite runs too). */
+  suites: readonly string[];
 }
 
 export interface Suite {
@@ -455,11 +459,46 @@ const modelSuite: Suite = {
   },
 };
 
+// ---- the fixed cost of one call from JavaScript ----
+
+const OVERHEAD_SHAPE: Shape = { M: 1, N: 64, K: 64 };
+const OVERHEAD_BATCH = 100;  // calls per sample: one call costs about as much as tinybench's own work per sample
+
+const overheadSuite: Suite = {
+  name: 'overhead', title: 'call overhead: a 1 x 64 x 64 product on 1 thread, per call (lowbit matmul; onnxruntime-node session.run)',
+  declare(ctx) {
+    const cases: Case[] = [], skipped: Skip[] = [];
+    if (!ctx.threads.includes(1)) return { cases, skipped };
+    const s = OVERHEAD_SHAPE, best = ctx.isas[ctx.isas.length - 1]!, group = 'call overhead, 1x64x64';
+    const base = { threads: 1, shape: group, dims: s, unit: 'GOPS' as const, ops: 2 * s.M * s.N * s.K, group, batch: OVERHEAD_BATCH };
+    cases.push({
+      ...base, id: `overhead/matmul_w8a8/${best}/x1/1x64x64`, suite: 'overhead', kernel: 'matmul_w8a8', isa: best, peer: false, perRound: false,
+      bytes: weightBytes(INT8_FORMATS[0]!, s) + 4 * (s.M * s.K + s.M * s.N), peakKind: peakOf(W8A8_PEAK, best),
+      prepare: () => {
+        const o = operands(s), p = prepack(quantized(s, 'int8', INT8_FORMATS[0]!.opts));
+        return prepared(() => { for (let i = 0; i < OVERHEAD_BATCH; i++) matmul(o.x, p, { out: o.out }); }, () => p.free());
+      },
+    });
+    const ort: Case = {
+      ...base, id: 'overhead/ort_int8_dynamic/ort-cpu/x1/1x64x64', suite: 'overhead', kernel: 'ort_int8_dynamic', isa: 'ort-cpu', peer: true, perRound: true,
+      bytes: weightBytes(INT8_FORMATS[0]!, s) + 4 * (s.M * s.K + s.M * s.N), peakKind: peakOf(W8A8_PEAK, best),
+      prepare: async () => {
+        const o = ctx.ort!, session = await createSession(o.ort, int8DynamicModel(quantized(s, 'int8', INT8_FORMATS[0]!.opts), s.M), 1);
+        const input = feeds(o.ort, operands(s).x, s.M, s.K);
+        return { run: async () => { for (let i = 0; i < OVERHEAD_BATCH; i++) await session.run(input); }, dispose: () => session.release() };
+      },
+    };
+    if (ctx.ortSkipped || !ctx.suites.includes('ort')) skipped.push({ id: ort.id, reason: ctx.ortSkipped ?? 'the ort suite is not selected' });
+    else cases.push(ort);
+    return { cases, skipped };
+  },
+};
+
 export const SUITES: readonly Suite[] = [
   matmulIntegerSuite,
   weightSuite('int8', 'int8 matmul: float in, int8 weights per channel, activations quantized per row to 8 or 7 bits', INT8_FORMATS),
   weightSuite('lowbit', 'low-bit weights: int4 and int2 in groups of 32 (binary16 scales), nf4 in groups of 64', LOWBIT_FORMATS),
-  float32Suite, ortSuite, quantSuite, packSuite, modelSuite,
+  float32Suite, ortSuite, quantSuite, packSuite, modelSuite, overheadSuite,
 ];
 
 /** Every case and skip the named suites declare for this context (the test checks the JSON against it). */
