@@ -105,7 +105,7 @@ function peaks(quick: boolean, progress: Progress): PeakResult[] {
   if (!loaded.binding) { progress.note('peak loops skipped: they need the native addon'); return []; }
   const out: PeakResult[] = [];
   for (const kind of peakKinds()) {
-    progress.note(`peak loop ${kind}`);
+    progress.status(`peak loop ${kind}`);
     out.push({ kind, threads: 1, gops: measurePeak(kind, { minSeconds: quick ? 0.05 : 0.3 }) / 1e9 });
   }
   return out;
@@ -113,12 +113,13 @@ function peaks(quick: boolean, progress: Progress): PeakResult[] {
 
 /**
  * Buffer sizes of the read-bandwidth curve: inside the caches (past a core's L2) up to one well
- * past the last-level cache. A row's memory roof is the bandwidth measured at the smallest size
- * that holds its working set, so a product whose weights stay in L3 between calls is held to
- * the L3's rate, not DRAM's (a VM may report the whole package's L3, so sizes are measured, not
- * taken from the cache list).
+ * past the last-level cache. A row's memory roof is the bandwidth measured at the largest size
+ * not above its working set (the smallest size for smaller sets): an upper bound, since a
+ * bigger buffer reads no faster. So a product whose weights stay in L3 between calls is held to
+ * the L3's rate, not DRAM's. Sizes are measured, not taken from the cache list: a VM may report
+ * the whole package's L3.
  */
-const CACHE_SIZES = [8 << 20, 32 << 20, 128 << 20];
+const CACHE_SIZES = [8 << 20, 16 << 20, 32 << 20, 128 << 20];
 
 function bandwidths(quick: boolean, threads: readonly number[], progress: Progress): BandwidthResult[] {
   const n = loaded.binding;
@@ -128,7 +129,7 @@ function bandwidths(quick: boolean, threads: readonly number[], progress: Progre
   for (const bytes of [...CACHE_SIZES, memBytes]) {
     const level = bytes === memBytes ? 'memory' : 'cache';
     for (const t of [...new Set([1, Math.max(...threads)])]) {
-      progress.note(`read bandwidth: ${bytes >> 20} MiB on ${t} thread${t > 1 ? 's' : ''}`);
+      progress.status(`read bandwidth: ${bytes >> 20} MiB on ${t} thread${t > 1 ? 's' : ''}`);
       out.push({ level, threads: t, bytes, gbps: n.readBandwidth(bytes, t, quick ? 0.1 : 0.3) / 1e9 });
     }
   }
@@ -206,13 +207,15 @@ function buildRows(cases: readonly Case[], samples: ReadonlyMap<string, number[]
     };
     // The roof: compute (the peak of the row's sequence x threads) or memory (intensity x the
     // read bandwidth of the level its bytes fit in), whichever is lower.
-    // The bandwidth measured at the smallest buffer holding the working set (the largest
-    // buffer past them all), on the row's thread count (else the most threads measured).
+    // The bandwidth measured at the largest buffer not above the working set (the smallest
+    // buffer for smaller sets), on the row's thread count (else the most threads measured).
+    // A bigger buffer reads no faster, so a noisy dip is raised to the best larger buffer.
     const bwOf = (bytes: number): BandwidthResult | undefined => {
       const sizes = [...new Set(bw.map((b) => b.bytes))].sort((a, b) => a - b);
-      const size = sizes.find((z) => z >= bytes) ?? sizes[sizes.length - 1];
-      const at = bw.filter((b) => b.bytes === size);
-      return at.find((b) => b.threads === c.threads) ?? [...at].sort((a, b) => b.threads - a.threads)[0];
+      const size = [...sizes].reverse().find((z) => z <= bytes) ?? sizes[0]!;
+      const threadsAt = bw.some((b) => b.threads === c.threads) ? c.threads : Math.max(...bw.map((b) => b.threads));
+      const candidates = bw.filter((b) => b.threads === threadsAt && b.bytes >= size);
+      return candidates.reduce<BandwidthResult | undefined>((best, b) => (!best || b.gbps > best.gbps ? b : best), undefined);
     };
     const mem = bwOf(c.model ? c.bytes * c.model.copies : c.bytes);
     const peak = c.peakKind ? pk.find((p) => p.kind === c.peakKind) : undefined;

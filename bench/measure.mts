@@ -55,6 +55,12 @@ export class Progress {
 
   finish(): void { this.done++; }
 
+  /** A passing status (a yardstick being measured): rewritten in place on a TTY. */
+  status(msg: string): void {
+    if (this.quiet) return;
+    process.stderr.write(this.tty ? `\r\x1b[K${msg.slice(0, (process.stderr.columns || 100) - 1)}` : msg + '\n');
+  }
+
   /** A message between progress lines (clears the TTY line first). */
   note(msg: string): void {
     if (this.quiet) return;
