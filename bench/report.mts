@@ -118,6 +118,32 @@ async function loadVega(): Promise<{ vega: Vega; vl: VegaLite } | { error: strin
 }
 
 const VERSUS_FLOAT32 = 'lowbit float32 (same ISA)';
+/** The quantized products the speed-up chart shows (the table has every row). */
+const HEADLINE = ['matmul_w8a8', 'matmul_w4a8_g32', 'matmul_w2a8_g32', 'matmul_nf4_g64_f32'];
+
+/** The model layer: each format's speed-up over float32 and its tokens per second. */
+function modelSpec(res: Results): object | null {
+  const data = res.rows.filter((r) => r.model).map((r) => ({
+    layer: r.kernel.replace('layer_', ''), size: r.shape.replace('llama2-7b layer, ', ''), ratio: r.speedupVsFloat32 ?? 1,
+    label: `${(r.speedupVsFloat32 ?? 1).toFixed(2)}x, ${r.model!.tokensPerSecond.toFixed(r.model!.tokensPerSecond < 10 ? 2 : 1)} tok/s`,
+  }));
+  if (!data.length) return null;
+  return {
+    title: { text: 'One Llama-2-7B decoder layer, weights from memory: speed-up over float32, and tokens/s over 32 layers', anchor: 'start' },
+    data: { values: data },
+    facet: { column: { field: 'size', type: 'nominal', title: null, header: { labelFontWeight: 'bold' }, sort: [...new Set(data.map((d) => d.size))] } },
+    spec: {
+      width: 300, height: { step: 16 },
+      layer: [
+        { mark: { type: 'bar', color: '#4c78a8' }, encoding: {
+          y: { field: 'layer', type: 'nominal', title: null, sort: null },
+          x: { field: 'ratio', type: 'quantitative', scale: { type: 'log' }, title: 'speed-up over float32 (x, log scale)' }, x2: { datum: 1 } } },
+        { mark: { type: 'text', align: 'left', dx: 3, fontSize: 9 }, encoding: {
+          y: { field: 'layer', type: 'nominal', sort: null }, x: { field: 'ratio', type: 'quantitative' }, text: { field: 'label' } } },
+      ],
+    },
+  };
+}
 
 /** Speed-up bars: each lowbit product row against lowbit float32 and each peer, per shape and thread count. */
 function speedupSpec(res: Results): object | null {
@@ -125,21 +151,19 @@ function speedupSpec(res: Results): object | null {
   const best = res.machine.isa;
   const data: { shape: string; threads: string; kernel: string; versus: string; ratio: number }[] = [];
   for (const r of res.rows) {
-    if (r.peer || r.unit !== 'GOPS' || r.suite === 'model' || r.kernel === 'sgemm_f32' || (r.isa !== best && r.isa !== res.options.isas[res.options.isas.length - 1])) continue;
+    if (r.peer || r.unit !== 'GOPS' || !HEADLINE.includes(r.kernel) || r.suite === 'overhead' || (r.isa !== best && r.isa !== res.options.isas[res.options.isas.length - 1])) continue;
     const put = (versus: string, v: number | null): void => { if (v !== null) data.push({ shape: r.shape, threads: `${r.threads} thread${r.threads > 1 ? 's' : ''}`, kernel: r.kernel, versus, ratio: v }); };
     put(VERSUS_FLOAT32, r.speedupVsFloat32);
     for (const p of PEERS) put(labels.get(p.field)!, r[p.field]);
   }
-  for (const r of res.rows) if (r.suite === 'model' && r.speedupVsFloat32 !== null && r.kernel !== 'layer_f32')
-    data.push({ shape: r.shape, threads: `${r.threads} thread${r.threads > 1 ? 's' : ''}`, kernel: r.kernel, versus: VERSUS_FLOAT32, ratio: r.speedupVsFloat32 });
   if (!data.length) return null;
   return {
     title: { text: 'Speed-up of lowbit\'s quantized products (time of the other / time of lowbit; right of 1 = lowbit faster)', anchor: 'start' },
     data: { values: data },
-    facet: { row: { field: 'shape', type: 'nominal', title: null, header: { labelAngle: 0, labelAlign: 'left', labelFontWeight: 'bold' }, sort: null },
+    facet: { row: { field: 'shape', type: 'nominal', title: null, header: { labelAngle: 0, labelAlign: 'left', labelFontWeight: 'bold' }, sort: [...new Set(data.map((d) => d.shape))] },
       column: { field: 'threads', type: 'nominal', title: null, header: { labelFontWeight: 'bold' } } },
     spec: {
-      width: 380, height: { step: 11 },  // per bar (the step of the yOffset band)
+      width: 380, height: { step: 8 },  // per bar (the step of the yOffset band)
       layer: [
         { mark: { type: 'bar' },
           encoding: {
@@ -287,14 +311,14 @@ export function markdown(res: Results, svgName: string | null): string {
 
 /** Renders <dir>/<base>.svg, .html and .md; returns the files written (no SVG when vega is missing). */
 export async function writeReport(res: Results, dir: string, base: string, note: Write = (s) => process.stderr.write(s + '\n')): Promise<string[]> {
-  const specs = [speedupSpec(res), rooflineSpec(res)].filter((s): s is object => s !== null);
+  const specs = [speedupSpec(res), modelSpec(res), rooflineSpec(res)].filter((s): s is object => s !== null);
   const lib = specs.length ? await loadVega() : { error: 'no product rows to chart' };
   let svg: string | null = null, why: string | null = null;
   if ('error' in lib) {
     why = `charts skipped: ${lib.error}`;
     note(why);
   } else {
-    const spec = { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', vconcat: specs, spacing: 40, config: { font: 'sans-serif', view: { stroke: '#ccc' } } };
+    const spec = { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', vconcat: specs, spacing: 40, config: { font: 'sans-serif', view: { stroke: '#ccc' }, legend: { labelLimit: 420 } } };
     const view = new lib.vega.View(lib.vega.parse(lib.vl.compile(spec).spec), { renderer: 'none' });
     svg = await view.toSVG();
     view.finalize();
