@@ -195,10 +195,10 @@ function rooflineSpec(res: Results): object | null {
   if (!pts.length) return null;
   const T = Math.max(...res.rows.map((r) => r.threads), 1);
   const xmin = Math.min(...pts.map((p) => p.intensity)) / 2, xmax = Math.max(...pts.map((p) => p.intensity)) * 2;
-  const lines: { name: string; intensity: number; gops: number }[] = [];
-  for (const p of res.peaks) for (const xv of [xmin, xmax]) lines.push({ name: `peak ${p.kind} x${T}`, intensity: xv, gops: p.gops * T });
+  const lines: { name: string; kind: string; intensity: number; gops: number }[] = [];
+  for (const p of res.peaks) for (const xv of [xmin, xmax]) lines.push({ name: `peak ${p.kind} x${T}`, kind: 'compute peak', intensity: xv, gops: p.gops * T });
   for (const b of res.bandwidths) if (b.threads === T || res.bandwidths.every((o) => o.threads !== T))
-    for (const xv of [xmin, xmax]) lines.push({ name: `read ${b.level} (${b.bytes >> 20} MiB) x${b.threads}: ${b.gbps.toFixed(0)} GB/s`, intensity: xv, gops: b.gbps * xv });
+    for (const xv of [xmin, xmax]) lines.push({ name: `read ${b.level} (${b.bytes >> 20} MiB) x${b.threads}: ${b.gbps.toFixed(0)} GB/s`, kind: 'read bandwidth', intensity: xv, gops: b.gbps * xv });
   const ymax = Math.max(...pts.map((p) => p.gops), ...res.peaks.map((p) => p.gops * T)) * 1.5;
   const ymin = Math.min(...pts.map((p) => p.gops)) / 2;
   const clipped = lines.filter((l) => l.gops >= ymin / 4);
@@ -210,13 +210,14 @@ function rooflineSpec(res: Results): object | null {
         encoding: {
           x: { field: 'intensity', type: 'quantitative', scale: { type: 'log', domain: [xmin, xmax] }, title: 'arithmetic intensity (operations per byte)' },
           y: { field: 'gops', type: 'quantitative', scale: { type: 'log', domain: [ymin, ymax] }, title: 'GOPS (2·M·N·K / s)' },
-          color: { field: 'name', type: 'nominal', title: 'roofs (measured)', scale: { scheme: 'dark2' }, legend: { orient: 'right', labelLimit: 360 } },
+          color: { field: 'name', type: 'nominal', title: 'roofs (measured)', scale: { scheme: 'tableau20' }, legend: { orient: 'right', labelLimit: 640 } },
+          strokeDash: { field: 'kind', type: 'nominal', title: 'roof', scale: { domain: ['compute peak', 'read bandwidth'], range: [[1, 0], [6, 3]] } },
         } }]),
       { data: { values: pts }, mark: { type: 'point', filled: true, size: 60, opacity: 0.85 },
         encoding: {
           x: { field: 'intensity', type: 'quantitative', scale: { type: 'log', domain: [xmin, xmax] }, title: 'arithmetic intensity (operations per byte)' },
           y: { field: 'gops', type: 'quantitative', scale: { type: 'log', domain: [ymin, ymax] }, title: 'GOPS (2·M·N·K / s)' },
-          color: { field: 'kernel', type: 'nominal', title: 'kernel', scale: { scheme: 'category20' }, legend: { orient: 'right', columns: 1, symbolLimit: 40, labelLimit: 320 } },
+          color: { field: 'kernel', type: 'nominal', title: 'kernel', scale: { scheme: 'category20' }, legend: { orient: 'right', columns: 1, symbolLimit: 40, labelLimit: 640 } },
           shape: { field: 'threads', type: 'nominal', title: 'threads' },
           tooltip: [{ field: 'id' }, { field: 'gops', format: '.1f' }, { field: 'intensity', format: '.2f' }],
         } },
@@ -282,7 +283,7 @@ export function markdown(res: Results, svgName: string | null): string {
     `read bandwidth ${res.bandwidths.filter((b) => b.level === 'memory').map((b) => `x${b.threads} ${b.gbps.toFixed(1)}`).join(', ') || '-'} GB/s.`);
   const cols: [string, string][] = [['sgemm_f32', 'float32 (lowbit)'], ['openblas_sgemm', 'OpenBLAS'], ['ort_fp32', 'ort float32'], ['js_f32_loop', 'plain JS'],
     ['matmul_w8a8', 'int8 w8a8'], ['ort_int8_dynamic', 'ort int8'], ['matmul_w4a8_g32', 'int4 g32'], ['ort_matmulnbits4_acc4', 'ort NBits acc 4'], ['matmul_nf4_g64_f32', 'nf4 g64']];
-  const products = res.rows.filter((r) => r.unit === 'GOPS' && r.suite !== 'model');
+  const products = res.rows.filter((r) => r.unit === 'GOPS' && r.suite !== 'model' && r.suite !== 'overhead');
   const shapes = [...new Set(products.map((r) => r.shape))];
   const threads = [...new Set(products.map((r) => r.threads))].sort((a, b) => a - b);
   const present = cols.filter(([k]) => products.some((r) => r.kernel === k));
@@ -301,9 +302,13 @@ export function markdown(res: Results, svgName: string | null): string {
   const model = res.rows.filter((r) => r.model);
   if (model.length) {
     out.push('', 'One Llama-2-7B decoder layer (seven products), weights cycled from memory:', '',
-      '| layer | threads | ms per layer | weights GB/s | of read bandwidth | tokens/s, 32 layers | vs float32 |', '| --- | --- | --- | --- | --- | --- | --- |');
+      '| layer | threads | ms per layer | weights GB/s | of memory read bandwidth | tokens/s, 32 layers (M per call) | vs float32 |', '| --- | --- | --- | --- | --- | --- | --- |');
     for (const r of model) out.push(`| ${r.kernel}, ${r.shape.replace('llama2-7b layer, ', '')} | ${r.threads} | ${ms(r.medianMs)}${r.spread > NOISY ? '!' : ''} | ${r.model!.weightGBps.toFixed(1)} | ${pct(r.model!.ofBandwidth)} | ${r.model!.tokensPerSecond.toFixed(r.model!.tokensPerSecond < 10 ? 2 : 1)} | ${x(r.speedupVsFloat32)} |`);
   }
+  const call = (k: string): Row | undefined => res.rows.find((r) => r.suite === 'overhead' && r.kernel === k);
+  const lc = call('matmul_w8a8'), oc = call('ort_int8_dynamic');
+  if (lc) out.push('', `Call overhead, a 1×64×64 product on 1 thread: lowbit \`matmul\` ${(lc.medianMs * 1e3).toFixed(2)} µs per call` +
+    `${oc ? `, onnxruntime-node \`session.run\` (int8 graph) ${(oc.medianMs * 1e3).toFixed(2)} µs` : ''}.`);
   out.push('', `"!": p10–p90 spread over ${NOISY * 100}% of the median.`);
   if (svgName) out.push('', `![speed-ups and roofline](${svgName})`);
   return out.join('\n') + '\n';
@@ -318,7 +323,7 @@ export async function writeReport(res: Results, dir: string, base: string, note:
     why = `charts skipped: ${lib.error}`;
     note(why);
   } else {
-    const spec = { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', vconcat: specs, spacing: 40, config: { font: 'sans-serif', view: { stroke: '#ccc' }, legend: { labelLimit: 420 } } };
+    const spec = { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', vconcat: specs, spacing: 40, config: { font: 'sans-serif', view: { stroke: '#ccc' }, legend: { labelLimit: 640 } } };
     const view = new lib.vega.View(lib.vega.parse(lib.vl.compile(spec).spec), { renderer: 'none' });
     svg = await view.toSVG();
     view.finalize();
