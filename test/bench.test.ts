@@ -145,3 +145,31 @@ test('--help lists the options; a bad option is an error that names it', () => {
   expect(unknown.status).toBe(2);
   expect(unknown.stderr).toMatch(/unknown suite "nope"/);
 });
+
+// The C bench writes the same schema (built by npm run test:native / npm test's CMake step;
+// skipped until that binary exists).
+const nativeBench = path.join(root, 'build', 'native', 'lowbit_bench');
+(fs.existsSync(nativeBench) ? test : test.skip)('lowbit_bench --json writes rows the schema accepts, and --report draws them', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lowbit-native-bench-'));
+  try {
+    const file = path.join(dir, 'native.json');
+    // Unset, not empty: the C bench reads any LOWBIT_ISA as the one ISA to run.
+    const env = { ...process.env };
+    delete env.LOWBIT_ISA;
+    const r = spawnSync(nativeBench, ['--shape', '4x256x256', '--no-scalar', '--min-ms', '5', '--json', file], { encoding: 'utf8', env });
+    expect(r.status).toBe(0);
+    const results = JSON.parse(fs.readFileSync(file, 'utf8')) as Results;
+    expect(validator()(results)).toBeNull();
+    expect(results.machine.node).toBeNull();
+    const kernels = new Set(results.rows.map((x) => x.kernel));
+    for (const k of ['matmulInteger', 'matmul_w8a8', 'matmul_w4a8_g32', 'sgemm_f32']) expect(kernels.has(k)).toBe(true);
+    const w8 = results.rows.find((x) => x.kernel === 'matmul_w8a8')!;
+    const f32 = results.rows.find((x) => x.kernel === 'sgemm_f32' && x.isa === w8.isa)!;
+    expect(w8.speedupVsFloat32).toBeCloseTo(f32.medianMs / w8.medianMs, 3);
+    const rep = run(['--report', file]);
+    expect(rep.status).toBe(0);
+    expect(fs.readFileSync(path.join(dir, 'native.svg'), 'utf8')).toMatch(/^<svg/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
