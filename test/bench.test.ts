@@ -173,3 +173,25 @@ const nativeBench = path.join(root, 'build', 'native', 'lowbit_bench');
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+// The addon's bench support (native/src/bench_support.cpp).
+(loaded.binding ? test : test.skip)('readBandwidth measures a buffer and refuses bad sizes; OpenBLAS is found or says why', () => {
+  const n = loaded.binding!;
+  const bps = n.readBandwidth!(1 << 20, 1, 0);
+  expect(bps).toBeGreaterThan(1e8);  // 1 MiB from cache: far above 0.1 GB/s on any machine
+  expect(() => n.readBandwidth!(100, 1, 0)).toThrow(/readBandwidth/);
+  expect(() => n.readBandwidth!(1 << 20, 1, -1)).toThrow(/readBandwidth/);
+  const missing = n.openblasMissing!();
+  const M = 3, N = 5, K = 7;
+  const a = Float32Array.from({ length: M * K }, (_, i) => (i % 5) - 2), b = Float32Array.from({ length: N * K }, (_, i) => (i % 3) - 1);
+  const out = new Float32Array(M * N), ref = new Float32Array(M * N);
+  if (missing === null) {
+    n.openblasSgemmNT!(a, b, M, N, K, out, 1);
+    n.sgemmNT(a, b, M, N, K, ref);
+    expect(Array.from(out)).toEqual(Array.from(ref));  // small integers: exact in float32 either way
+  } else {
+    expect(missing).toMatch(/libopenblas/);
+    expect(() => n.openblasSgemmNT!(a, b, M, N, K, out, 1)).toThrow(/libopenblas/);
+  }
+  expect(() => n.openblasSgemmNT!(a, b, M, N, K + 1, out, 1)).toThrow(/sizes do not match/);
+});
