@@ -23,7 +23,7 @@ const HELP = `usage: lowbit bench [options]        (npm run bench -- [options])
 
 Measures lowbit's kernels on this CPU against float32 and the peers (onnxruntime-node,
 OpenBLAS, a plain TypeScript loop), prints a table per shape and writes latest.json (schema:
-bench/results.schema.json), latest.svg and latest.html.
+bench/results.schema.json), latest.svg, latest.html (charts and table, offline) and latest.md.
 
   --quick              a short run (under a minute): 2 shapes, the best ISA, short timings
   --suite NAME[,NAME]  suites to run (repeatable): ${SUITES.map((s) => s.name).join(', ')}
@@ -35,9 +35,9 @@ bench/results.schema.json), latest.svg and latest.html.
   --rounds N           interleaved rounds per group (default 3; --quick 2)
   --no-ort             skip onnxruntime-node
   --json               print only the JSON on stdout (progress still on stderr)
-  --out DIR            where latest.json / .svg / .html go (default: bench/results in a
+  --out DIR            where latest.json / .svg / .html / .md go (default: bench/results in a
                        checkout, ./lowbit-bench-results otherwise)
-  --no-charts          skip latest.svg / latest.html
+  --no-charts          skip latest.svg / .html / .md
   --compare OLD.json   the change of every row against an earlier run
   --report FILE.json   only draw the SVG / HTML of a results file (also the native bench's)
   -h, --help           this text`;
