@@ -285,6 +285,8 @@ async function main(): Promise<number> {
   const usable = native ? info.isas : ['scalar'];
   if (o.isas) for (const i of o.isas) if (!usable.includes(i)) { process.stderr.write(`lowbit bench: --isa ${i} is not usable here; usable: ${usable.join(', ')}\n`); return 2; }
   const isas = o.isas ? usable.filter((i) => o!.isas!.includes(i)) : o.quick ? [usable[usable.length - 1]!] : usable;
+  // The TS fallback runs on the calling thread only: rows on more threads would repeat it.
+  if (!native) o.threads = [1];
   const m = machine();
   progress.note(`lowbit bench on ${m.cpu} (${m.arch}, ${m.cores} threads, backend ${m.backend}, ISAs ${usable.join(', ')})`);
 
