@@ -136,20 +136,3 @@ export async function optimizedOpTypes(ort: Ort, model: Uint8Array): Promise<str
 export function feeds(ort: Ort, x: Float32Array, M: number, K: number): Record<string, import('onnxruntime-node').Tensor> {
   return { X: new ort.Tensor('float32', x, [M, K]) };
 }
-
-/**
- * Times `session.run(feeds)` as bench/index.mts's `measure` times lowbit (tinybench, same
- * options): the median latency of the awaited call, which includes onnxruntime-node's hop
- * through setImmediate and its output allocation, as every caller pays them.
- */
-export async function measureRun(session: OrtSession, input: Record<string, import('onnxruntime-node').Tensor>, timeMs: number, batch = 1): Promise<{ medianMs: number; samples: number }> {
-  // tinybench is an ES module: imported here, so the models above stay loadable from CommonJS tests.
-  const { Bench } = await import('tinybench');
-  const bench = new Bench({ time: timeMs, iterations: 3, warmup: true });
-  // `batch` runs per sample, for calls so short that tinybench's own cost per sample would count.
-  bench.add('ort session.run', async () => { for (let i = 0; i < batch; i++) await session.run(input); });
-  await bench.run();
-  const r = bench.tasks[0]!.result;
-  if (r.state !== 'completed') throw new Error(`ort session.run: ${r.state === 'errored' ? r.error.message : r.state}`);
-  return { medianMs: r.latency.p50 / batch, samples: r.latency.samplesCount };
-}

@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 /** The `lowbit` command: `lowbit info`, `lowbit bench [args]`. */
 import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import { cpuInfo } from './backend';
 
 const USAGE = `usage: lowbit <command>
   info     the CPU features lowbit sees, the ISAs it can use, and the one in use
-  bench    run the benchmark (same as npm run bench); arguments are passed on
+  bench    the benchmark (npm run bench): table, JSON, charts; lowbit bench --help lists its options
 Environment: LOWBIT_BACKEND=native|ts, LOWBIT_ISA=<name from lowbit info>`;
 
 function info(): void {
@@ -30,7 +31,12 @@ function main(argv: string[]): number {
       info();
       return 0;
     case 'bench': {
+      // The package ships the compiled bench next to the library (package.json "files").
       const script = path.join(__dirname, '..', 'bench', 'index.mjs');
+      if (!fs.existsSync(script)) {
+        process.stderr.write(`lowbit bench: ${script} is missing (a build without the bench: npm run prepare)\n`);
+        return 1;
+      }
       return spawnSync(process.execPath, [script, ...rest], { stdio: 'inherit' }).status ?? 1;
     }
     case undefined:

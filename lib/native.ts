@@ -62,6 +62,12 @@ export interface NativeBinding {
   peakKinds(): string[];
   /** lb_measure_peak: operations (2 per multiply-add) per second of one kind, on this thread. */
   measurePeak(kind: string, minSeconds: number): number;
+  /** lb_measure_read_bandwidth: bytes per second of the best plain-read pass (bench support; absent in older builds). */
+  readBandwidth?(bytes: number, threads: number, minSeconds: number): number;
+  /** Why OpenBLAS cannot be loaded at run time, or null when it can (bench support). */
+  openblasMissing?(): string | null;
+  /** OpenBLAS's cblas_sgemm as sgemmNT computes it, on `threads` OpenBLAS threads (bench support). */
+  openblasSgemmNT?(a: Float32Array, b: Float32Array, M: number, N: number, K: number, out: Float32Array, threads: number): void;
 }
 
 /** The ABI version this TS layer was written against (LB_ABI_VERSION in lowbit.h). */

@@ -24,6 +24,8 @@
 // loop per instruction sequence this CPU has, its best rate on one thread (GOPS: 2 per
 // multiply-add; GFLOPS for the float kinds), the yardstick for a kernel's fraction of peak;
 // with --threads N, N copies at once and their summed rate.
+// --json FILE also writes the rows as bench/results.schema.json describes (the npm bench's field
+// and kernel names; median, p10, p90 and samples of each row), for `lowbit bench --report FILE`.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -36,7 +38,11 @@
 #include <thread>
 #include <vector>
 
+#include <ctime>
+
 #include <dlfcn.h>
+#include <sys/utsname.h>
+#include <unistd.h>
 
 #include "lowbit.h"
 #include "../src/gemm_driver.h"  // --blocks: the int8 engine's block override
@@ -60,6 +66,14 @@ double now_s() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
+// The seconds of repetitions: median, 10th and 90th percentiles (nearest rank), count.
+struct stats {
+  double median = 0, p10 = 0, p90 = 0;
+  size_t n = 0;
+};
+// The last median_time's statistics, for the --json rows (read right after a measurement).
+stats g_last;
+
 // Median seconds of fn() over repetitions lasting at least min_s in total (at least 3 runs).
 template <class F>
 double median_time(F fn, double min_s) {
@@ -72,7 +86,135 @@ double median_time(F fn, double min_s) {
     t.push_back(now_s() - t0);
   }
   std::sort(t.begin(), t.end());
+  g_last = {t[t.size() / 2], t[(t.size() - 1) / 10], t[(t.size() - 1) * 9 / 10], t.size()};
   return t[t.size() / 2];
+}
+
+// ---- --json FILE: the rows in bench/results.schema.json's shape (the fields the npm bench
+// writes), so `lowbit bench --report FILE` draws a machine without Node the same way.
+struct json_row {
+  std::string suite, kernel, isa, shape;
+  size_t M = 0, N = 0, K = 0;  // 0: not a product (GB/s rows)
+  stats t;
+  double ops = 0, bytes = 0;   // per call
+  double vs_f32 = 0, vs_blas = 0;  // 0: not measured
+  bool peer = false;
+};
+std::vector<json_row> g_rows;
+std::vector<std::pair<std::string, double>> g_peaks;  // kind, G/s on the bench's threads
+
+void add_row(const char *suite, const char *kernel, const char *isa, const char *shape, size_t M, size_t N,
+             size_t K, const stats &t, double ops, double bytes, double vs_f32, bool peer = false) {
+  json_row r;
+  r.suite = suite, r.kernel = kernel, r.isa = isa, r.shape = shape, r.M = M, r.N = N, r.K = K, r.t = t;
+  r.ops = ops, r.bytes = bytes, r.vs_f32 = vs_f32, r.peer = peer;
+  g_rows.push_back(r);
+}
+
+std::string json_str(const std::string &v) {
+  std::string o = "\"";
+  for (char c : v) {
+    if (c == '"' || c == '\\') o += '\\', o += c;
+    else if ((unsigned char)c < 0x20) o += ' ';
+    else o += c;
+  }
+  return o + "\"";
+}
+std::string json_num(double v) {
+  if (!(v > 0) || !std::isfinite(v)) return "null";
+  char b[40];
+  std::snprintf(b, sizeof b, "%.6g", v);
+  return b;
+}
+
+std::string read_cpuinfo(const char *key) {
+  FILE *f = std::fopen("/proc/cpuinfo", "r");
+  if (!f) return "";
+  char line[8192];
+  std::string out;
+  while (std::fgets(line, sizeof line, f)) {
+    if (!std::strncmp(line, key, std::strlen(key))) {
+      const char *c = std::strchr(line, ':');
+      if (c) out = c + 1;
+      break;
+    }
+  }
+  std::fclose(f);
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  while (!out.empty() && out.front() == ' ') out.erase(0, 1);
+  return out;
+}
+
+bool write_json(const char *path, double min_s, size_t threads, const std::vector<std::string> &shapes,
+                double elapsed, bool blas_found) {
+  FILE *f = std::fopen(path, "w");
+  if (!f) return false;
+  std::string cpu = read_cpuinfo("model name");
+  if (cpu.empty()) cpu = "unknown CPU";
+  std::string flags_line = read_cpuinfo("flags");
+  if (flags_line.empty()) flags_line = read_cpuinfo("Features");
+  std::string flags, isas, best = "scalar";
+  for (size_t i = 0; i < flags_line.size();) {
+    size_t j = flags_line.find(' ', i);
+    if (j == std::string::npos) j = flags_line.size();
+    if (j > i) flags += (flags.empty() ? "" : ", ") + json_str(flags_line.substr(i, j - i));
+    i = j + 1;
+  }
+  for (int i = 0; i < lb_isa_count(); ++i)
+    if (lb_isa_usable(i)) isas += (isas.empty() ? "" : ", ") + json_str(lb_isa_name(i)), best = lb_isa_name(i);
+  std::string shape_list;
+  for (const std::string &s : shapes) shape_list += (shape_list.empty() ? "" : ", ") + json_str(s);
+  char date[32];
+  std::time_t now = std::time(nullptr);
+  std::strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+  std::string caches;
+#if defined(_SC_LEVEL1_DCACHE_SIZE)
+  const struct { int name, level; const char *type; } cs[] = {{_SC_LEVEL1_DCACHE_SIZE, 1, "data"},
+      {_SC_LEVEL2_CACHE_SIZE, 2, "unified"}, {_SC_LEVEL3_CACHE_SIZE, 3, "unified"}};
+  for (const auto &c : cs) {
+    const long b = sysconf(c.name);
+    if (b > 0) caches += std::string(caches.empty() ? "" : ", ") + "{\"level\": " + std::to_string(c.level) +
+                         ", \"type\": \"" + c.type + "\", \"bytes\": " + std::to_string(b) + "}";
+  }
+#endif
+  struct utsname u;
+  std::string os = uname(&u) == 0 ? std::string(u.sysname) + " " + u.release : "unknown";
+  const char *blas_why = blas_found ? nullptr : "libopenblas.so.0 not found";
+  std::fprintf(f, "{\n  \"schemaVersion\": 1,\n  \"generator\": \"lowbit_bench (native, no Node)\",\n  \"date\": \"%s\",\n", date);
+  std::fprintf(f, "  \"options\": {\"quick\": false, \"timeMs\": %s, \"rounds\": 1, \"suites\": [\"matmulInteger\", \"int8\", \"lowbit\", \"float32\", \"quant\"], \"shapes\": [%s], \"threads\": [%zu], \"isas\": [%s]},\n",
+               json_num(min_s * 1e3).c_str(), shape_list.c_str(), threads, isas.c_str());
+  std::fprintf(f, "  \"machine\": {\"cpu\": %s, \"arch\": %s, \"os\": %s, \"flags\": [%s], \"cores\": %u, \"caches\": [%s], \"node\": null, \"lowbitVersion\": %s, \"isa\": %s, \"isas\": [%s], \"backend\": \"native\", \"threads\": %zu},\n",
+               json_str(cpu).c_str(), json_str(lb_cpu_arch()).c_str(), json_str(os).c_str(), flags.c_str(),
+               std::max(1u, std::thread::hardware_concurrency()), caches.c_str(), json_str(lb_version_string()).c_str(),
+               json_str(best).c_str(), isas.c_str(), threads);
+  std::fprintf(f, "  \"peaks\": [");
+  for (size_t i = 0; i < g_peaks.size(); ++i)
+    std::fprintf(f, "%s\n    {\"kind\": %s, \"threads\": %zu, \"gops\": %s}", i ? "," : "", json_str(g_peaks[i].first).c_str(),
+                 threads, json_num(g_peaks[i].second).c_str());
+  std::fprintf(f, "\n  ],\n  \"bandwidths\": [],\n  \"peers\": [{\"name\": \"OpenBLAS\", \"available\": %s, \"version\": null, \"reason\": %s}],\n  \"rows\": [",
+               blas_why ? "false" : "true", blas_why ? json_str(blas_why).c_str() : "null");
+  for (size_t i = 0; i < g_rows.size(); ++i) {
+    const json_row &r = g_rows[i];
+    const bool product = r.ops > 0;
+    const double rate = (product ? r.ops : r.bytes) / r.t.median * 1e-9;
+    const std::string id = r.suite + "/" + r.kernel + "/" + r.isa + "/x" + std::to_string(threads) + "/" + r.shape;
+    std::fprintf(f, "%s\n    {\"id\": %s, \"suite\": %s, \"kernel\": %s, \"isa\": %s, \"threads\": %zu, \"shape\": %s, ",
+                 i ? "," : "", json_str(id).c_str(), json_str(r.suite).c_str(), json_str(r.kernel).c_str(), json_str(r.isa).c_str(),
+                 threads, json_str(r.shape).c_str());
+    if (product) std::fprintf(f, "\"M\": %zu, \"N\": %zu, \"K\": %zu, \"unit\": \"GOPS\", ", r.M, r.N, r.K);
+    else std::fprintf(f, "\"M\": null, \"N\": null, \"K\": null, \"unit\": \"GB/s\", ");
+    std::fprintf(f, "\"medianMs\": %s, \"p10Ms\": %s, \"p90Ms\": %s, \"samples\": %zu, \"spread\": %.6g, ",
+                 json_num(r.t.median * 1e3).c_str(), json_num(r.t.p10 * 1e3).c_str(), json_num(r.t.p90 * 1e3).c_str(), r.t.n,
+                 (r.t.p90 - r.t.p10) / r.t.median);
+    std::fprintf(f, "\"gops\": %s, \"gbps\": %s, \"ops\": %.17g, \"bytes\": %.17g, \"intensity\": %s, \"roof\": null, \"ofRoof\": null, ",
+                 product ? json_num(rate).c_str() : "null", product ? "null" : json_num(rate).c_str(), r.ops, r.bytes,
+                 product && r.bytes > 0 ? json_num(r.ops / r.bytes).c_str() : "null");
+    std::fprintf(f, "\"speedupVsFloat32\": %s, \"vsOnnxruntimeFloat32\": null, \"vsOnnxruntimeInt8\": null, \"vsOnnxruntimeNBits\": null, "
+                    "\"vsOnnxruntimeNBitsAcc0\": null, \"vsOpenblas\": %s, \"vsPlainJs\": null, \"peer\": %s}",
+                 json_num(r.vs_f32).c_str(), json_num(r.vs_blas).c_str(), r.peer ? "true" : "false");
+  }
+  std::fprintf(f, "\n  ],\n  \"skipped\": [],\n  \"elapsedSeconds\": %.3f\n}\n", elapsed);
+  return std::fclose(f) == 0;
 }
 
 // ---- the memory roof: a plain copy of n floats (n % 64 == 0) with each ISA's widest vectors.
@@ -283,6 +425,7 @@ void bench_quant(size_t n, const char *only, bool with_scalar, double min_s) {
           default: lb_minmax_f32(x.data(), n, &mn, &mx); break;
         }
       }, min_s);
+      add_row("quant", kernels[k], isa, size, 0, 0, 0, g_last, 0, 4.0 * n, 0);
       if (k == 0) copy_t = t;
       if (is_scalar) scalar_t[k] = t;
       char vs_scalar[16] = "-";
@@ -327,6 +470,7 @@ void bench_peaks(double min_s, size_t threads) {
     const bool is_float = (len > 2 && !std::strcmp(kind + len - 2, "ps")) ||
                           (len > 4 && !std::strcmp(kind + len - 4, "fmla"));
     std::printf("%-44s %12.1f  %s\n", kind, ops * 1e-9, is_float ? "GFLOPS" : "GOPS");
+    g_peaks.push_back({kind, ops * 1e-9});
     std::fflush(stdout);
   }
 }
@@ -435,6 +579,8 @@ int main(int argc, char **argv) {
   double min_s = 0.3;
   bool with_scalar = true, quant_only = false, peaks = false;
   size_t quant_n = 0, threads = 1, dram_mib = 0;  // every row runs on --threads (1 unless asked)
+  const char *json_path = nullptr;
+  const double t_start = now_s();
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--isa") && i + 1 < argc) {
       only = argv[++i];
@@ -463,6 +609,8 @@ int main(int argc, char **argv) {
       lb_ggemm_set_expand(false);  // the grouped engine unpacks in the row tiles at every M
     } else if (!std::strcmp(argv[i], "--dram") && i + 1 < argc) {
       dram_mib = std::strtoull(argv[++i], nullptr, 10);
+    } else if (!std::strcmp(argv[i], "--json") && i + 1 < argc) {
+      json_path = argv[++i];
     } else if (!std::strcmp(argv[i], "--quant-only")) {
       quant_only = true;
     } else if (!std::strcmp(argv[i], "--peaks")) {
@@ -477,7 +625,7 @@ int main(int argc, char **argv) {
       std::fprintf(stderr,
                    "usage: lowbit_bench [--isa NAME] [--shape MxNxK]... [--min-ms N] [--no-scalar]"
                    " [--quant-only] [--quant-n N] [--threads N (0 = all)] [--peaks]"
-                   " [--blocks MCxNC] [--dram MIB] [--no-expand]\n");
+                   " [--blocks MCxNC] [--dram MIB] [--no-expand] [--json FILE]\n");
       return 2;
     }
   }
@@ -531,9 +679,11 @@ int main(int argc, char **argv) {
         lb_matmul_integer(s.M, s.N, s.K, A.data(), LB_UINT8, s.K, B.data(), LB_INT8, LB_LAYOUT_NK,
                           s.K, nullptr, 0, nullptr, 0, Y.data(), s.N);
       }, min_s);
+      const stats st_i = g_last;
       double tf = median_time([&] {
         lb_sgemm_nt(s.M, s.N, s.K, Af.data(), s.K, Bf.data(), s.K, Yf.data(), s.N);
       }, min_s);
+      const stats st_f = g_last;
       if (!is_scalar) sgemm_s = tf;
       // The quantized linear layer on prepacked weights (float in, float out, activations
       // quantized per row inside the call), with 8-bit and 7-bit activations.
@@ -541,6 +691,7 @@ int main(int argc, char **argv) {
       std::vector<int8_t> Bs(B);
       for (auto &v : Bs) v = v == -128 ? -127 : v;
       double tl[3] = {0, 0, 0};
+      stats st_l[3];
       const float w_scale = 0.01f;
       lb_weights_desc d8{LB_INT8, s.N, s.K, Bs.data(), LB_LAYOUT_NK, s.K, 0, &w_scale, LB_SCALE_F32, 1, nullptr};
       lb_packed_weights *W = nullptr, *Wi = nullptr;
@@ -550,6 +701,7 @@ int main(int argc, char **argv) {
           tl[8 - bits] = median_time([&] {
             lb_linear_f32(s.M, Af.data(), s.K, W, nullptr, &o, Yf.data(), s.N);
           }, min_s);
+          st_l[8 - bits] = g_last;
         }
         lb_packed_free(W);
       }
@@ -562,6 +714,7 @@ int main(int argc, char **argv) {
         tl[2] = median_time([&] {
           lb_matmul_integer_packed(s.M, As.data(), LB_INT8, s.K, nullptr, 0, Wi, nullptr, Y.data(), s.N);
         }, min_s);
+        st_l[2] = g_last;
         lb_packed_free(Wi);
       }
       // Low-bit weights on the grouped engine: symmetric int4 and ternary int2 in groups of 32
@@ -602,6 +755,9 @@ int main(int argc, char **argv) {
         const lb_call_opts o{8, r.compute, 0};
         const double t = median_time([&] { lb_linear_f32(s.M, Af.data(), s.K, P, nullptr, &o, Yf.data(), s.N); }, min_s);
         const double bytes = (double)packed.size() + 2.0 * scales.size();
+        // The npm bench's kernel names: linear_* there is matmul_*.
+        add_row("lowbit", (std::string("matmul_") + (r.name + 7)).c_str(), isa, name, s.M, s.N, s.K, g_last, ops,
+                bytes + 4.0 * (s.M * s.K + s.M * s.N), tf / t);
         if (r.t == LB_INT4) t4 = t, b4 = bytes;
         std::printf("%-18s %-12s %-16s %12.3f %10.1f %10s %9.2fx   %s, %.1f GB/s of weights, prepack %.1f ms\n", name, isa,
                     r.name, t * 1e3, ops / t * 1e-9, "-", tf / t, lb_packed_kernel(P), bytes / t * 1e-9, tp * 1e3);
@@ -610,6 +766,16 @@ int main(int argc, char **argv) {
       if (is_scalar) scalar_s = ti;
       char vs_scalar[16] = "-";
       if (scalar_s > 0) std::snprintf(vs_scalar, sizeof vs_scalar, "%.1fx", scalar_s / ti);
+      add_row("matmulInteger", "matmulInteger", isa, name, s.M, s.N, s.K, st_i, ops,
+              (double)s.M * s.K + (double)s.K * s.N + 4.0 * s.M * s.N, tf / ti);
+      add_row("float32", "sgemm_f32", isa, name, s.M, s.N, s.K, st_f, ops, 4.0 * (s.M * s.K + s.N * s.K + s.M * s.N), 0);
+      {
+        const char *kn[3] = {"matmul_w8a8", "matmul_w8a7", "matmulIntegerPacked_int8"};
+        for (int j = 0; j < 3; ++j)
+          if (tl[j] > 0)
+            add_row(j < 2 ? "int8" : "matmulInteger", kn[j], isa, name, s.M, s.N, s.K, st_l[j], ops,
+                    (double)s.N * s.K + (j < 2 ? 4.0 * (s.M * s.K + s.M * s.N) + 4.0 * s.N : (double)s.M * s.K + 4.0 * s.M * s.N), tf / tl[j]);
+      }
       std::printf("%-18s %-12s %-16s %12.3f %10.1f %10s %9.2fx\n", name, isa, "matmul_integer",
                   ti * 1e3, ops / ti * 1e-9, vs_scalar, tf / ti);
       std::printf("%-18s %-12s %-16s %12.3f %10.1f %10s %10s\n", name, isa, "sgemm_f32", tf * 1e3,
@@ -651,6 +817,11 @@ int main(int argc, char **argv) {
         ob(101 /* row-major */, 111 /* A as is */, 112 /* B^T */, (int)s.M, (int)s.N, (int)s.K,
            1.0f, Af.data(), (int)s.K, Bf.data(), (int)s.K, 0.0f, Yf.data(), (int)s.N);
       }, min_s);
+      add_row("float32", "openblas_sgemm", "openblas", name, s.M, s.N, s.K, g_last, ops,
+              4.0 * (s.M * s.K + s.N * s.K + s.M * s.N), sgemm_s > 0 ? sgemm_s / to : 0, true);
+      // vsOpenblas on the rows of the best ISA (the last measured) of this shape.
+      for (json_row &r : g_rows)
+        if (r.shape == name && !r.peer && r.isa == lb_get_isa()) r.vs_blas = to / r.t.median;
       char ratio[16] = "-";
       if (sgemm_s > 0) std::snprintf(ratio, sizeof ratio, "%.2fx", sgemm_s / to);
       std::printf("%-18s %-12s %-16s %12.3f %10.1f %10s %10s\n", name, "openblas", "openblas_sgemm",
@@ -662,5 +833,14 @@ int main(int argc, char **argv) {
     std::fflush(stdout);
   }
   if (run_quant) bench_quant(quant_n ? quant_n : (size_t)16 << 20, only, with_scalar, min_s);
+  if (json_path) {
+    std::vector<std::string> names;
+    for (shape s : shapes) names.push_back(std::to_string(s.M) + "x" + std::to_string(s.N) + "x" + std::to_string(s.K));
+    if (!write_json(json_path, min_s, lb_get_threads(), names, now_s() - t_start, openblas_sgemm(lb_get_threads()) != nullptr)) {
+      std::fprintf(stderr, "lowbit_bench: cannot write %s\n", json_path);
+      return 1;
+    }
+    std::printf("\nwrote %s (bench/results.schema.json; lowbit bench --report %s draws it)\n", json_path, json_path);
+  }
   return 0;
 }

@@ -480,6 +480,44 @@ Napi::Value MeasurePeak(const Napi::CallbackInfo &info) {
   return Napi::Number::New(env, ops);
 }
 
+// readBandwidth(bytes, threads, minSeconds) -> bytes per second of the best plain-read pass.
+Napi::Value ReadBandwidth(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  size_t bytes, threads;
+  if (info.Length() != 3 || !get_size(info[0], &bytes) || !get_size(info[1], &threads) || !info[2].IsNumber())
+    return throw_type(env, "readBandwidth(bytes: number, threads: number, minSeconds: number)");
+  double bps = 0;
+  lb_status st = lb_measure_read_bandwidth(bytes, threads, info[2].As<Napi::Number>().DoubleValue(), &bps);
+  if (st != LB_OK) return status_error(env, "readBandwidth", st);
+  return Napi::Number::New(env, bps);
+}
+
+// openblasMissing() -> why OpenBLAS cannot be used, or null when it can.
+Napi::Value OpenblasMissing(const Napi::CallbackInfo &info) {
+  const char *why = lb_openblas_missing();
+  return why ? Napi::String::New(info.Env(), why) : info.Env().Null();
+}
+
+// openblasSgemmNT(a, b, M, N, K, out, threads): OpenBLAS's cblas_sgemm as sgemmNT computes it.
+Napi::Value OpenblasSgemmNT(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  view a, b, out;
+  size_t M, N, K, threads, mk, nk, mn;
+  if (info.Length() != 7 || !get_view(info[0], &a) || !get_view(info[1], &b) ||
+      !get_view(info[5], &out) || a.type != napi_float32_array || b.type != napi_float32_array ||
+      out.type != napi_float32_array || !get_size(info[6], &threads))
+    return throw_type(env, "openblasSgemmNT(a, b, M, N, K, out, threads) wants Float32Arrays");
+  if (!get_size(info[2], &M) || !get_size(info[3], &N) || !get_size(info[4], &K) ||
+      __builtin_mul_overflow(M, K, &mk) || __builtin_mul_overflow(N, K, &nk) ||
+      __builtin_mul_overflow(M, N, &mn) || a.length < mk || b.length < nk || out.length < mn)
+    return throw_range(env, "openblasSgemmNT: sizes do not match the arrays");
+  lb_status st = lb_openblas_sgemm_nt(M, N, K, (const float *)a.data, K, (const float *)b.data, K,
+                                      (float *)out.data, N, threads);
+  if (st == LB_ERR_UNSUPPORTED_ISA) return throw_range(env, std::string("openblasSgemmNT: ") + lb_openblas_missing());
+  if (st != LB_OK) return status_error(env, "openblasSgemmNT", st);
+  return env.Undefined();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("abiVersion", Napi::Number::New(env, lb_abi_version()));
   exports.Set("version", Napi::String::New(env, lb_version_string()));
@@ -507,6 +545,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
               Napi::Function::New(env, RunAsync<parse_integer>, "matmulIntegerPackedAsync"));
   exports.Set("peakKinds", Napi::Function::New(env, PeakKinds, "peakKinds"));
   exports.Set("measurePeak", Napi::Function::New(env, MeasurePeak, "measurePeak"));
+  exports.Set("readBandwidth", Napi::Function::New(env, ReadBandwidth, "readBandwidth"));
+  exports.Set("openblasMissing", Napi::Function::New(env, OpenblasMissing, "openblasMissing"));
+  exports.Set("openblasSgemmNT", Napi::Function::New(env, OpenblasSgemmNT, "openblasSgemmNT"));
   return exports;
 }
 

@@ -303,6 +303,26 @@ LB_API int lb_peak_usable(int index);
  */
 LB_API lb_status lb_measure_peak(const char *kind, double min_seconds, double *ops_per_second);
 
+/* ---- Benchmark support: the memory roof and a float32 peer -------------------------- */
+
+/*
+ * Reads `bytes` (>= 4096; rounded down to a multiple of 4096) of a fresh buffer with plain
+ * vector loads on `threads` threads of the pool (0 = lb_get_threads()), repeatedly for about
+ * min_seconds, and writes the best pass's bytes per second: the read-bandwidth roof of a
+ * buffer that size (past the last-level cache: memory; smaller: that cache level).
+ */
+LB_API lb_status lb_measure_read_bandwidth(size_t bytes, size_t threads, double min_seconds,
+                                           double *bytes_per_second);
+/*
+ * OpenBLAS's cblas_sgemm, loaded at run time (dlopen of libopenblas.so.0; no link-time
+ * dependency): Y = A * B^T as lb_sgemm_nt, on `threads` OpenBLAS threads (0 = lb_get_threads()).
+ * LB_ERR_UNSUPPORTED_ISA when it is not installed; lb_openblas_missing() says why (NULL when found).
+ */
+LB_API const char *lb_openblas_missing(void);
+LB_API lb_status lb_openblas_sgemm_nt(size_t M, size_t N, size_t K, const float *A, size_t lda,
+                                      const float *B, size_t ldb, float *Y, size_t ldy,
+                                      size_t threads);
+
 #ifdef __cplusplus
 }
 #endif
