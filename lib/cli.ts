@@ -4,9 +4,11 @@ import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 
 import { cpuInfo } from './backend';
+import { loaded } from './native';
 
 const USAGE = `usage: lowbit <command>
-  info     the CPU features lowbit sees, the ISAs it can use, and the one in use
+  info     the binary loaded (prebuild, local build or TS fallback) and why, the CPU features
+           lowbit sees, the ISAs it can use, and the one in use
   bench    run the benchmark (same as npm run bench); arguments are passed on
 Environment: LOWBIT_BACKEND=native|ts, LOWBIT_ISA=<name from lowbit info>`;
 
@@ -19,7 +21,9 @@ function info(): void {
       `  features  ${features || '(unknown: native addon not loaded)'}\n` +
       `  ISAs      ${c.isas.join(', ')} (best last)\n` +
       `  in use    ${c.isa}\n` +
-      `  threads   ${c.threads}\n`,
+      `  threads   ${c.threads}\n` +
+      `  binary    ${loaded.source}${loaded.path ? ` ${loaded.path}` : ''}\n` +
+      `  why       ${loaded.reason}\n`,
   );
 }
 
