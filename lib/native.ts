@@ -144,8 +144,10 @@ function mtime(file: string): number {
   return fs.statSync(file).mtimeMs;
 }
 
-function firstLine(e: unknown): string {
-  return (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
+/** The first line of a load error, without the file name dlopen puts first (the caller has it). */
+function firstLine(e: unknown, file: string): string {
+  const line = (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
+  return line.startsWith(`${file}: `) ? line.slice(file.length + 2) : line;
 }
 
 function tryLoad(): LoadResult {
@@ -183,7 +185,7 @@ function tryLoad(): LoadResult {
         : localFirst ? 'newer than the prebuild (rebuilt after it)' : `compiled on this machine; ${failed.join('; ')}`;
       return { binding, source: c.source, path: c.path, reason, attempts, error: null };
     } catch (e) {
-      attempts.push({ source: c.source, path: c.path, error: firstLine(e) });
+      attempts.push({ source: c.source, path: c.path, error: firstLine(e, c.path) });
     }
   }
   const error = `tried ${attempts.map((a) => `${a.source} ${a.path} (${a.error})`).join(' and ')}`;
