@@ -63,7 +63,8 @@ if (hasCross) {
   console.log(pb.out);
   pack = sh(npm, ['pack', '--json', '--ignore-scripts', '--pack-destination', dest]);
 }
-const jsonAt = pack.stdout.search(/^\[/m);
+// npm prints the lifecycle scripts' output first (ninja's lines start with "[1/35]"), then the JSON
+const jsonAt = pack.stdout.search(/^\[$/m);
 let meta = null;
 try {
   meta = JSON.parse(pack.stdout.slice(jsonAt))[0];
