@@ -62,6 +62,8 @@ for (const [arch, t] of Object.entries(TARGETS)) {
   const prefix = native ? '' : t.prefix;
   if (!native && (!t.toolchain || !has(`${prefix}g++`))) {
     skipped.push(`linux-${arch}: ${t.toolchain ? `${prefix}g++ not found (apt-get install g++-${t.prefix.slice(0, -1)})` : `no cross toolchain from ${process.arch}`}`);
+    // one left from an earlier run was built from other sources: it must not ship
+    fs.rmSync(path.join(root, 'prebuilds', `linux-${arch}`), { recursive: true, force: true });
     continue;
   }
   const out = native ? 'build' : path.join('build', `prebuild-${arch}`);

@@ -92,6 +92,7 @@ const nativeSources = [...sources.library, ...sources.x86_64, ...sources.aarch64
 needed.push(...nativeSources);
 const missing = needed.filter((f) => !files.includes(f));
 check(missing.length === 0, `ships the prebuilds, dist/lib, the install script and the ${nativeSources.length} native sources of native/sources.json`, `missing: ${missing.join(', ')}`);
+if (!hasCross) check(!files.some((f) => f.startsWith('prebuilds/linux-arm64/')), 'no stale linux-arm64 prebuild (it could not be built from these sources)');
 const headers = fs.readdirSync(path.join(root, 'native', 'include')).map((f) => `native/include/${f}`);
 check(headers.every((h) => files.includes(h)), 'ships native/include (the C ABI header)', headers.filter((h) => !files.includes(h)).join(', '));
 const forbidden = [
