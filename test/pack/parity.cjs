@@ -57,6 +57,10 @@ const weightKinds = [
 for (const wk of weightKinds) {
   const M = [1, 3, 8, 9][int(0, 3)], N = int(1, 33), K = int(1, 4) * 32 + int(0, 1) * int(1, 31);
   const w = floats(N * K, 1), x = floats(M * K, 2), bias = floats(N, 0.5);
+  cases.push({ name: `quantize ${wk.dtype} ${N}x${K}`, run: () => {
+    const q = quantize(w, [N, K], wk); // data, then scales, then zero points as one byte string
+    return Buffer.concat([q.data, q.scale, q.zeroPoint ?? new Uint8Array(0)].map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength)));
+  } });
   cases.push({ name: `matmul ${wk.dtype} ${M}x${N}x${K}`, run: () => matmul(x, quantize(w, [N, K], wk), { bias }) });
 }
 
