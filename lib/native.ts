@@ -181,7 +181,7 @@ function tryLoad(): LoadResult {
       attempts.push({ source: c.source, path: c.path, error: null });
       const failed = attempts.filter((a) => a.error !== null).map((a) => `${a.source}: ${a.error}`);
       const reason = c.source === 'prebuild'
-        ? `shipped for ${process.platform}-${process.arch}${localExists ? '; the local build is older' : ''}`
+        ? `shipped for ${process.platform}-${process.arch}${failed.length ? `; ${failed.join('; ')}` : localExists ? '; the local build is older' : ''}`
         : localFirst ? 'newer than the prebuild (rebuilt after it)' : `compiled on this machine; ${failed.join('; ')}`;
       return { binding, source: c.source, path: c.path, reason, attempts, error: null };
     } catch (e) {

@@ -68,6 +68,13 @@ it('a local build newer than the prebuild goes first (a rebuild from changed sou
   expect(r.why).toMatch(/newer than the prebuild/);
 });
 
+it('a newer local build that does not load: the prebuild, and why', () => {
+  const dir = pkg({ prebuild: addon!, local: notAnAddon, prebuildTime: 1_000_000_000, localTime: 2_000_000_000 });
+  const r = info(dir);
+  expect(r).toMatchObject({ status: 0, backend: 'native', binary: `prebuild ${path.join(dir, 'prebuilds', tag, 'lowbit.napi.glibc.node')}`, stderr: '' });
+  expect(r.why).toMatch(new RegExp(`shipped for ${tag}; local build: .*(invalid ELF header|file too short)`));
+});
+
 it('a prebuild that does not load: the local build, and why', () => {
   const dir = pkg({ prebuild: notAnAddon, local: addon!, prebuildTime: 2_000_000_000, localTime: 1_000_000_000 });
   const r = info(dir);
