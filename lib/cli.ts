@@ -5,9 +5,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import { cpuInfo } from './backend';
+import { loaded } from './native';
 
 const USAGE = `usage: lowbit <command>
-  info     the CPU features lowbit sees, the ISAs it can use, and the one in use
+  info     the binary loaded (prebuild, local build or TS fallback) and why, the CPU features
+           lowbit sees, the ISAs it can use, and the one in use
   bench    the benchmark (npm run bench): table, JSON, charts; lowbit bench --help lists its options
 Environment: LOWBIT_BACKEND=native|ts, LOWBIT_ISA=<name from lowbit info>`;
 
@@ -20,7 +22,9 @@ function info(): void {
       `  features  ${features || '(unknown: native addon not loaded)'}\n` +
       `  ISAs      ${c.isas.join(', ')} (best last)\n` +
       `  in use    ${c.isa}\n` +
-      `  threads   ${c.threads}\n`,
+      `  threads   ${c.threads}\n` +
+      `  binary    ${loaded.source}${loaded.path ? ` ${loaded.path}` : ''}\n` +
+      `  why       ${loaded.reason}\n`,
   );
 }
 

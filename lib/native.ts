@@ -1,7 +1,10 @@
 /**
- * Loads the native addon with node-gyp-build (prebuilds/<platform>-<arch>/ first, then
- * build/Release). If it cannot load, lowbit runs on the TypeScript fallback and says so once
- * on stderr; LOWBIT_BACKEND=native turns that into an error.
+ * Loads the native addon. Candidates, in order: the prebuild for this platform in
+ * prebuilds/<platform>-<arch>/ (chosen by node-gyp-build's tag rules: Node-API, libc), then a
+ * local build in build/Release (what the install script or `npm rebuild lowbit` compiles when no
+ * prebuild loads). A local build newer than the prebuild goes first: it is a rebuild from
+ * changed sources. If none loads, lowbit runs on the TypeScript fallback and says so once on
+ * stderr; LOWBIT_BACKEND=native turns that into an error.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -82,33 +85,126 @@ export function packageRoot(): string {
   }
 }
 
+/** Where a binary comes from: shipped in the package, or compiled on this machine. */
+export type AddonSource = 'prebuild' | 'local build';
+
+export interface AddonAttempt {
+  source: AddonSource;
+  /** The file tried (or, for a prebuild that none matched, its folder). */
+  path: string;
+  /** Why it did not load; null when it did. */
+  error: string | null;
+}
+
 export interface LoadResult {
   binding: NativeBinding | null;
+  /** What was loaded: a prebuild, a local build, or nothing (the TS fallback). */
+  source: AddonSource | 'ts fallback';
+  /** The binary loaded, or null. */
+  path: string | null;
+  /** Why this one, in words (for `lowbit info`). */
+  reason: string;
+  /** Every candidate tried, in order. */
+  attempts: AddonAttempt[];
   /** Why the addon did not load (null when it did). */
   error: string | null;
 }
 
-function tryLoad(): LoadResult {
-  if (process.env.LOWBIT_BACKEND === 'ts') return { binding: null, error: 'LOWBIT_BACKEND=ts' };
-  const root = packageRoot();
+/** node-gyp-build's matching helpers (exported by its module, used by its own resolve). */
+interface Tags { file: string; specificity: number }
+interface Tuple { name: string; platform: string; architectures: string[] }
+interface GypBuild {
+  parseTuple(name: string): Tuple | undefined;
+  matchTuple(platform: string, arch: string): (t: Tuple | undefined) => boolean;
+  compareTuples(a: Tuple, b: Tuple): number;
+  parseTags(file: string): Tags | undefined;
+  matchTags(runtime: string, abi: string): (t: Tags | undefined) => boolean;
+  compareTags(runtime: string): (a: Tags, b: Tags) => number;
+}
+
+function readdir(dir: string): string[] {
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const load = require('node-gyp-build') as (dir: string) => unknown;
-    const binding = load(root) as NativeBinding;
-    if (binding.abiVersion !== EXPECTED_ABI)
-      return { binding: null, error: `addon ABI ${binding.abiVersion} != expected ${EXPECTED_ABI} (stale build)` };
-    return { binding, error: null };
-  } catch (e) {
-    const first = (e instanceof Error ? e.message : String(e)).split('\n')[0];
-    return { binding: null, error: `tried ${path.join(root, 'prebuilds', `${process.platform}-${process.arch}`)} and ${path.join(root, 'build', 'Release')}: ${first}` };
+    return fs.readdirSync(dir);
+  } catch {
+    return [];
   }
+}
+
+/**
+ * The prebuild node-gyp-build would pick for this process (its rules, without its preference
+ * for build/Release, which the order above handles), or null.
+ */
+export function matchingPrebuild(root: string): string | null {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const g = require('node-gyp-build/node-gyp-build.js') as GypBuild;
+  const dir = path.join(root, 'prebuilds');
+  const tuple = readdir(dir).map((n) => g.parseTuple(n)).filter(g.matchTuple(process.platform, process.arch))
+    .filter((t): t is Tuple => t !== undefined).sort(g.compareTuples)[0];
+  if (!tuple) return null;
+  const files = readdir(path.join(dir, tuple.name)).map((f) => g.parseTags(f)).filter(g.matchTags('node', process.versions.modules))
+    .filter((t): t is Tags => t !== undefined).sort(g.compareTags('node'));
+  return files[0] ? path.join(dir, tuple.name, files[0].file) : null;
+}
+
+function mtime(file: string): number {
+  return fs.statSync(file).mtimeMs;
+}
+
+/** The first line of a load error, without the file name dlopen puts first (the caller has it). */
+function firstLine(e: unknown, file: string): string {
+  const line = (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
+  return line.startsWith(`${file}: `) ? line.slice(file.length + 2) : line;
+}
+
+function tryLoad(): LoadResult {
+  if (process.env.LOWBIT_BACKEND === 'ts')
+    return { binding: null, source: 'ts fallback', path: null, reason: 'LOWBIT_BACKEND=ts', attempts: [], error: 'LOWBIT_BACKEND=ts' };
+  const root = packageRoot();
+  const prebuild = matchingPrebuild(root);
+  const local = path.join(root, 'build', 'Release', 'lowbit.node');
+  const localExists = fs.existsSync(local);
+  const localFirst = prebuild !== null && localExists && mtime(local) > mtime(prebuild);
+  const order: { source: AddonSource; path: string | null }[] = [{ source: 'prebuild', path: prebuild }, { source: 'local build', path: local }];
+  if (localFirst) order.reverse();
+  const attempts: AddonAttempt[] = [];
+  for (const c of order) {
+    if (c.path === null) {
+      attempts.push({ source: c.source, path: path.join(root, 'prebuilds'),
+        error: `none for ${process.platform}-${process.arch} (Node-API${process.platform === 'linux' ? `, ${fs.existsSync('/etc/alpine-release') ? 'musl' : 'glibc'}` : ''})` });
+      continue;
+    }
+    if (c.source === 'local build' && !localExists) {
+      attempts.push({ source: c.source, path: c.path, error: 'not built' });
+      continue;
+    }
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const binding = require(c.path) as NativeBinding;
+      if (binding.abiVersion !== EXPECTED_ABI) {
+        attempts.push({ source: c.source, path: c.path, error: `addon ABI ${binding.abiVersion} != expected ${EXPECTED_ABI} (stale build)` });
+        continue;
+      }
+      attempts.push({ source: c.source, path: c.path, error: null });
+      const failed = attempts.filter((a) => a.error !== null).map((a) => `${a.source}: ${a.error}`);
+      const reason = c.source === 'prebuild'
+        ? `shipped for ${process.platform}-${process.arch}${failed.length ? `; ${failed.join('; ')}` : localExists ? '; the local build is older' : ''}`
+        : localFirst ? 'newer than the prebuild (rebuilt after it)' : `compiled on this machine; ${failed.join('; ')}`;
+      return { binding, source: c.source, path: c.path, reason, attempts, error: null };
+    } catch (e) {
+      attempts.push({ source: c.source, path: c.path, error: firstLine(e, c.path) });
+    }
+  }
+  const error = `tried ${attempts.map((a) => `${a.source} ${a.path} (${a.error})`).join(' and ')}`;
+  return { binding: null, source: 'ts fallback', path: null, reason: error, attempts, error };
 }
 
 export const loaded: LoadResult = tryLoad();
 
+const FIX = "Fix: npm rebuild lowbit (compiles it; needs cmake and a C++17 compiler), or approve lowbit's install script (npm install-scripts approve lowbit) before installing";
+
 if (!loaded.binding && process.env.LOWBIT_BACKEND === 'native') {
-  throw new Error(`lowbit: LOWBIT_BACKEND=native but the native addon did not load (${loaded.error}). Fix: npm rebuild lowbit (needs cmake and a C++17 compiler).`);
+  throw new Error(`lowbit: LOWBIT_BACKEND=native but the native addon did not load (${loaded.error}). ${FIX}.`);
 }
 if (!loaded.binding && process.env.LOWBIT_BACKEND !== 'ts') {
-  process.stderr.write(`lowbit: native addon not loaded, using the TypeScript fallback (slower). ${loaded.error}. Fix: npm rebuild lowbit (needs cmake and a C++17 compiler), or set LOWBIT_BACKEND=ts to silence this.\n`);
+  process.stderr.write(`lowbit: native addon not loaded, using the TypeScript fallback (slower). ${loaded.error}. ${FIX}; LOWBIT_BACKEND=ts silences this.\n`);
 }

@@ -4,6 +4,7 @@
 //   2. the native C++ tests (CMake/CTest executables, no Node): every kernel x ISA vs reference
 //   3. the Arm tests: cross-built, run under qemu-aarch64 for NEON / dotprod / i8mm
 //      (skipped with the reason printed when the toolchain or qemu is missing)
+//   4. the package: npm pack, no-compiler install, consumers, the arm64 prebuild from Node
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -78,6 +79,13 @@ const am = /arm: (\d+) passed, (\d+) failed/.exec(arm.stdout ?? '');
 if (/^SKIP arm tests/m.test(arm.stdout ?? '') && arm.status === 0) record('arm', 0, 0, 1, 'toolchain or qemu missing');
 else if (am) record('arm', Number(am[1]), Number(am[2]) + (arm.status !== 0 && Number(am[2]) === 0 ? 1 : 0), 0);
 else record('arm', 0, 1, 0, `test/arm/run.sh exited ${arm.status} without its closing line`);
+
+// 4. the package as users get it (test/pack/run.mjs): npm pack with both prebuilds, its contents,
+// an install with no compiler, consumers (require / import / tsc), the arm64 prebuild under qemu
+const pack = run(process.execPath, [path.join(root, 'test/pack/run.mjs')]);
+const pm = /^pack: (\d+) passed, (\d+) failed, (\d+) skipped$/m.exec(pack.stdout ?? '');
+if (pm) record('pack', Number(pm[1]), Number(pm[2]) + (pack.status !== 0 && Number(pm[2]) === 0 ? 1 : 0), Number(pm[3]));
+else record('pack', 0, 1, 0, `test/pack/run.mjs exited ${pack.status ?? pack.signal} without its closing line`);
 
 process.stdout.write(`\n${lines.join('\n')}\n${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped\n`);
 process.exitCode = totals.failed ? 1 : 0;
