@@ -5,7 +5,7 @@
 //      tests, bench sources, docs, measurements); its size.
 //   2. install the tarball into a clean project with every compiler, cmake and make hidden from
 //      PATH and --ignore-scripts; require it, import it, run products against the TS fallback,
-//      `npx lowbit info`; the install time. Then once more with lowbit's install script allowed:
+//      `npx lowbit info`, `npx lowbit bench` on one small shape; the install time. Then once more with lowbit's install script allowed:
 //      it must find the prebuild and compile nothing.
 //   3. consumers: tsc --noEmit on a usage file against the installed .d.ts, as a CommonJS and as
 //      an ES module project (module node16).
@@ -97,7 +97,7 @@ const headers = fs.readdirSync(path.join(root, 'native', 'include')).map((f) => 
 check(headers.every((h) => files.includes(h)), 'ships native/include (the C ABI header)', headers.filter((h) => !files.includes(h)).join(', '));
 const forbidden = [
   [/^build\//, 'build folders'], [/^prebuilds\/[^/]+\/(?!lowbit\.napi\.glibc\.node$)/, 'stray files in prebuilds/'],
-  [/^test\//, 'tests'], [/^native\/(tests|bench)\//, 'C++ tests or bench'], [/^bench\//, 'bench sources or results'],
+  [/^test\//, 'tests'], [/^native\/(tests|bench)\//, 'C++ tests or bench'], [/^bench\/(?!results\.schema\.json$)/, 'bench sources or results (the JSON Schema of latest.json ships, for tools that read it)'],
   [/^docs\//, 'docs or measurements'], [/^lib\//, 'TS sources (dist ships)'], [/^\.ci\//, 'CI scripts'],
   [/^scripts\/(?!install\.js$)/, 'dev scripts'], [/\.(tgz|tsbuildinfo|map|o|a|log)$/, 'build products'], [/(^|\/)node_modules\//, 'node_modules'],
 ];
@@ -149,6 +149,19 @@ check(info.status === 0 && /backend\s+native/.test(info.stdout) && prebuildRe.te
 console.log(info.stdout.replace(/^/gm, '       '));
 const help = sh('npx', ['lowbit', '--help'], { cwd: app, env });
 check(help.status === 0 && /usage: lowbit/.test(help.stdout), 'npx lowbit --help', help.out);
+// The benchmark ships too (issue 12): one small shape; vega is a devDependency, so the charts
+// are skipped with a reason while the table, the JSON and the page are written.
+const benchHelp = sh('npx', ['lowbit', 'bench', '--help'], { cwd: app, env });
+check(benchHelp.status === 0 && /--quick/.test(benchHelp.stdout), 'npx lowbit bench --help lists the options', benchHelp.out);
+const bench = sh('npx', ['lowbit', 'bench', '--quick', '--no-ort', '--shape', '8x256x256', '--suite', 'int8,lowbit,float32', '--time', '20'],
+  { cwd: app, env });
+const benchOut = path.join(app, 'lowbit-bench-results');
+let benchJson = null;
+try { benchJson = JSON.parse(fs.readFileSync(path.join(benchOut, 'latest.json'), 'utf8')); } catch { /* checked below */ }
+check(bench.status === 0 && /== 8x256x256 =/.test(bench.stdout) && /matmul_w8a8\s+\S+\s+1\s+[\d.]+/.test(bench.stdout) &&
+  benchJson?.machine?.backend === 'native' && benchJson.rows.length > 5 && fs.existsSync(path.join(benchOut, 'latest.html')) &&
+  /charts skipped: vega \/ vega-lite are not installed/.test(bench.stderr),
+  `npx lowbit bench --quick --no-ort from the installed package (${bench.seconds.toFixed(1)} s): table, latest.json, latest.html`, bench.out);
 
 section('install without a compiler, install script allowed');
 const app2 = project('app-scripts', { allowScripts: { lowbit: true } });
