@@ -30,7 +30,7 @@ inline void lb_neon_group_end(const lb_ggemm_args &a, size_t m, size_t p, size_t
     const size_t w = ((p + j) * a.groups + g) * 4;
     const float32x4_t ws = a.w_scale16 ? vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(a.w_scale16 + w)))
                                        : vld1q_f32(a.w_scale + w);
-    const int32x4_t zp = vld1q_s32(a.w_zp + w);
+    const int32x4_t zp = zp_done ? vdupq_n_s32(0) : vld1q_s32(a.w_zp + w);  // unread when done
     LB_UNROLL for (int i = 0; i < R; ++i) {
       int32x4_t s = v[i][j];
       if (!zp_done) s = vmlsq_n_s32(s, zp, a.a_sum[(m + i) * a.groups + g]);  // wraps

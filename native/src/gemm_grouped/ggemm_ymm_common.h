@@ -32,7 +32,8 @@ inline void lb_ymm_group_end(const lb_ggemm_args &a, size_t m, size_t p, size_t 
   LB_UNROLL for (int j = 0; j < C; ++j) {
     const size_t w = ((p + j) * a.groups + g) * 8;
     const __m256 ws = lb_ymm_scales(a.w_scale, a.w_scale16, w);
-    const __m256i zp = _mm256_loadu_si256((const __m256i *)(a.w_zp + w));
+    // Symmetric weights never read w_zp (as ggemm_avx512vnni.cpp: it was a quarter of the bytes).
+    const __m256i zp = a.zp_uniform ? _mm256_setzero_si256() : _mm256_loadu_si256((const __m256i *)(a.w_zp + w));
     LB_UNROLL for (int i = 0; i < R; ++i) {
       __m256i v = a.zp_uniform ? acc[i][j] : _mm256_sub_epi32(acc[i][j],
           _mm256_mullo_epi32(zp, _mm256_set1_epi32(a.a_sum[(m + i) * a.groups + g])));
