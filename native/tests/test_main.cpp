@@ -1475,6 +1475,9 @@ void test_grouped(const char *isa) {
           for (size_t N : {(size_t)1, (size_t)15, (size_t)17, (size_t)49})
             if (rand_below(3) == 0)
               cases.push_back({M, N, K, G, fmt, fmt == 6 ? 0 : (int)rand_below(2), rand_below(2) == 0, true, false, 0});
+  // One row over 9 panels of 16: the AVX-512 GEMV's full 1 x 8 tile and a 1 x 1 tail.
+  for (int fmt = 0; fmt < 7; ++fmt)
+    cases.push_back({1, 145, 67, 32, fmt, fmt == 6 ? 0 : (int)rand_below(2), rand_below(2) == 0, true, false, 0});
   // Groups past the kernels' segment of 8192 chunks (2^16 4-bit values, 2^17 2-bit ones), where
   // the AVX-512 GEMV tiles fold their weight-16 sums in: per channel, sums that would overflow a
   // weight-16 accumulator kept over the whole group (K / 2 * 16 * qmax * 127 > 2^31).
