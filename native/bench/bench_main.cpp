@@ -47,6 +47,7 @@
 #include "lowbit.h"
 #include "../src/gemm_driver.h"  // --blocks: the int8 engine's block override
 #include "../src/thread_pool.h"   // the bandwidth roof runs on the engine's pool
+#include "../src/bench_support.h"  // the read loop of the bandwidth roofs
 
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>
@@ -279,69 +280,7 @@ LB_PLAIN_LOOP void copy_neon(const float *src, float *dst, size_t n) {
 }
 #endif
 
-// The GEMV roof: one pass reading n bytes (n % 128 == 0), folded so that it cannot be skipped,
-// with the widest plain loads, with or without software prefetch 512 bytes ahead (the kernels
-// prefetch that far). The bench takes the faster of the two: a roof the kernels cannot beat
-// merely by reading better than it.
-template <bool kPrefetch>
-LB_PLAIN_LOOP uint64_t read_bytes_scalar(const uint8_t *p, size_t n) {
-  uint64_t s[4] = {0, 0, 0, 0};
-  for (size_t i = 0; i < n; i += 32) {
-    if (kPrefetch) __builtin_prefetch(p + i + 512);
-    for (int j = 0; j < 4; ++j) {
-      uint64_t v;
-      std::memcpy(&v, p + i + 8 * j, 8);
-      s[j] ^= v;
-    }
-  }
-  return s[0] ^ s[1] ^ s[2] ^ s[3];
-}
-#if LB_BENCH_X86
-template <bool kPrefetch>
-__attribute__((target("avx2"))) LB_PLAIN_LOOP uint64_t read_bytes_avx2(const uint8_t *p,
-                                                                       size_t n) {
-  __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
-  for (size_t i = 0; i < n; i += 128) {
-    if (kPrefetch) {
-      _mm_prefetch((const char *)p + i + 512, _MM_HINT_T0);
-      _mm_prefetch((const char *)p + i + 576, _MM_HINT_T0);
-    }
-    a0 = _mm256_xor_si256(a0, _mm256_loadu_si256((const __m256i *)(p + i)));
-    a1 = _mm256_xor_si256(a1, _mm256_loadu_si256((const __m256i *)(p + i + 32)));
-    a2 = _mm256_xor_si256(a2, _mm256_loadu_si256((const __m256i *)(p + i + 64)));
-    a3 = _mm256_xor_si256(a3, _mm256_loadu_si256((const __m256i *)(p + i + 96)));
-  }
-  a0 = _mm256_xor_si256(_mm256_xor_si256(a0, a1), _mm256_xor_si256(a2, a3));
-  return (uint64_t)(_mm256_extract_epi64(a0, 0) ^ _mm256_extract_epi64(a0, 3));
-}
-#endif
-#if LB_BENCH_ARM
-template <bool kPrefetch>
-LB_PLAIN_LOOP uint64_t read_bytes_neon(const uint8_t *p, size_t n) {
-  uint8x16_t a0 = vdupq_n_u8(0), a1 = a0, a2 = a0, a3 = a0;
-  for (size_t i = 0; i < n; i += 64) {
-    if (kPrefetch) __builtin_prefetch(p + i + 512);
-    a0 = veorq_u8(a0, vld1q_u8(p + i));
-    a1 = veorq_u8(a1, vld1q_u8(p + i + 16));
-    a2 = veorq_u8(a2, vld1q_u8(p + i + 32));
-    a3 = veorq_u8(a3, vld1q_u8(p + i + 48));
-  }
-  const uint64x2_t s = vreinterpretq_u64_u8(veorq_u8(veorq_u8(a0, a1), veorq_u8(a2, a3)));
-  return vgetq_lane_u64(s, 0) ^ vgetq_lane_u64(s, 1);
-}
-#endif
-
-typedef uint64_t (*read_fn)(const uint8_t *, size_t);
-
-// This CPU's widest read loop, plain (prefetch = false) or prefetching.
-read_fn read_bytes_for(bool prefetch) {
-#if LB_BENCH_X86
-  if (__builtin_cpu_supports("avx2")) return prefetch ? read_bytes_avx2<true> : read_bytes_avx2<false>;
-#elif LB_BENCH_ARM
-  return prefetch ? read_bytes_neon<true> : read_bytes_neon<false>;
-#endif
-  return prefetch ? read_bytes_scalar<true> : read_bytes_scalar<false>;
-}
+// The GEMV roof: the library's read loop (src/bench_support.h), plain or prefetching.
 
 typedef void (*copy_fn)(const float *, float *, size_t);
 
@@ -563,7 +502,7 @@ void bench_dram(shape s, size_t mib, double min_s) {
   volatile uint64_t sink = 0;
   double tr = 1e30;
   for (bool prefetch : {false, true}) {
-    const read_fn rd = read_bytes_for(prefetch);
+    const lb_read_loop_fn rd = lb_read_loop(prefetch);
     tr = std::min(tr, median_time([&] {
       const size_t T = lb_get_threads(), nb = buf.size() / 128 * 128, part = nb / T / 128 * 128;
       lb_parallel(T, [&](size_t t) { sink = sink + rd(buf.data() + t * part, t + 1 < T ? part : nb - t * part); });
@@ -792,7 +731,7 @@ int main(int argc, char **argv) {
         const size_t nb = Bs.size() / 128 * 128;
         double tr = 1e30;
         for (bool prefetch : {false, true}) {
-          const read_fn rd = read_bytes_for(prefetch);
+          const lb_read_loop_fn rd = lb_read_loop(prefetch);
           tr = std::min(tr, median_time([&] {
             // On the engine's own pool, as the products run: threads spawned per call would
             // cost more than a 2 ms read.

@@ -10,6 +10,7 @@
 #include <mutex>
 
 #include "lowbit.h"
+#include "bench_support.h"
 #include "thread_pool.h"
 
 #if defined(__x86_64__) || defined(_M_X64)
@@ -135,6 +136,8 @@ const openblas &find_openblas() {
 }
 
 }  // namespace
+
+lb_read_loop_fn lb_read_loop(bool prefetch) { return read_for(prefetch); }
 
 extern "C" {
 
