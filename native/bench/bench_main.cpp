@@ -656,7 +656,7 @@ int main(int argc, char **argv) {
         st_l[2] = g_last;
         lb_packed_free(Wi);
       }
-      // Low-bit weights on the grouped engine: symmetric int4 and ternary int2 in groups of 32
+      // Weights on the grouped engine: blocked int8, symmetric int4 and ternary int2 in groups of 32
       // with binary16 scales (int4: 4.5 bits per weight, ggml Q4_0's size), and nf4 in groups
       // of 64, weight-only. The weights' bytes per second (data and scales) are printed too.
       struct lowbit_row {
@@ -665,7 +665,8 @@ int main(int argc, char **argv) {
         int bits, qmax;
         size_t G;
         lb_compute compute;
-      } rows[] = {{"linear_w4a8_g32", LB_INT4, 4, 7, 32, LB_COMPUTE_INT8},
+      } rows[] = {{"linear_w8a8_g32", LB_INT8, 8, 127, 32, LB_COMPUTE_INT8},  // blocked int8
+                  {"linear_w4a8_g32", LB_INT4, 4, 7, 32, LB_COMPUTE_INT8},
                   {"linear_w2a8_g32", LB_INT2, 2, 1, 32, LB_COMPUTE_INT8},
                   {"linear_nf4_g64_f32", LB_NF4, 4, 15, 64, LB_COMPUTE_FLOAT32}};
       double t4 = 0, b4 = 0;  // int4's time and bytes, for the read_weights row
