@@ -47,7 +47,7 @@ void tile(const lb_ggemm_args &a, size_t m, size_t p) {
     LB_UNROLL for (int i = 0; i < R; ++i) LB_UNROLL for (int j = 0; j < C; ++j) v[i][j] = vpaddq_s32(lo[i][j], hi[i][j]);
     lb_neon_group_end<R, C>(a, m, p, g, v, false, y);
   }
-  lb_neon_store<R, C>(a, m, p, y);
+  lb_neon_store<R, C>(a.bias, a.Y, a.ldy, m, p, y);
 }
 
 // 8-bit weights (0 .. 255: not int8, so no smull of bytes): widened to int16 (vmovl) and
@@ -91,7 +91,7 @@ void tile_u8(const lb_ggemm_args &a, size_t m, size_t p) {
         vpaddq_s32(vpaddq_s32(acc[i][j][0], acc[i][j][1]), vpaddq_s32(acc[i][j][2], acc[i][j][3]));
     lb_neon_group_end<R, C>(a, m, p, g, v, false, y);
   }
-  lb_neon_store<R, C>(a, m, p, y);
+  lb_neon_store<R, C>(a.bias, a.Y, a.ldy, m, p, y);
 }
 
 template <int BITS>

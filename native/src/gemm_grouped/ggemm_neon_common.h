@@ -1,6 +1,6 @@
-// What the NEON grouped kernels share (ggemm_neon.cpp, ggemm_neon_dotprod.cpp): the field of a
-// packed byte, a group's end (zero points, scales, the float add in SPEC §4's order) and the
-// store. Include it after the file's own target pragma.
+// What the NEON grouped kernels share (ggemm_neon.cpp, ggemm_neon_dotprod.cpp, and the
+// weight-only wgemm_neon.cpp on the same panels): the field of a packed byte, a panel's four
+// scales, a group's end (zero points, scales, the float add in SPEC §4's order) and the store. Include it after the file's own target pragma.
 #pragma once
 #include <arm_neon.h>
 
@@ -21,6 +21,11 @@ inline uint8x16_t lb_neon_field(uint8x16_t x, int t, uint8x16_t mask) {
   }
 }
 
+// The 4 scales at index w, float32 or binary16 (widened exactly).
+inline float32x4_t lb_neon_scales(const float *s32, const uint16_t *s16, size_t w) {
+  return s16 ? vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(s16 + w))) : vld1q_f32(s32 + w);
+}
+
 // Group g's end for rows m .. m + R - 1 and panels p .. p + C - 1 of 4 columns: v holds each
 // column's raw sum (already less zp * a_sum when zp_done), y the float accumulators.
 template <int R, int C>
@@ -28,8 +33,7 @@ inline void lb_neon_group_end(const lb_ggemm_args &a, size_t m, size_t p, size_t
                               bool zp_done, float32x4_t (&y)[R][C]) {
   LB_UNROLL for (int j = 0; j < C; ++j) {
     const size_t w = ((p + j) * a.groups + g) * 4;
-    const float32x4_t ws = a.w_scale16 ? vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(a.w_scale16 + w)))
-                                       : vld1q_f32(a.w_scale + w);
+    const float32x4_t ws = lb_neon_scales(a.w_scale, a.w_scale16, w);
     const int32x4_t zp = zp_done ? vdupq_n_s32(0) : vld1q_s32(a.w_zp + w);  // unread when done
     LB_UNROLL for (int i = 0; i < R; ++i) {
       int32x4_t s = v[i][j];
@@ -40,13 +44,14 @@ inline void lb_neon_group_end(const lb_ggemm_args &a, size_t m, size_t p, size_t
   }
 }
 
+// Rows m .. m + R - 1 of panels p .. p + C - 1 to Y, plus the bias when there is one.
 template <int R, int C>
-inline void lb_neon_store(const lb_ggemm_args &a, size_t m, size_t p, float32x4_t (&y)[R][C]) {
+inline void lb_neon_store(const float *bias, float *Y, size_t ldy, size_t m, size_t p, float32x4_t (&y)[R][C]) {
   LB_UNROLL for (int i = 0; i < R; ++i) LB_UNROLL for (int j = 0; j < C; ++j) {
     float32x4_t v = y[i][j];
     const size_t n = (p + j) * 4;
-    if (a.bias) v = vaddq_f32(v, vld1q_f32(a.bias + n));
-    vst1q_f32(a.Y + (m + i) * a.ldy + n, v);
+    if (bias) v = vaddq_f32(v, vld1q_f32(bias + n));
+    vst1q_f32(Y + (m + i) * ldy + n, v);
   }
 }
 

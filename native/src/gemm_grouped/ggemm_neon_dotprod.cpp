@@ -50,7 +50,7 @@ void tile(const lb_ggemm_args &a, size_t m, size_t p) {
     }
     lb_neon_group_end<R, C>(a, m, p, g, acc, a.zp_uniform, y);
   }
-  lb_neon_store<R, C>(a, m, p, y);
+  lb_neon_store<R, C>(a.bias, a.Y, a.ldy, m, p, y);
 }
 
 template <int BITS>

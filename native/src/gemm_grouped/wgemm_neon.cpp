@@ -4,24 +4,9 @@
 // 16-float code book) into one float32x4 that multiplies four consecutive activations. Each
 // column keeps its four lane sums through a group; two addp give the four columns' sums,
 // scaled once at the group's end. SPEC §4's tolerance, not bit-exact.
-#include <arm_neon.h>
-
-#include "../kernels.h"
-#include "../tile_loop.h"
+#include "ggemm_neon_common.h"
 
 namespace {
-
-// Field t of every byte (bits t * BITS ..), as in ggemm_neon_common.h.
-template <int BITS>
-inline uint8x16_t field(uint8x16_t x, int t) {
-  const uint8x16_t mask = vdupq_n_u8((uint8_t)((1 << BITS) - 1));
-  switch (t * BITS) {
-    case 0: return BITS == 8 ? x : vandq_u8(x, mask);
-    case 2: return vandq_u8(vshrq_n_u8(x, 2), mask);
-    case 4: return BITS == 4 ? vshrq_n_u8(x, 4) : vandq_u8(vshrq_n_u8(x, 4), mask);
-    default: return vshrq_n_u8(x, 6);
-  }
-}
 
 // Column j's four values of field vector u as floats: (u - zp) converted, or the code book's.
 template <bool kBook>
@@ -49,6 +34,7 @@ void tile(const lb_wgemm_args &a, size_t m, size_t p) {
   const size_t panel = a.groups * chunks * 16;
   const float *X = a.X + m * lda;
   const uint8_t *B = a.B + p * panel;
+  const uint8x16_t mask = vdupq_n_u8((uint8_t)((1 << BITS) - 1));
   uint8x16x4_t book{};
   if constexpr (kBook) book = vld1q_u8_x4((const uint8_t *)a.codebook);
   float32x4_t y[R][C];
@@ -69,7 +55,7 @@ void tile(const lb_wgemm_args &a, size_t m, size_t p) {
         float32x4_t xv[R];
         LB_UNROLL for (int i = 0; i < R; ++i) xv[i] = vld1q_f32(Xg + i * lda + c * kr + 4 * t);
         LB_UNROLL for (int j = 0; j < C; ++j) {
-          const uint8x16_t u = field<BITS>(x[j], t);
+          const uint8x16_t u = BITS == 8 ? x[j] : lb_neon_field<BITS>(x[j], t, mask);
           LB_UNROLL for (int q = 0; q < 4; ++q) {
             const float32x4_t w = column<kBook>(u, q, zp[j][q], book);
             LB_UNROLL for (int i = 0; i < R; ++i) s[i][j][q] = vfmaq_f32(s[i][j][q], w, xv[i]);
@@ -79,20 +65,14 @@ void tile(const lb_wgemm_args &a, size_t m, size_t p) {
     }
     LB_UNROLL for (int j = 0; j < C; ++j) {
       const size_t w = ((p + j) * a.groups + g) * 4;
-      const float32x4_t sc = a.w_scale16 ? vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(a.w_scale16 + w)))
-                                         : vld1q_f32(a.w_scale + w);
+      const float32x4_t sc = lb_neon_scales(a.w_scale, a.w_scale16, w);
       LB_UNROLL for (int i = 0; i < R; ++i) {
         const float32x4_t sum = vpaddq_f32(vpaddq_f32(s[i][j][0], s[i][j][1]), vpaddq_f32(s[i][j][2], s[i][j][3]));
         y[i][j] = vfmaq_f32(y[i][j], sum, sc);
       }
     }
   }
-  LB_UNROLL for (int i = 0; i < R; ++i) LB_UNROLL for (int j = 0; j < C; ++j) {
-    float32x4_t v = y[i][j];
-    const size_t n = (p + j) * 4;
-    if (a.bias) v = vaddq_f32(v, vld1q_f32(a.bias + n));
-    vst1q_f32(a.Y + (m + i) * a.ldy + n, v);
-  }
+  lb_neon_store<R, C>(a.bias, a.Y, a.ldy, m, p, y);
 }
 
 // 2 rows x 1 panel: 8 sum registers, 4 zero points, 4 code book registers (2 panels spilled).
