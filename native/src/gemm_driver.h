@@ -301,8 +301,7 @@ lb_status lb_ggemm_run(size_t M, const lb_packed_weights &w, PackA &&pack_a, con
     }
     (expand ? e.grouped_x8 : e.grouped)(lb_ggemm_args{mc, cols, groups, w.Gp, A + m0 * lda, a_scale + m0,
         a_sum + m0 * groups, a_zp ? a_zp + m0 : nullptr, B, lb_panel_scale(w, p), lb_panel_scale16(w, p),
-        w.p_zp + p * groups * nr,
-        w.p_qsum + p * groups * nr, w.zp_uniform, b, y, ld});
+        w.p_zp + p * groups * nr, w.p_qsum + p * groups * nr, w.zp_uniform, b, y, ld});
   });
   return st != LB_OK ? st : ok.load() ? LB_OK : LB_ERR_OUT_OF_MEMORY;
 }
