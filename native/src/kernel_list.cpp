@@ -42,10 +42,10 @@ const lb_kernel_entry kKernels[] = {
             "avx2-vpmaddubsw-vpmaddwd-vpaddd", ggemm_x4s8_avx2, expand_u2_avx2),
     raw("gemm_u8s8_avxvnni", LB_ISA_avxvnni, 6, 16, &gemm_i8_avxvnni, "avxvnni-vpdpbusd"),
     // The AVX2 panels (8 columns): the AVX2 weight-only kernels and expansion serve them too.
-    grouped("ggemm_u8s8_avxvnni", LB_ISA_avxvnni, k8, 2, 16, 8, 8, ggemm_u8s8_avxvnni, nullptr, "avxvnni-vpdpbusd"),
-    grouped("ggemm_u4s8_avxvnni", LB_ISA_avxvnni, k4, 2, 16, 8, 4, ggemm_u4s8_avxvnni, wgemm_u4f32_avx2,
+    grouped("ggemm_u8s8_avxvnni", LB_ISA_avxvnni, k8, 6, 16, 8, 8, ggemm_u8s8_avxvnni, nullptr, "avxvnni-vpdpbusd"),
+    grouped("ggemm_u4s8_avxvnni", LB_ISA_avxvnni, k4, 6, 16, 8, 4, ggemm_u4s8_avxvnni, wgemm_u4f32_avx2,
             "avxvnni-vpdpbusd", ggemm_u8s8_avxvnni, expand_u4_avx2),
-    grouped("ggemm_u2s8_avxvnni", LB_ISA_avxvnni, k2, 2, 16, 8, 2, ggemm_u2s8_avxvnni, wgemm_u2f32_avx2,
+    grouped("ggemm_u2s8_avxvnni", LB_ISA_avxvnni, k2, 6, 16, 8, 2, ggemm_u2s8_avxvnni, wgemm_u2f32_avx2,
             "avxvnni-vpdpbusd", ggemm_u8s8_avxvnni, expand_u2_avx2),
     raw("gemm_u8s8_avx512vnni", LB_ISA_avx512vnni, 8, 48, &gemm_i8_avx512vnni, "avx512vnni-vpdpbusd"),
     grouped("ggemm_u8s8_avx512vnni", LB_ISA_avx512vnni, k8, 6, 64, 16, 8, ggemm_u8s8_avx512vnni, wgemm_u8f32_avx512,

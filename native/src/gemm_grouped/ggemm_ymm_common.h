@@ -26,9 +26,18 @@ inline __m256 lb_ymm_scales(const float *s32, const uint16_t *s16, size_t w) {
   return s16 ? _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(s16 + w))) : _mm256_loadu_ps(s32 + w);
 }
 
-template <int R, int C>
+// The float sums live in registers (__m256) or, in compute-bound tiles that want the registers
+// for int32 accumulators, in an L1 tile (float[8], 32-byte aligned).
+inline void lb_ymm_add(__m256 &y, __m256 t) { y = _mm256_add_ps(y, t); }
+inline void lb_ymm_add(float (&y)[8], __m256 t) { _mm256_store_ps(y, _mm256_add_ps(_mm256_load_ps(y), t)); }
+inline __m256 lb_ymm_get(const __m256 &y) { return y; }
+inline __m256 lb_ymm_get(const float (&y)[8]) { return _mm256_load_ps(y); }
+template <bool kMem> struct lb_ymm_sum { typedef __m256 type; };  // (no __m256 template argument:
+template <> struct lb_ymm_sum<true> { typedef float type[8]; };    // GCC drops its attributes)
+
+template <int R, int C, class YT>
 inline void lb_ymm_group_end(const lb_ggemm_args &a, size_t m, size_t p, size_t g, __m256i (&acc)[R][C],
-                             __m256 (&y)[R][C]) {
+                             YT (&y)[R][C]) {
   LB_UNROLL for (int j = 0; j < C; ++j) {
     const size_t w = ((p + j) * a.groups + g) * 8;
     const __m256 ws = lb_ymm_scales(a.w_scale, a.w_scale16, w);
@@ -41,16 +50,16 @@ inline void lb_ymm_group_end(const lb_ggemm_args &a, size_t m, size_t p, size_t 
         v = _mm256_sub_epi32(v, _mm256_mullo_epi32(_mm256_loadu_si256((const __m256i *)(a.w_qsum + w)),
                                                    _mm256_set1_epi32(a.a_zp[m + i])));
       const __m256 s = _mm256_mul_ps(_mm256_set1_ps(a.a_scale[m + i]), ws);
-      y[i][j] = _mm256_add_ps(y[i][j], _mm256_mul_ps(_mm256_cvtepi32_ps(v), s));
+      lb_ymm_add(y[i][j], _mm256_mul_ps(_mm256_cvtepi32_ps(v), s));
     }
   }
 }
 
 // y (+ bias) to Y: rows m .., panels p .. of 8 columns.
-template <int R, int C>
-inline void lb_ymm_store(const float *bias, float *Y, size_t ldy, size_t m, size_t p, __m256 (&y)[R][C]) {
+template <int R, int C, class YT>
+inline void lb_ymm_store(const float *bias, float *Y, size_t ldy, size_t m, size_t p, YT (&y)[R][C]) {
   LB_UNROLL for (int i = 0; i < R; ++i) LB_UNROLL for (int j = 0; j < C; ++j) {
-    __m256 v = y[i][j];
+    __m256 v = lb_ymm_get(y[i][j]);
     const size_t n = (p + j) * 8;
     if (bias) v = _mm256_add_ps(v, _mm256_loadu_ps(bias + n));
     _mm256_storeu_ps(Y + (m + i) * ldy + n, v);
