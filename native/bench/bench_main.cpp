@@ -657,8 +657,8 @@ int main(int argc, char **argv) {
         lb_packed_free(Wi);
       }
       // Weights on the grouped engine: blocked int8, symmetric int4 and ternary int2 in groups of 32
-      // with binary16 scales (int4: 4.5 bits per weight, ggml Q4_0's size), and nf4 in groups
-      // of 64, weight-only. The weights' bytes per second (data and scales) are printed too.
+      // with binary16 scales (int4: 4.5 bits per weight, ggml Q4_0's size; and groups of 128), and
+      // nf4 in groups of 64, weight-only. The weights' bytes per second (data and scales) are printed too.
       struct lowbit_row {
         const char *name;
         lb_dtype t;
@@ -667,6 +667,7 @@ int main(int argc, char **argv) {
         lb_compute compute;
       } rows[] = {{"linear_w8a8_g32", LB_INT8, 8, 127, 32, LB_COMPUTE_INT8},  // blocked int8
                   {"linear_w4a8_g32", LB_INT4, 4, 7, 32, LB_COMPUTE_INT8},
+                  {"linear_w4a8_g128", LB_INT4, 4, 7, 128, LB_COMPUTE_INT8},  // GPTQ / AWQ's group
                   {"linear_w2a8_g32", LB_INT2, 2, 1, 32, LB_COMPUTE_INT8},
                   {"linear_nf4_g64_f32", LB_NF4, 4, 15, 64, LB_COMPUTE_FLOAT32}};
       double t4 = 0, b4 = 0;  // int4's time and bytes, for the read_weights row
@@ -698,7 +699,7 @@ int main(int argc, char **argv) {
         // The npm bench's kernel names: linear_* there is matmul_*.
         add_row("lowbit", (std::string("matmul_") + (r.name + 7)).c_str(), isa, name, s.M, s.N, s.K, g_last, ops,
                 bytes + 4.0 * (s.M * s.K + s.M * s.N), tf / t);
-        if (r.t == LB_INT4) t4 = t, b4 = bytes;
+        if (r.t == LB_INT4 && r.G == 32) t4 = t, b4 = bytes;
         std::printf("%-18s %-12s %-16s %12.3f %10.1f %10s %9.2fx   %s, %.1f GB/s of weights, prepack %.1f ms\n", name, isa,
                     r.name, t * 1e3, ops / t * 1e-9, "-", tf / t, lb_packed_kernel(P), bytes / t * 1e-9, tp * 1e3);
         lb_packed_free(P);

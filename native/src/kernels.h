@@ -300,6 +300,7 @@ extern const lb_gemm_i8_kernel gemm_i8_avx2, gemm_i8_avxvnni, gemm_i8_avx512vnni
 void ggemm_u4s8_avx2(const lb_ggemm_args &);
 void ggemm_u2s8_avx2(const lb_ggemm_args &);
 void ggemm_u8s8_avx512vnni(const lb_ggemm_args &);
+void ggemm_u8s8_amx(const lb_ggemm_args &);
 void ggemm_u4s8_avx512vnni(const lb_ggemm_args &);
 void ggemm_u2s8_avx512vnni(const lb_ggemm_args &);
 void ggemm_x4s8_avx2(const lb_ggemm_args &);

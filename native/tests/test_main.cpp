@@ -1476,6 +1476,13 @@ void test_grouped(const char *isa) {
           for (size_t N : {(size_t)1, (size_t)15, (size_t)17, (size_t)49, (size_t)63, (size_t)65})
             if (rand_below(3) == 0)
               cases.push_back({M, N, K, G, fmt, fmt == 6 ? 0 : (int)rand_below(2), rand_below(2) == 0, true, false, 0});
+  // AMX's tiles of 16 rows: 2 x 2 and 1 x 1 tiles, a row tail; K = Gp, several Gp and 64-deep steps.
+  for (int fmt = 0; fmt < 7; ++fmt)
+    for (size_t M : {(size_t)16, (size_t)33, (size_t)47})
+      for (size_t G : {(size_t)32, (size_t)36, (size_t)128})
+        cases.push_back({M, M == 33 ? (size_t)49 : (size_t)64, M == 16 ? G : 3 * G - 5, G, fmt,
+                         fmt == 6 ? 0 : (int)rand_below(2), rand_below(2) == 0, rand_below(2) == 0, false,
+                         (int)rand_below(5)});
   // One row over 9 panels of 16: the AVX-512 GEMV's full 1 x 8 tile and a 1 x 1 tail.
   for (int fmt = 0; fmt < 7; ++fmt)
     cases.push_back({1, 145, 67, 32, fmt, fmt == 6 ? 0 : (int)rand_below(2), rand_below(2) == 0, true, false, 0});

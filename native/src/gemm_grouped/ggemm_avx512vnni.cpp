@@ -9,8 +9,8 @@
 #include <immintrin.h>
 #include <string.h>
 
-#include "../kernels.h"
 #include "../tile_loop.h"
+#include "ggemm_zmm_common.h"
 
 
 
@@ -155,9 +155,7 @@ void gemm_tile(const lb_ggemm_args &a, size_t m, size_t p) {
   for (size_t g = 0; g < a.groups; ++g) {
     __m512i acc[R][C];
     LB_UNROLL for (int i = 0; i < R; ++i) {
-      const __m512i start = kUniform
-          ? _mm512_set1_epi32((int32_t)(0u - (uint32_t)a.w_zp[0] * (uint32_t)a.a_sum[(m + i) * a.groups + g]))
-          : _mm512_setzero_si512();
+      const __m512i start = kUniform ? _mm512_set1_epi32(lb_group_start(a, m + i, g)) : _mm512_setzero_si512();
       LB_UNROLL for (int j = 0; j < C; ++j) acc[i][j] = start;
     }
     const uint8_t *Bg = B + g * chunks * 64;
@@ -174,19 +172,9 @@ void gemm_tile(const lb_ggemm_args &a, size_t m, size_t p) {
     }
     LB_UNROLL for (int j = 0; j < C; ++j) {
       const size_t w = ((p + j) * a.groups + g) * 16;
-      const __m512 ws = a.w_scale16 ? _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(a.w_scale16 + w)))
-                                    : _mm512_loadu_ps(a.w_scale + w);
-      LB_UNROLL for (int i = 0; i < R; ++i) {
-        __m512i v = acc[i][j];
-        if (!kUniform)  // asymmetric weights, a zero point per column and group
-          v = _mm512_sub_epi32(v, _mm512_mullo_epi32(_mm512_loadu_si512((const void *)(a.w_zp + w)),
-                                                     _mm512_set1_epi32(a.a_sum[(m + i) * a.groups + g])));
-        if (a.a_zp)
-          v = _mm512_sub_epi32(v, _mm512_mullo_epi32(_mm512_loadu_si512((const void *)(a.w_qsum + w)),
-                                                     _mm512_set1_epi32(a.a_zp[m + i])));
-        const __m512 s = _mm512_mul_ps(_mm512_set1_ps(a.a_scale[m + i]), ws);
-        _mm512_store_ps(y[i][j], _mm512_add_ps(_mm512_load_ps(y[i][j]), _mm512_mul_ps(_mm512_cvtepi32_ps(v), s)));
-      }
+      const __m512 ws = lb_zmm_scales(a, w);
+      LB_UNROLL for (int i = 0; i < R; ++i) _mm512_store_ps(y[i][j], _mm512_add_ps(_mm512_load_ps(y[i][j]),
+          lb_zmm_group_term<kUniform>(a, m + i, g, w, acc[i][j], ws)));
     }
   }
   LB_UNROLL for (int i = 0; i < R; ++i) LB_UNROLL for (int j = 0; j < C; ++j) {
