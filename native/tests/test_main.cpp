@@ -183,6 +183,32 @@ void test_matmul_integer(const char *isa) {
   std::printf("  matmul_integer[%s]: %d cases, %d differ from the reference\n", isa, cases, bad);
 }
 
+// Up to 8 rows of K x N on 2 and 3 threads: the rows of B split across threads (partial sums
+// added afterwards), against the reference.
+void test_small_m_threads(const char *isa) {
+  const shape shapes[] = {{3, 2000, 1100}, {1, 4100, 1500}, {8, 1200, 2100}};
+  const lb_dtype types[] = {LB_UINT8, LB_INT8};
+  const fill fills[] = {fill::random, fill::max_magnitude, fill::alternating};
+  const size_t saved = lb_get_threads();
+  int cases = 0, bad = 0;
+  std::string first_bad;
+  for (shape s : shapes)
+    for (size_t threads : {(size_t)2, (size_t)3}) {
+      lb_set_threads(threads);
+      const lb_dtype at = types[rand_below(2)], bt = types[rand_below(2)];
+      const int zp = (int)rand_below(4);
+      const fill f = fills[rand_below(3)];
+      std::string why;
+      ++cases;
+      if (!run_case(s, at, bt, LB_LAYOUT_KN, zp, f, f, rand_below(4), &why) && !bad++)
+        first_bad = "small M KxN [" + std::string(isa) + "] " + std::to_string(s.M) + "x" + std::to_string(s.N) +
+                    "x" + std::to_string(s.K) + " on " + std::to_string(threads) + " threads: " + why;
+    }
+  lb_set_threads(saved);
+  check(bad == 0, first_bad);
+  std::printf("  small M KxN on 2 and 3 threads[%s]: %d cases, %d differ from the reference\n", isa, cases, bad);
+}
+
 // The exact answer for K equal products p: K * p modulo 2^32. Checks the reference itself
 // and every kernel where the int32 sum wraps (K > 33025 at the extreme product).
 void test_wraparound(const char *isa) {
@@ -1688,6 +1714,7 @@ int main() {
       if (lb_kernel_at(e)->isa == i && lb_kernel_at(e)->kind == LB_KERNEL_RAW_I8)
         test_gemm_variants(lb_kernel_at(e)->name, *lb_kernel_at(e)->raw);
     test_grouped(isa);
+    test_small_m_threads(isa);
     test_gemm_engine(isa);
     test_linear(isa);
     test_quant_kernels(isa, *lb_isa_table()[i].quant);
