@@ -50,9 +50,7 @@ void tile(const lb_ggemm_args &a, size_t m, size_t p) {
     // at -zp * a_sum, one broadcast per row, instead of a vpmulld and a subtraction each.
     __m512i acc[R][C], acc16[R][C];  // acc16: the operands of weight 16 (4 and 2 bits)
     LB_UNROLL for (int i = 0; i < R; ++i) {
-      const __m512i start = a.zp_uniform
-          ? _mm512_set1_epi32((int32_t)(0u - (uint32_t)a.w_zp[0] * (uint32_t)a.a_sum[(m + i) * a.groups + g]))
-          : _mm512_setzero_si512();
+      const __m512i start = a.zp_uniform ? _mm512_set1_epi32(lb_group_start(a, m + i, g)) : _mm512_setzero_si512();
       LB_UNROLL for (int j = 0; j < C; ++j) acc[i][j] = start, acc16[i][j] = _mm512_setzero_si512();
     }
     const uint8_t *Bg = B + g * chunks * 64;
@@ -113,20 +111,10 @@ void tile(const lb_ggemm_args &a, size_t m, size_t p) {
     }
     LB_UNROLL for (int j = 0; j < C; ++j) {
       const size_t w = ((p + j) * a.groups + g) * 16;
-      const __m512 ws = a.w_scale16 ? _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(a.w_scale16 + w)))
-                                    : _mm512_loadu_ps(a.w_scale + w);
-      // Symmetric weights never read w_zp: 64 bytes a panel and group, a quarter of int4 g32's.
-      const __m512i zp = a.zp_uniform ? _mm512_setzero_si512() : _mm512_loadu_si512((const void *)(a.w_zp + w));
-      LB_UNROLL for (int i = 0; i < R; ++i) {
-        __m512i v = acc[i][j];
-        if (!a.zp_uniform)
-          v = _mm512_sub_epi32(v, _mm512_mullo_epi32(zp, _mm512_set1_epi32(a.a_sum[(m + i) * a.groups + g])));
-        if (a.a_zp)
-          v = _mm512_sub_epi32(v, _mm512_mullo_epi32(_mm512_loadu_si512((const void *)(a.w_qsum + w)),
-                                                     _mm512_set1_epi32(a.a_zp[m + i])));
-        const __m512 s = _mm512_mul_ps(_mm512_set1_ps(a.a_scale[m + i]), ws);
-        y[i][j] = _mm512_add_ps(y[i][j], _mm512_mul_ps(_mm512_cvtepi32_ps(v), s));
-      }
+      const __m512 ws = lb_zmm_scales(a, w);
+      LB_UNROLL for (int i = 0; i < R; ++i)
+        y[i][j] = _mm512_add_ps(y[i][j], a.zp_uniform ? lb_zmm_group_term<true>(a, m + i, g, w, acc[i][j], ws)
+                                                      : lb_zmm_group_term<false>(a, m + i, g, w, acc[i][j], ws));
     }
   }
   LB_UNROLL for (int i = 0; i < R; ++i) LB_UNROLL for (int j = 0; j < C; ++j) {

@@ -15,7 +15,8 @@ inline __m512 lb_zmm_scales(const lb_ggemm_args &a, size_t w) {
 
 // Row `row`'s term of group g for the 16 columns at w: float(acc - zero-point terms) * (a_scale
 // * w_scale). kUniform: v already holds the symmetric weights' -zp * a_sum (it started there);
-// otherwise a zero point per column and group is subtracted here.
+// otherwise a zero point per column and group is subtracted here (symmetric weights never read
+// w_zp: 64 bytes a panel and group, a quarter of int4 g32's own bytes).
 template <bool kUniform>
 inline __m512 lb_zmm_group_term(const lb_ggemm_args &a, size_t row, size_t g, size_t w, __m512i v, __m512 ws) {
   if (!kUniform)
