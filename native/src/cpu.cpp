@@ -1,6 +1,9 @@
 // CPU feature detection: what the CPU has *and* what the OS lets us use.
 #include <stdlib.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/mman.h>
+#endif
 
 #include "kernels.h"
 
@@ -91,6 +94,19 @@ uint64_t lb_detect_cpu_features() { return 0; }
 
 void *lb_aligned_alloc(size_t bytes) {
   void *p = nullptr;
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  // Large buffers (packed weights, the engine's scratch) on 2 MiB pages where the kernel's
+  // transparent huge pages allow it: a fresh 8 MiB buffer took 2048 page faults of 4 KiB
+  // otherwise, which in a VM guest cost more than packing it (AMD host guest, a 4096 x 4096
+  // int4 prepack: 48-160 ms on fresh memory against 7 ms on reused memory).
+  constexpr size_t kHuge = size_t(2) << 20;
+  if (bytes >= 2 * kHuge) {
+    const size_t rounded = (bytes + kHuge - 1) & ~(kHuge - 1);
+    if (posix_memalign(&p, kHuge, rounded) != 0) return nullptr;
+    madvise(p, rounded, MADV_HUGEPAGE);  // advice only: without it the memory still works
+    return p;
+  }
+#endif
   size_t rounded = (bytes + 63) & ~size_t(63);
   if (posix_memalign(&p, 64, rounded ? rounded : 64) != 0) return nullptr;
   return p;
