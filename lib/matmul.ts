@@ -15,6 +15,7 @@ import { activeNative, getBackend, type BackendName } from './backend';
 import { DTYPES, isTyped } from './dtype';
 import { describe, rangeError, typeError } from './errors';
 import { epilogueTs, linearAccTs, quantizeRowsTs } from './fallback/linear';
+import { float16BitsOfExact } from './float16';
 import { groupedWeightsFromQTensor, linearGroupedF32Ts, linearGroupedInt8Ts, type GroupedWeightsTs } from './fallback/lowbit_linear';
 import { loaded, type NativeBinding } from './native';
 import { checkQTensor, type QDType, type QTensor } from './qtensor';
@@ -96,7 +97,10 @@ function nativeBackend(nb: NativeBinding): LinearBackend {
       // Blocked along K: each row starts on a byte; per tensor / per channel: one packed stream.
       const ld = bits === 8 ? parts.K : w.blockSize !== undefined ? Math.ceil((parts.K * bits) / 8) : 0;
       const zp = w.zeroPoint ? Int32Array.from(w.zeroPoint) : null;
-      return { native: nb.prepack(w.data, DTYPE_CODE[parts.dtype], parts.N, parts.K, ld, w.blockSize ?? 0, w.scale, zp), raw: null, grouped: null };
+      // float16 scales go as binary16 (checkWeights found them exact): the packed weights keep
+      // them in 2 bytes, so an int4 g32 product streams 4.5 bits a weight instead of 5.
+      const scale = w.scaleDtype === 'float16' ? float16BitsOfExact(w.scale) : w.scale;
+      return { native: nb.prepack(w.data, DTYPE_CODE[parts.dtype], parts.N, parts.K, ld, w.blockSize ?? 0, scale, zp), raw: null, grouped: null };
     },
     free(p) { if (p.native) nb.packedFree(p.native); p.native = null; },
     kernel(p) { return nb.packedInfo(p.native!).kernel; },

@@ -39,7 +39,7 @@ export interface NativeBinding {
    * integer-only weights; one zero point per scale or null. The External frees them when collected.
    */
   prepack(data: Int8Array | Uint8Array, dtypeCode: number, N: number, K: number, ld: number, group: number,
-    scale: Float32Array | null, zeroPoint: Int32Array | null): object;
+    scale: Float32Array | Uint16Array | null, zeroPoint: Int32Array | null): object;
   packedFree(handle: object): void;
   packedInfo(handle: object): { kernel: string; bytes: number };
   /** lb_linear_f32: float rows in, float out; compute 0 int8, 1 float32; threads 0 = the pool's setting. */

@@ -8,7 +8,7 @@ import { checkShape, describe, rangeError, shapeSize, typeError } from './errors
 import { forEachElement, packBits, roundHalfEven, unpackBits, type Layout } from './fallback/quantize';
 import { nf4Index, nf4Value } from './fallback/nf4';
 import { dequantizeLinear, quantizeLinearRange } from './quantize_linear';
-import { FLOAT16_MAX, FLOAT16_MIN_SUBNORMAL, isFloat16Exact, roundToFloat16 } from './float16';
+import { FLOAT16_MAX, FLOAT16_MIN_SUBNORMAL, firstNonFloat16, roundToFloat16 } from './float16';
 import { abs, ceil, floor, fround, isFiniteNumber, max, min } from './math';
 
 export type QDType = IntDType | 'nf4';
@@ -272,8 +272,8 @@ export function checkQTensor(FN: string, q: unknown, arg = 'q'): { t: QTensor; p
     throw typeError(FN, `${arg}.scaleDtype`, "absent, 'float32' or 'float16'", t.scaleDtype);
   if (t.scaleDtype === 'float16') {
     if (t.scaleQuant !== undefined) throw rangeError(FN, `${arg}.scaleDtype 'float16' cannot be combined with ${arg}.scaleQuant (8-bit scales)`);
-    for (let i = 0; i < t.scale.length; i++)
-      if (!isFloat16Exact(t.scale[i]!)) throw rangeError(FN, `${arg}.scale[${i}] must be exactly representable in binary16 (${arg}.scaleDtype is 'float16'), got ${t.scale[i]}`);
+    const i = firstNonFloat16(t.scale);
+    if (i >= 0) throw rangeError(FN, `${arg}.scale[${i}] must be exactly representable in binary16 (${arg}.scaleDtype is 'float16'), got ${t.scale[i]}`);
   }
   const unpacked = t.dtype === 'int8' || t.dtype === 'uint8';
   const wantClass = t.dtype === 'int8' ? 'int8' : 'uint8';

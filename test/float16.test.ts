@@ -1,6 +1,6 @@
 /** binary16 helpers (lib/float16) and quantize's scaleDtype 'float16' (SPEC §2). */
 import { bitsPerWeight, dequantize, DTYPES, quantize, quantizeLinear, type IntDType, type QTensor, type QuantizeOptions } from '../lib';
-import { float16Bits, float16FromBits, isFloat16Exact, roundToFloat16 } from '../lib/float16';
+import { firstNonFloat16, float16Bits, float16BitsOfExact, float16FromBits, isFloat16Exact, roundToFloat16 } from '../lib/float16';
 import { nf4Index, nf4Value } from '../lib/fallback/nf4';
 import { roundHalfEven, unpackBits } from '../lib/fallback/quantize';
 import { makeRng } from './helpers/random';
@@ -35,6 +35,38 @@ function refHalfBits(x: number): number {
 }
 
 describe('binary16 helpers', () => {
+  test('firstNonFloat16 agrees with isFloat16Exact on every kind of float32 (random bits, binary16 values, edges)', () => {
+    const edges = [0, -0, Infinity, -Infinity, NaN, 65504, 65505, 65520, 2 ** -24, 2 ** -25, 3 * 2 ** -24, 2 ** -14,
+      2 ** -14 + 2 ** -24, 2 ** -15 + 2 ** -24, 2 ** -15 + 2 ** -25, 1 + 2 ** -10, 1 + 2 ** -11, 2 ** -126, 2 ** -149, 0.1];
+    const values: number[] = [...edges, ...edges.map((v) => -v)];
+    for (let i = 0; i < 20000; i++) values.push(fromBits32((rng.next() * 2 ** 32) >>> 0));
+    // binary16 values, and the float32 one ulp above each
+    for (let i = 0; i < 20000; i++) {
+      const h = float16FromBits(rng.int(0, 0xffff));
+      values.push(h, fromBits32(bitsOf32(h) + 1));
+    }
+    let checked = 0;
+    for (const v of values) {
+      const a = new Float32Array([1, 1, v, 1]);
+      expect(firstNonFloat16(a.subarray(1))).toBe(isFloat16Exact(a[2]!) ? -1 : 1);
+      checked++;
+    }
+    expect(checked).toBe(values.length);
+    expect(firstNonFloat16(new Float32Array(0))).toBe(-1);
+  });
+  test('float16BitsOfExact gives float16Bits of every binary16 value but NaN, from an unaligned view', () => {
+    const buf = new Float32Array(0x10001);
+    let n = 0;
+    for (let b = 0; b < 0x10000; b++) {
+      const v = float16FromBits(b);
+      if (!Number.isNaN(v)) buf[1 + n++] = v;
+    }
+    const view = buf.subarray(1, 1 + n), got = float16BitsOfExact(view);
+    expect(got.length).toBe(n);
+    for (let i = 0; i < n; i++) if (got[i] !== float16Bits(view[i]!)) expect([i, got[i]]).toEqual([i, float16Bits(view[i]!)]);
+    expect(n).toBe(0x10000 - 2 * 1023); // all but the NaN patterns: 2 signs x (2^10 - 1) mantissas
+  });
+
   test('known values', () => {
     expect(roundToFloat16(1)).toBe(1);
     expect(roundToFloat16(65504)).toBe(65504);

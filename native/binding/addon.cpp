@@ -237,9 +237,10 @@ bool get_packed(const Napi::Value &v, lb_packed_weights **w) {
   return true;
 }
 
-// prepack(data: Int8Array | Uint8Array, dtypeCode, N, K, ld, group, scale: Float32Array | null,
-//         zeroPoint: Int32Array | null) -> External. ld: elements (8-bit) or bytes (sub-byte)
-// between rows, 0 for one packed stream; scale null: integer-only weights.
+// prepack(data: Int8Array | Uint8Array, dtypeCode, N, K, ld, group, scale: Float32Array |
+//         Uint16Array (binary16 bits) | null, zeroPoint: Int32Array | null) -> External. ld:
+// elements (8-bit) or bytes (sub-byte) between rows, 0 for one packed stream; scale null:
+// integer-only weights.
 Napi::Value Prepack(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   view w, sc{}, zp{};
@@ -247,7 +248,7 @@ Napi::Value Prepack(const Napi::CallbackInfo &info) {
   const bool has_scale = info.Length() == 8 && !info[6].IsNull(), has_zp = info.Length() == 8 && !info[7].IsNull();
   if (info.Length() != 8 || !get_view(info[0], &w) || !is_8bit(w.type) || !get_size(info[1], &code) ||
       !get_size(info[2], &N) || !get_size(info[3], &K) || !get_size(info[4], &ld) || !get_size(info[5], &group) ||
-      (has_scale && (!get_view(info[6], &sc) || sc.type != napi_float32_array)) ||
+      (has_scale && (!get_view(info[6], &sc) || (sc.type != napi_float32_array && sc.type != napi_uint16_array))) ||
       (has_zp && (!get_view(info[7], &zp) || zp.type != napi_int32_array)))
     return throw_type(env, "prepack: bad arguments to the native binding");
   // The sizes the descriptor implies must fit the arrays (lb_prepack trusts its pointers).
@@ -268,7 +269,8 @@ Napi::Value Prepack(const Napi::CallbackInfo &info) {
   if (w.length < need || (has_zp && zp.length != count)) return throw_range(env, "prepack: sizes do not match the arrays");
   static const float kNoScale = 1.0f;  // an empty tensor's scales: non-null, never read
   lb_weights_desc d{(lb_dtype)code, N, K, w.data, LB_LAYOUT_NK, ld, group,
-                    has_scale ? (sc.data ? sc.data : (const void *)&kNoScale) : nullptr, LB_SCALE_F32, count,
+                    has_scale ? (sc.data ? sc.data : (const void *)&kNoScale) : nullptr,
+                    has_scale && sc.type == napi_uint16_array && sc.data ? LB_SCALE_F16 : LB_SCALE_F32, count,
                     has_zp ? (const int32_t *)zp.data : nullptr};
   lb_packed_weights *p = nullptr;
   lb_status st = lb_prepack(&d, &p);
