@@ -55,7 +55,8 @@ const lb_kernel_entry kKernels[] = {
     grouped("ggemm_u2s8_avx512vnni", LB_ISA_avx512vnni, k2, 6, 64, 16, 2, ggemm_u2s8_avx512vnni, wgemm_u2f32_avx512,
             "avx512vnni-vpdpbusd", ggemm_u8s8_avx512vnni, expand_u2_avx512, 65535),
     raw("gemm_u8s8_amx", LB_ISA_amx, 32, 32, &gemm_i8_amx, "amx-tdpbusd"),
-    // The AVX-512 panels; up to 4 rows the AVX-512 VNNI kernels (GEMV tiles), beyond AMX tiles.
+    // The AVX-512 panels: up to 4 rows the AVX-512 VNNI GEMV tiles (fn of u4 / u2), from 32 rows
+    // AMX tiles (ggemm_u8s8_amx, on expanded blocks for u4 / u2), the AVX-512 GEMM tiles between.
     grouped("ggemm_u8s8_amx", LB_ISA_amx, k8, 32, 32, 16, 8, ggemm_u8s8_amx, wgemm_u8f32_avx512,
             "amx-tdpbusd", nullptr, nullptr, 65535),
     grouped("ggemm_u4s8_amx", LB_ISA_amx, k4, 32, 32, 16, 4, ggemm_u4s8_avx512vnni, wgemm_u4f32_avx512,

@@ -59,8 +59,9 @@ void tile(const lb_ggemm_args &a, size_t m, size_t p) {
 
 // 16 registers: 1 x 3 panels for one row, 2 x 2 up to 4 rows and on 4 / 2-bit panels the engine
 // did not expand; 8-bit panels beyond 4 rows in 6 x 2 tiles with the float sums in L1 (AMD host,
-// 1 thread, int4 g32 expanded, 512 x 4096 x 4096: 186 -> 217-318 GOPS, 64 rows 178-181 -> 220-301;
-// int8 weights 364-416 and 351-380 in the same runs; 4 x 3, 5 x 2 and 3 x 3 ran alike).
+// 1 thread, int4 g32 expanded, interleaved runs, 512 x 4096 x 4096: 186-198 -> 296-322 GOPS,
+// 64 rows 181-183 -> 291-292, int8 weights 390-414 and 350-385 in the same runs; 4 x 3, 5 x 2
+// and 3 x 3 ran alike).
 template <int BITS>
 void ggemm(const lb_ggemm_args &a) {
   auto run = [&](auto stream) {
