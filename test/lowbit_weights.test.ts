@@ -22,6 +22,8 @@ const FORMATS: QuantizeOptions[] = [
   { dtype: 'int8', axis: 1, blockSize: 32 }, { dtype: 'uint8', scheme: 'asymmetric', axis: 1, blockSize: 5 },
   { dtype: 'int4', axis: 1, blockSize: 33 }, { dtype: 'nf4', axis: 1, blockSize: 64 },
   { dtype: 'nf4', axis: 1, blockSize: 64, doubleQuant: true },
+  // binary16 scales reach the native engine as 2-byte values: with zero points, and on the int8 engine
+  { dtype: 'uint4', scheme: 'asymmetric', axis: 1, blockSize: 32, scaleDtype: 'float16' }, { dtype: 'int8', axis: 0, scaleDtype: 'float16' },
 ];
 const label = (o: QuantizeOptions): string => `${o.dtype} ${o.blockSize ? `g${o.blockSize}` : 'per-channel'}${o.scheme === 'asymmetric' ? ' asym' : ''}${o.scaleDtype === 'float16' ? ' f16' : ''}${o.doubleQuant ? ' dq' : ''}`;
 const same = (a: Float32Array, b: Float32Array): boolean => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
