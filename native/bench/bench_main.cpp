@@ -669,6 +669,7 @@ int main(int argc, char **argv) {
                   {"linear_w4a8_g32", LB_INT4, 4, 7, 32, LB_COMPUTE_INT8},
                   {"linear_w4a8_g128", LB_INT4, 4, 7, 128, LB_COMPUTE_INT8},  // GPTQ / AWQ's group
                   {"linear_w2a8_g32", LB_INT2, 2, 1, 32, LB_COMPUTE_INT8},
+                  {"linear_w4_g32_f32", LB_INT4, 4, 7, 32, LB_COMPUTE_FLOAT32},  // weight-only int4
                   {"linear_nf4_g64_f32", LB_NF4, 4, 15, 64, LB_COMPUTE_FLOAT32}};
       double t4 = 0, b4 = 0;  // int4's time and bytes, for the read_weights row
       for (const lowbit_row &r : rows) {

@@ -113,6 +113,7 @@ struct lb_wgemm_args {
   const float *bias;
   float *Y;
   size_t ldy;
+  bool zp_uniform;        // every w_zp equals w_zp[0] (lb_ggemm_args::zp_uniform)
 };
 typedef void (*lb_wgemm_fn)(const lb_wgemm_args &a);
 // Values of K per chunk (a chunk is 4 bytes of each of a panel's nr columns).

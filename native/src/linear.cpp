@@ -94,7 +94,7 @@ lb_status linear_float(size_t M, const float *X, size_t ldx, const lb_packed_wei
       const size_t p = n / nr;
       e.weight_only(lb_wgemm_args{mc, cols, groups, Gp, Xp + m0 * lda, W.Up + p * panel_bytes,
                                   lb_panel_scale(W, p), lb_panel_scale16(W, p), W.p_zp + p * groups * nr,
-                                  W.fmt->codebook, b, y, ld});
+                                  W.fmt->codebook, b, y, ld, W.zp_uniform});
     });
   }
   const size_t N = W.N, K = W.K, nr = W.nr;

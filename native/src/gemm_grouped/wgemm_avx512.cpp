@@ -1,9 +1,10 @@
 // Weight-only GEMV, AVX-512 (kernels.h, lb_wgemm_args): the grouped kernels' panels of 16
 // columns dequantized in registers. A chunk's 32-bit lane j holds column j's values of
-// 4 / (8 / bits) k, so one shift and mask give the 16 columns' indices of one k: nf4 looks
-// them up in the 16-entry code book with one vpermps, integers subtract their zero points and
-// convert. Each group's sum is scaled once at its end (any order is allowed: SPEC §4's
-// tolerance), with FMA.
+// 4 / (8 / bits) k, so one shift gives the 16 columns' indices of one k. nf4 and symmetric
+// 4 / 2-bit weights look them up in a 16-entry table with one vpermps, which reads only an
+// index's low 4 bits, so no mask (2 bits: the table repeats every 4 entries); 8 bits and
+// per-column zero points mask, subtract and convert. Each group's sum is scaled once at its end
+// (any order is allowed: SPEC §4's tolerance), with FMA.
 #pragma GCC target("avx512f,avx512bw,avx512vl,fma")
 #include <immintrin.h>
 
@@ -12,14 +13,25 @@
 
 namespace {
 
-template <int BITS, int R, int C>
-void tile(const lb_wgemm_args &a, size_t m, size_t p) {
+// The dequantized value of every index in 0..15 when one table serves all columns (nf4's code
+// book, or symmetric weights: (u & mask) - zp), else false.
+template <int BITS>
+bool value_table(const lb_wgemm_args &a, float (&t)[16]) {
+  if (a.codebook) {
+    for (int u = 0; u < 16; ++u) t[u] = a.codebook[u];
+    return true;
+  }
+  if (BITS == 8 || !a.zp_uniform) return false;
+  for (int u = 0; u < 16; ++u) t[u] = (float)((u & ((1 << BITS) - 1)) - a.w_zp[0]);
+  return true;
+}
+
+template <int BITS, int R, int C, bool kTable>
+void tile(const lb_wgemm_args &a, const __m512 book, size_t m, size_t p) {
   constexpr int kPer = 8 / BITS;
   const size_t kr = lb_ggemm_kr(BITS), chunks = a.Gp / kr, lda = a.groups * a.Gp;
   const size_t panel = a.groups * chunks * 64;
   const __m512i mask = _mm512_set1_epi32((1 << BITS) - 1);
-  const bool nf4 = a.codebook != nullptr;
-  const __m512 book = nf4 ? _mm512_loadu_ps(a.codebook) : _mm512_setzero_ps();
   const float *X = a.X + m * lda;
   const uint8_t *B = a.B + p * panel;
   __m512 y[R][C];
@@ -28,7 +40,7 @@ void tile(const lb_wgemm_args &a, size_t m, size_t p) {
     __m512 s[R][C];
     __m512i zp[C];
     LB_UNROLL for (int j = 0; j < C; ++j) {
-      zp[j] = nf4 ? _mm512_setzero_si512()
+      zp[j] = kTable ? _mm512_setzero_si512()
                   : _mm512_loadu_si512((const void *)(a.w_zp + ((p + j) * a.groups + g) * 16));
       LB_UNROLL for (int i = 0; i < R; ++i) s[i][j] = _mm512_setzero_ps();
     }
@@ -45,9 +57,9 @@ void tile(const lb_wgemm_args &a, size_t m, size_t p) {
         const size_t k = c * kr + 4 * t + b;
         LB_UNROLL for (int j = 0; j < C; ++j) {
           const int shift = 8 * b + t * BITS;
-          const __m512i idx = _mm512_and_si512(shift ? _mm512_srli_epi32(x[j], shift) : x[j], mask);
-          const __m512 w = nf4 ? _mm512_permutexvar_ps(idx, book)
-                               : _mm512_cvtepi32_ps(_mm512_sub_epi32(idx, zp[j]));
+          const __m512i f = shift ? _mm512_srli_epi32(x[j], shift) : x[j];
+          const __m512 w = kTable ? _mm512_permutexvar_ps(f, book)
+                                  : _mm512_cvtepi32_ps(_mm512_sub_epi32(_mm512_and_si512(f, mask), zp[j]));
           LB_UNROLL for (int i = 0; i < R; ++i) s[i][j] =
               _mm512_fmadd_ps(_mm512_set1_ps(Xg[i * lda + k]), w, s[i][j]);
         }
@@ -68,13 +80,22 @@ void tile(const lb_wgemm_args &a, size_t m, size_t p) {
   }
 }
 
-template <int BITS>
-void wgemm(const lb_wgemm_args &a) {
-  auto run = [&](auto r, auto c, size_t m, size_t p) { tile<BITS, r.value, c.value>(a, m, p); };
+template <int BITS, bool kTable>
+void wgemm(const lb_wgemm_args &a, const __m512 book) {
+  auto run = [&](auto r, auto c, size_t m, size_t p) { tile<BITS, r.value, c.value, kTable>(a, book, m, p); };
   if (a.M <= 2)
     lb_for_each_tile<2, 4>(a.M, a.N / 16, run);
   else
     lb_for_each_tile<4, 2>(a.M, a.N / 16, run);
+}
+
+template <int BITS>
+void wgemm(const lb_wgemm_args &a) {
+  float t[16];
+  if (value_table<BITS>(a, t))
+    wgemm<BITS, true>(a, _mm512_loadu_ps(t));
+  else
+    wgemm<BITS, false>(a, _mm512_setzero_ps());
 }
 
 }  // namespace
