@@ -1,6 +1,6 @@
 // Weight-only GEMV, AVX2 (kernels.h, lb_wgemm_args): the AVX2 grouped kernels' panels of 8
 // columns dequantized in registers, as wgemm_avx512.cpp does; nf4's 16-entry code book takes two
-// vpermps and a blend on the index's bit 3.
+// vpermps and a blend on the index's bit 3, shifted straight to bit 31.
 #pragma GCC target("avx2,fma,f16c")
 #include "ggemm_ymm_common.h"
 
@@ -40,13 +40,13 @@ void tile(const lb_wgemm_args &a, size_t m, size_t p) {
         const size_t k = c * kr + 4 * t + b;
         LB_UNROLL for (int j = 0; j < C; ++j) {
           const int shift = 8 * b + t * BITS;
-          const __m256i idx = _mm256_and_si256(shift ? _mm256_srli_epi32(x[j], shift) : x[j], mask);
+          const __m256i f = shift ? _mm256_srli_epi32(x[j], shift) : x[j];
           __m256 w;
-          if (nf4)
-            w = _mm256_blendv_ps(_mm256_permutevar8x32_ps(lo, idx), _mm256_permutevar8x32_ps(hi, idx),
-                                 _mm256_castsi256_ps(_mm256_slli_epi32(idx, 28)));
+          if (nf4)  // vpermps reads index bits 0-2, vblendvps bit 31: no mask for either
+            w = _mm256_blendv_ps(_mm256_permutevar8x32_ps(lo, f), _mm256_permutevar8x32_ps(hi, f),
+                                 _mm256_castsi256_ps(shift == 28 ? x[j] : _mm256_slli_epi32(x[j], 28 - shift)));
           else
-            w = _mm256_cvtepi32_ps(_mm256_sub_epi32(idx, zp[j]));
+            w = _mm256_cvtepi32_ps(_mm256_sub_epi32(_mm256_and_si256(f, mask), zp[j]));
           LB_UNROLL for (int i = 0; i < R; ++i) s[i][j] =
               _mm256_fmadd_ps(_mm256_set1_ps(Xg[i * lda + k]), w, s[i][j]);
         }
