@@ -5,6 +5,7 @@
  * minutes), then prints the table, writes latest.json (bench/results.schema.json), the charts
  * (latest.svg, latest.html) and, with --compare, the change against an earlier run.
  */
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -21,7 +22,7 @@ import { PEERS, SCHEMA_VERSION, type BandwidthResult, type PeakResult, type Peer
 
 const HELP = `usage: lowbit bench [options]        (npm run bench -- [options])
 
-Measures lowbit's kernels on this CPU against float32 and the peers (onnxruntime-node,
+Measures lowbit's kernels on this CPU against float32 and the peers (onnxruntime-node, ggml,
 OpenBLAS, a plain TypeScript loop), prints a table per shape and writes latest.json (schema:
 bench/results.schema.json), latest.svg, latest.html (charts and table, offline) and latest.md.
 
@@ -34,6 +35,8 @@ bench/results.schema.json), latest.svg, latest.html (charts and table, offline) 
   --time MS            time per case, split over the rounds (default 300; --quick 60)
   --rounds N           interleaved rounds per group (default 3; --quick 2)
   --no-ort             skip onnxruntime-node
+  --no-ggml            skip ggml (otherwise built once into build/ggml by scripts/ggml-peer.mjs:
+                       llama.cpp's source from the npm package node-llama-cpp, about 2 minutes)
   --json               print only the JSON on stdout (progress still on stderr)
   --out DIR            where latest.json / .svg / .html / .md go (default: bench/results in a
                        checkout, ./lowbit-bench-results otherwise)
@@ -44,7 +47,7 @@ bench/results.schema.json), latest.svg, latest.html (charts and table, offline) 
 
 interface Options {
   quick: boolean; suites: string[]; shapes: Shape[]; isas: string[] | null; threads: number[]; timeMs: number; rounds: number;
-  ort: boolean; json: boolean; outDir: string; charts: boolean; compare: string | null; report: string | null;
+  ort: boolean; ggml: boolean; json: boolean; outDir: string; charts: boolean; compare: string | null; report: string | null;
 }
 
 function list(values: readonly string[] | undefined): string[] {
@@ -63,7 +66,7 @@ function options(argv: string[]): Options | null {
     options: {
       quick: { type: 'boolean', default: false }, suite: { type: 'string', multiple: true }, shape: { type: 'string', multiple: true },
       isa: { type: 'string', multiple: true }, threads: { type: 'string', multiple: true }, time: { type: 'string' }, rounds: { type: 'string' },
-      'no-ort': { type: 'boolean', default: false }, json: { type: 'boolean', default: false }, out: { type: 'string' },
+      'no-ort': { type: 'boolean', default: false }, 'no-ggml': { type: 'boolean', default: false }, json: { type: 'boolean', default: false }, out: { type: 'string' },
       'no-charts': { type: 'boolean', default: false }, compare: { type: 'string' }, report: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -94,7 +97,7 @@ function options(argv: string[]): Options | null {
     quick, suites: suites.length ? suites : known, shapes: shapes.length ? shapes : [...(quick ? QUICK_SHAPES : FULL_SHAPES)],
     isas: isas.length ? isas : null, threads: [...new Set(threads.length ? threads : [1, all])].sort((a, b) => a - b),
     timeMs: num('time', values.time, quick ? 60 : 300), rounds: Math.round(num('rounds', values.rounds, quick ? 2 : 3)),
-    ort: values['no-ort'] !== true, json: values.json === true, outDir: values.out ? path.resolve(values.out) : defaultOutDir(),
+    ort: values['no-ort'] !== true, ggml: values['no-ggml'] !== true, json: values.json === true, outDir: values.out ? path.resolve(values.out) : defaultOutDir(),
     charts: values['no-charts'] !== true, compare: values.compare ?? null, report: values.report ?? null,
   };
 }
@@ -202,7 +205,7 @@ function buildRows(cases: readonly Case[], samples: ReadonlyMap<string, number[]
       M: c.dims?.M ?? null, N: c.dims?.N ?? null, K: c.dims?.K ?? null, unit: c.unit,
       medianMs: t.medianMs, p10Ms: t.p10Ms, p90Ms: t.p90Ms, samples: t.samples, spread: (t.p90Ms - t.p10Ms) / t.medianMs,
       gops, gbps, ops: c.ops, bytes: c.bytes, intensity, roof: null, ofRoof: null,
-      speedupVsFloat32: null, vsOnnxruntimeFloat32: null, vsOnnxruntimeInt8: null, vsOnnxruntimeNBits: null, vsOnnxruntimeNBitsAcc0: null, vsOpenblas: null, vsPlainJs: null,
+      speedupVsFloat32: null, vsOnnxruntimeFloat32: null, vsOnnxruntimeInt8: null, vsOnnxruntimeNBits: null, vsOnnxruntimeNBitsAcc0: null, vsGgml: null, vsOpenblas: null, vsPlainJs: null,
       peer: c.peer,
     };
     // The roof: compute (the peak of the row's sequence x threads) or memory (intensity x the
@@ -248,16 +251,37 @@ function buildRows(cases: readonly Case[], samples: ReadonlyMap<string, number[]
     if (f32 && f32 !== r) r.speedupVsFloat32 = f32.medianMs / r.medianMs;
     if (r.peer || r.suite === 'model') continue;
     for (const p of PEERS) {
-      const o = find((x) => x.kernel === p.kernel && x.shape === r.shape && x.threads === r.threads);
+      const o = rows.filter((x) => (p.kernels as readonly string[]).includes(x.kernel) && x.shape === r.shape && x.threads === r.threads)
+        .reduce<Row | undefined>((best, x) => (!best || x.medianMs < best.medianMs ? x : best), undefined);
       if (o) r[p.field] = o.medianMs / r.medianMs;
     }
   }
   return rows;
 }
 
-function peerStatus(ort: { version: string } | null, ortSkipped: string | null, openblasSkipped: string | null): PeerStatus[] {
+/**
+ * The ggml peer: built (once) by scripts/ggml-peer.mjs, whose progress goes to stderr, then
+ * loaded by the addon. Its source string, or why its rows are skipped.
+ */
+function loadGgml(o: Options): { source: string } | { skipped: string } {
+  const n = loaded.binding;
+  if (!o.suites.includes('ggml')) return { skipped: 'the ggml suite is not selected' };
+  if (!o.ggml) return { skipped: '--no-ggml' };
+  if (!n) return { skipped: 'the native addon is not loaded' };
+  if (typeof n.ggmlPeerLoad !== 'function') return { skipped: 'the native addon predates the ggml loader (npm rebuild lowbit)' };
+  const script = path.join(packageRoot(), 'scripts', 'ggml-peer.mjs');
+  if (!fs.existsSync(script)) return { skipped: 'the ggml peer builds from a checkout of lowbit (scripts/ggml-peer.mjs)' };
+  const built = spawnSync(process.execPath, [script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  if (built.status !== 0) return { skipped: `building the ggml peer failed (scripts/ggml-peer.mjs exited ${built.status}; its reason is printed above the table)` };
+  const why = n.ggmlPeerLoad(built.stdout.trim());
+  return why === null ? { source: n.ggmlPeerSource!() } : { skipped: `the ggml peer did not load: ${why}` };
+}
+
+function peerStatus(ort: { version: string } | null, ortSkipped: string | null, openblasSkipped: string | null,
+  ggml: { source: string } | { skipped: string }): PeerStatus[] {
   return [
     { name: 'onnxruntime-node', available: ort !== null, version: ort?.version ?? null, reason: ortSkipped },
+    { name: 'ggml', available: 'source' in ggml, version: 'source' in ggml ? ggml.source : null, reason: 'skipped' in ggml ? ggml.skipped : null },
     { name: 'OpenBLAS', available: openblasSkipped === null, version: null, reason: openblasSkipped },
     { name: 'plain TypeScript loop', available: true, version: null, reason: null },
   ];
@@ -296,9 +320,10 @@ async function main(): Promise<number> {
   const openblasSkipped = !native ? 'the native addon is not loaded'
     : typeof native.openblasMissing !== 'function' ? 'the native addon predates the OpenBLAS loader (npm rebuild lowbit)'
     : native.openblasMissing();
+  const ggml = loadGgml(o);
   const ctx: Context = {
     native, isas, threads: o.threads, shapes: o.shapes, quick: o.quick,
-    ort: ort && !('error' in ort) ? ort : null, ortSkipped, openblasSkipped, suites: o.suites,
+    ort: ort && !('error' in ort) ? ort : null, ortSkipped, openblasSkipped, ggmlSkipped: 'skipped' in ggml ? ggml.skipped : null, suites: o.suites,
   };
   const { cases, skipped } = declare(ctx, o.suites);
 
@@ -312,7 +337,7 @@ async function main(): Promise<number> {
   const results: Results = {
     schemaVersion: SCHEMA_VERSION, generator: `lowbit bench (Node ${process.version})`, date: new Date().toISOString(),
     options: { quick: o.quick, timeMs: o.timeMs, rounds: o.rounds, suites: o.suites, shapes: o.shapes.map(shapeName), threads: o.threads, isas },
-    machine: m, peaks: pk, bandwidths: bw, peers: peerStatus(ctx.ort, ortSkipped, openblasSkipped), rows, skipped,
+    machine: m, peaks: pk, bandwidths: bw, peers: peerStatus(ctx.ort, ortSkipped, openblasSkipped, ggml), rows, skipped,
     elapsedSeconds: 0,
   };
   fs.mkdirSync(o.outDir, { recursive: true });

@@ -16,11 +16,12 @@ type Write = (s: string) => void;
 
 const SHORT: Readonly<Record<PeerField, string>> = {
   vsOnnxruntimeFloat32: 'vs ort f32', vsOnnxruntimeInt8: 'vs ort i8', vsOnnxruntimeNBits: 'vs NBits4',
-  vsOnnxruntimeNBitsAcc0: 'vs NBits0', vsOpenblas: 'vs BLAS', vsPlainJs: 'vs JS',
+  vsOnnxruntimeNBitsAcc0: 'vs NBits0', vsGgml: 'vs ggml', vsOpenblas: 'vs BLAS', vsPlainJs: 'vs JS',
 };
 const NOISY = 0.1;
 
-const x = (v: number | null, digits = 2): string => (v === null ? '-' : `${v.toFixed(digits)}x`);
+// `== null`: results of the native runner and of older runs lack the optional vsGgml.
+const x = (v: number | null | undefined, digits = 2): string => (v == null ? '-' : `${v.toFixed(digits)}x`);
 const pct = (v: number | null): string => (v === null ? '-' : `${(v * 100).toFixed(v < 0.1 ? 1 : 0)}%`);
 const rate = (r: Row): string => { const v = r.gops ?? r.gbps ?? 0; return v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2); };
 const ms = (v: number): string => (v >= 100 ? v.toFixed(1) : v >= 1 ? v.toFixed(2) : v >= 0.01 ? v.toFixed(3) : v.toPrecision(2));
@@ -33,7 +34,7 @@ function byShape(rows: readonly Row[]): Map<string, Row[]> {
 }
 
 function peerColumns(rows: readonly Row[]): PeerField[] {
-  return PEERS.map((p) => p.field).filter((f) => rows.some((r) => r[f] !== null));
+  return PEERS.map((p) => p.field).filter((f) => rows.some((r) => r[f] != null));
 }
 
 interface Column { head: string; width: number; left?: boolean; cell(r: Row): string }
@@ -152,7 +153,7 @@ function speedupSpec(res: Results): object | null {
   const data: { shape: string; threads: string; kernel: string; versus: string; ratio: number }[] = [];
   for (const r of res.rows) {
     if (r.peer || r.unit !== 'GOPS' || !HEADLINE.includes(r.kernel) || r.suite === 'overhead' || (r.isa !== best && r.isa !== res.options.isas[res.options.isas.length - 1])) continue;
-    const put = (versus: string, v: number | null): void => { if (v !== null) data.push({ shape: r.shape, threads: `${r.threads} thread${r.threads > 1 ? 's' : ''}`, kernel: r.kernel, versus, ratio: v }); };
+    const put = (versus: string, v: number | null | undefined): void => { if (v != null) data.push({ shape: r.shape, threads: `${r.threads} thread${r.threads > 1 ? 's' : ''}`, kernel: r.kernel, versus, ratio: v }); };
     put(VERSUS_FLOAT32, r.speedupVsFloat32);
     for (const p of PEERS) put(labels.get(p.field)!, r[p.field]);
   }
@@ -282,7 +283,8 @@ export function markdown(res: Results, svgName: string | null): string {
     `Peaks (1 thread): ${res.peaks.filter((p) => /vfmadd|vpdpbusd|tdpbusd|sdot|fmla/.test(p.kind)).map((p) => `${p.kind} ${p.gops.toFixed(0)}`).join(', ') || '-'} G/s; ` +
     `read bandwidth ${res.bandwidths.filter((b) => b.level === 'memory').map((b) => `x${b.threads} ${b.gbps.toFixed(1)}`).join(', ') || '-'} GB/s.`);
   const cols: [string, string][] = [['sgemm_f32', 'float32 (lowbit)'], ['openblas_sgemm', 'OpenBLAS'], ['ort_fp32', 'ort float32'], ['js_f32_loop', 'plain JS'],
-    ['matmul_w8a8', 'int8 w8a8'], ['ort_int8_dynamic', 'ort int8'], ['matmul_w4a8_g32', 'int4 g32'], ['ort_matmulnbits4_acc4', 'ort NBits acc 4'], ['matmul_nf4_g64_f32', 'nf4 g64']];
+    ['matmul_w8a8', 'int8 w8a8'], ['ort_int8_dynamic', 'ort int8'], ['matmul_w4a8_g32', 'int4 g32'], ['ort_matmulnbits4_acc4', 'ort NBits acc 4'],
+    ['ggml_q4_0', 'ggml Q4_0'], ['ggml_q4_K', 'ggml Q4_K'], ['matmul_nf4_g64_f32', 'nf4 g64']];
   const products = res.rows.filter((r) => r.unit === 'GOPS' && r.suite !== 'model' && r.suite !== 'overhead');
   const shapes = [...new Set(products.map((r) => r.shape))];
   const threads = [...new Set(products.map((r) => r.threads))].sort((a, b) => a - b);

@@ -70,6 +70,8 @@ export interface Context {
   /** Why the onnxruntime rows are skipped (null when they run). */
   ortSkipped: string | null;
   openblasSkipped: string | null;
+  /** Why the ggml rows are skipped (null when the addon loaded the ggml peer). */
+  ggmlSkipped: string | null;
   /** The suites selected (a suite may time a peer only when the peer's suite runs too). */
   suites: readonly string[];
 }
@@ -295,6 +297,60 @@ const ortSuite: Suite = {
     return { cases, skipped };
   },
 };
+/**
+ * ggml's mul_mat as llama.cpp runs a 4-bit layer: weights quantized by ggml to Q4_0 (blocks of
+ * 32, the bits of lowbit's int4 g32 with binary16 scales) or Q4_K (super-blocks of 256), in the
+ * CPU backend's repacking buffer; activations float32, which ggml quantizes to 8 bits itself.
+ */
+const GGML_TYPES = [
+  { kernel: 'ggml_q4_0', type: 'q4_0', block: 32 },
+  { kernel: 'ggml_q4_K', type: 'q4_K', block: 256 },
+] as const;
+
+/**
+ * A first call's outputs against float64 sums, before ggml is timed: a peer computing garbage
+ * must not set the yardstick. Q4 rounding of these operands leaves ~0.2% of sum |x w|; outputs
+ * unrelated to the product sit near 2% (1 / sqrt(K)).
+ */
+function checkGgml(n: NativeBinding, h: Parameters<NonNullable<NativeBinding['ggmlPeerRun']>>[0], s: Shape, threads: number): void {
+  const o = operands(s), y = new Float32Array(s.M * s.N);
+  n.ggmlPeerRun!(h, threads);
+  n.ggmlPeerOutput!(h, y);
+  for (let i = 0; i < 16; i++) {
+    const m = (i * 7919) % s.M, col = (i * 104729 + 13) % s.N;
+    let ref = 0, mag = 0;
+    for (let k = 0; k < s.K; k++) { const p = o.x[m * s.K + k]! * o.w[col * s.K + k]!; ref += p; mag += Math.abs(p); }
+    if (!(Math.abs(y[m * s.N + col]! - ref) <= 5e-3 * mag)) {
+      throw new Error(`ggml's output [${m}, ${col}] = ${y[m * s.N + col]} is not the product (${ref.toFixed(1)}, sum |x w| ${mag.toFixed(1)})`);
+    }
+  }
+}
+
+const ggmlSuite: Suite = {
+  name: 'ggml', title: "ggml (llama.cpp's CPU kernels): Q4_0 and Q4_K mul_mat, weights repacked as llama.cpp repacks them",
+  declare(ctx) {
+    const cases: Case[] = [], skipped: Skip[] = [];
+    const best = ctx.isas[ctx.isas.length - 1]!;
+    for (const s of ctx.shapes) for (const threads of ctx.threads) for (const t of GGML_TYPES) {
+      const c = product(s, {
+        suite: 'ggml', kernel: t.kernel, isa: 'ggml-cpu', threads, peer: true, peakKind: peakOf(INT8_PEAK, best),
+        // Q4_0: 18 bytes per 32 weights; Q4_K: 144 per 256. Both 4.5 bits a weight.
+        bytes: s.N * s.K * 4.5 / 8 + 4 * (s.M * s.K + s.M * s.N),
+        prepare: () => {
+          const n = ctx.native!, o = operands(s);
+          const h = n.ggmlPeerCreate!(t.type, true, o.w, o.x, s.M, s.N, s.K);
+          try { checkGgml(n, h, s, threads); } catch (e) { n.ggmlPeerFree!(h); throw e; }
+          return prepared(() => n.ggmlPeerRun!(h, threads), () => n.ggmlPeerFree!(h));
+        },
+      });
+      if (ctx.ggmlSkipped) skipped.push({ id: c.id, reason: ctx.ggmlSkipped });
+      else if (s.K % t.block !== 0) skipped.push({ id: c.id, reason: `${t.type} needs K a multiple of ${t.block}, K = ${s.K}` });
+      else cases.push(c);
+    }
+    return { cases, skipped };
+  },
+};
+
 const modelBytesCache = new Map<string, Uint8Array>();
 function modelBytes(s: Shape, kernel: string, make: () => Uint8Array): Uint8Array {
   const key = `${shapeName(s)} ${kernel}`;
@@ -499,7 +555,7 @@ export const SUITES: readonly Suite[] = [
   matmulIntegerSuite,
   weightSuite('int8', 'int8 matmul: float in, int8 weights per channel, activations quantized per row to 8 or 7 bits', INT8_FORMATS),
   weightSuite('lowbit', 'low-bit weights: int4 and int2 in groups of 32 (binary16 scales), nf4 in groups of 64', LOWBIT_FORMATS),
-  float32Suite, ortSuite, quantSuite, packSuite, modelSuite, overheadSuite,
+  float32Suite, ortSuite, ggmlSuite, quantSuite, packSuite, modelSuite, overheadSuite,
 ];
 
 /** Every case and skip the named suites declare for this context (the test checks the JSON against it). */

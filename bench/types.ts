@@ -6,14 +6,18 @@
 
 export const SCHEMA_VERSION = 1;
 
-/** The peers a lowbit row is compared with, each a `vs…` field of a row (null: not measured). */
+/**
+ * The peers a lowbit row is compared with, each a `vs…` field of a row (null: not measured):
+ * the peer row's time over the lowbit row's, the fastest of `kernels` where there are several.
+ */
 export const PEERS = [
-  { field: 'vsOnnxruntimeFloat32', kernel: 'ort_fp32', label: 'onnxruntime float32 MatMul' },
-  { field: 'vsOnnxruntimeInt8', kernel: 'ort_int8_dynamic', label: 'onnxruntime int8 dynamic' },
-  { field: 'vsOnnxruntimeNBits', kernel: 'ort_matmulnbits4_acc4', label: 'onnxruntime MatMulNBits 4-bit, accuracy_level 4' },
-  { field: 'vsOnnxruntimeNBitsAcc0', kernel: 'ort_matmulnbits4_acc0', label: 'onnxruntime MatMulNBits 4-bit, accuracy_level 0' },
-  { field: 'vsOpenblas', kernel: 'openblas_sgemm', label: 'OpenBLAS cblas_sgemm' },
-  { field: 'vsPlainJs', kernel: 'js_f32_loop', label: 'a plain TypeScript float32 loop' },
+  { field: 'vsOnnxruntimeFloat32', kernels: ['ort_fp32'], label: 'onnxruntime float32 MatMul' },
+  { field: 'vsOnnxruntimeInt8', kernels: ['ort_int8_dynamic'], label: 'onnxruntime int8 dynamic' },
+  { field: 'vsOnnxruntimeNBits', kernels: ['ort_matmulnbits4_acc4'], label: 'onnxruntime MatMulNBits 4-bit, accuracy_level 4' },
+  { field: 'vsOnnxruntimeNBitsAcc0', kernels: ['ort_matmulnbits4_acc0'], label: 'onnxruntime MatMulNBits 4-bit, accuracy_level 0' },
+  { field: 'vsGgml', kernels: ['ggml_q4_0', 'ggml_q4_K'], label: "ggml's faster 4-bit mul_mat (Q4_0 or Q4_K, repacked as llama.cpp runs it)" },
+  { field: 'vsOpenblas', kernels: ['openblas_sgemm'], label: 'OpenBLAS cblas_sgemm' },
+  { field: 'vsPlainJs', kernels: ['js_f32_loop'], label: 'a plain TypeScript float32 loop' },
 ] as const;
 export type PeerField = (typeof PEERS)[number]['field'];
 
@@ -89,9 +93,11 @@ export interface Row {
   vsOnnxruntimeInt8: number | null;
   vsOnnxruntimeNBits: number | null;
   vsOnnxruntimeNBitsAcc0: number | null;
+  /** Optional in the schema: the native runner has no ggml rows. */
+  vsGgml: number | null;
   vsOpenblas: number | null;
   vsPlainJs: number | null;
-  /** true for other libraries' rows (onnxruntime, OpenBLAS, plain JS). */
+  /** true for other libraries' rows (onnxruntime, ggml, OpenBLAS, plain JS). */
   peer: boolean;
   /** Model-shaped rows: weight bytes per layer, their rate, its fraction of memory bandwidth, tokens/s over 32 layers. */
   model?: { weightBytes: number; weightGBps: number; ofBandwidth: number | null; tokensPerSecond: number; copies: number };

@@ -71,7 +71,21 @@ export interface NativeBinding {
   openblasMissing?(): string | null;
   /** OpenBLAS's cblas_sgemm as sgemmNT computes it, on `threads` OpenBLAS threads (bench support). */
   openblasSgemmNT?(a: Float32Array, b: Float32Array, M: number, N: number, K: number, out: Float32Array, threads: number): void;
+  /** Loads the bench's ggml peer library (scripts/ggml-peer.mjs builds it): null when loaded, else why not. */
+  ggmlPeerLoad?(path: string): string | null;
+  /** What the loaded ggml peer was built from. */
+  ggmlPeerSource?(): string;
+  /** ggml's weights `type` ('q4_0', 'q4_K', 'q8_0') quantized from W (N x K) by ggml, and its mul_mat with X (M x K). */
+  ggmlPeerCreate?(type: string, repack: boolean, w: Float32Array, x: Float32Array, M: number, N: number, K: number): GgmlPeerHandle;
+  ggmlPeerRun?(h: GgmlPeerHandle, threads: number): void;
+  /** The last run's M x N outputs. */
+  ggmlPeerOutput?(h: GgmlPeerHandle, y: Float32Array): void;
+  ggmlPeerWeightBytes?(h: GgmlPeerHandle): number;
+  ggmlPeerFree?(h: GgmlPeerHandle): void;
 }
+
+/** An opaque handle of the ggml peer (a Node-API external). */
+export type GgmlPeerHandle = { readonly __ggmlPeer: unique symbol };
 
 /** The ABI version this TS layer was written against (LB_ABI_VERSION in lowbit.h). */
 const EXPECTED_ABI = 5;

@@ -69,7 +69,7 @@ nativeOnly('a tiny bench run', () => {
     const ctx: Context = {
       native: loaded.binding, isas: results.options.isas, threads: results.options.threads, quick: true,
       shapes: results.options.shapes.map((s) => { const [M, N, K] = s.split('x').map(Number); return { M: M!, N: N!, K: K! }; }),
-      ort: null, ortSkipped: ortPeer.available ? null : ortPeer.reason, openblasSkipped: blas.available ? null : blas.reason, suites: SUITES.split(','),
+      ort: null, ortSkipped: ortPeer.available ? null : ortPeer.reason, openblasSkipped: blas.available ? null : blas.reason, ggmlSkipped: null, suites: SUITES.split(','),
     };
     const declared = declare(ctx, SUITES.split(','));
     const measured = new Set(results.rows.map((r) => r.id));

@@ -8,6 +8,8 @@
 
 #include "lowbit.h"
 
+void lb_register_ggml_peer(Napi::Env env, Napi::Object exports);  // ggml_peer.cpp
+
 namespace {
 
 // A typed array's element type, length and data (already offset by its byteOffset; works
@@ -550,6 +552,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("readBandwidth", Napi::Function::New(env, ReadBandwidth, "readBandwidth"));
   exports.Set("openblasMissing", Napi::Function::New(env, OpenblasMissing, "openblasMissing"));
   exports.Set("openblasSgemmNT", Napi::Function::New(env, OpenblasSgemmNT, "openblasSgemmNT"));
+  lb_register_ggml_peer(env, exports);
   return exports;
 }
 
