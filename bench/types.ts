@@ -15,7 +15,7 @@ export const PEERS = [
   { field: 'vsOnnxruntimeInt8', kernels: ['ort_int8_dynamic'], label: 'onnxruntime int8 dynamic' },
   { field: 'vsOnnxruntimeNBits', kernels: ['ort_matmulnbits4_acc4'], label: 'onnxruntime MatMulNBits 4-bit, accuracy_level 4' },
   { field: 'vsOnnxruntimeNBitsAcc0', kernels: ['ort_matmulnbits4_acc0'], label: 'onnxruntime MatMulNBits 4-bit, accuracy_level 0' },
-  { field: 'vsGgml', kernels: ['ggml_q4_0', 'ggml_q4_K'], label: "ggml's faster 4-bit mul_mat (Q4_0 or Q4_K, repacked as llama.cpp runs it)" },
+  { field: 'vsGgml', kernels: ['ggml_q4_0', 'ggml_q4_K'], label: 'ggml 4-bit mul_mat (faster of Q4_0, Q4_K)' },
   { field: 'vsOpenblas', kernels: ['openblas_sgemm'], label: 'OpenBLAS cblas_sgemm' },
   { field: 'vsPlainJs', kernels: ['js_f32_loop'], label: 'a plain TypeScript float32 loop' },
 ] as const;
