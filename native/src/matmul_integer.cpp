@@ -29,47 +29,47 @@ int offset_of(lb_dtype caller, bool kernel_signed) {
   return kernel_signed ? 128 : -128;
 }
 
-// 8 x 8 bytes transposed in registers: x[i] holds row i, byte j is column j. Three rounds
-// swap 1-, 2- and 4-byte blocks across the diagonal.
-inline void transpose8x8(uint64_t x[8]) {
-  for (int i = 0; i < 8; i += 2) {
-    uint64_t t = ((x[i] >> 8) ^ x[i + 1]) & 0x00FF00FF00FF00FFull;
-    x[i + 1] ^= t;
-    x[i] ^= t << 8;
-  }
-  for (int i = 0; i < 8; i += 4)
-    for (int j = 0; j < 2; ++j) {
-      uint64_t t = ((x[i + j] >> 16) ^ x[i + j + 2]) & 0x0000FFFF0000FFFFull;
-      x[i + j + 2] ^= t;
-      x[i + j] ^= t << 16;
+// 16 x 16 bytes transposed in registers: x[i] holds row i. Each round interleaves row j with
+// row j + 8 (low halves into row 2 j, high into 2 j + 1), which rotates an element's 8-bit
+// index (row bits, then column bits) left by one: four rounds swap row and column. GCC's
+// vector extensions make it SSE2 / NEON code (punpck / zip) without an ISA file.
+typedef uint8_t lb_v16u8 __attribute__((vector_size(16)));
+inline void transpose16x16(lb_v16u8 x[16]) {
+  const lb_v16u8 lo = {0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23};
+  const lb_v16u8 hi = {8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31};
+  for (int round = 0; round < 4; ++round) {
+    lb_v16u8 y[16];
+    for (int j = 0; j < 8; ++j) {
+      y[2 * j] = __builtin_shuffle(x[j], x[j + 8], lo);
+      y[2 * j + 1] = __builtin_shuffle(x[j], x[j + 8], hi);
     }
-  for (int j = 0; j < 4; ++j) {
-    uint64_t t = ((x[j] >> 32) ^ x[j + 4]) & 0x00000000FFFFFFFFull;
-    x[j + 4] ^= t;
-    x[j] ^= t << 32;
+    for (int j = 0; j < 16; ++j) x[j] = y[j];
   }
 }
 
-// dst[n * ldd + k] = src[k * lds + n] ^ flip: 8 x 8 blocks in registers, inside 64 x 64 tiles
-// so the source rows of a tile stay in L1; the edges (K or N not a multiple of 8) byte by byte.
+// dst[n * ldd + k] = src[k * lds + n] ^ flip: 16 x 16 blocks in registers, inside 64 x 64
+// tiles so the source rows of a tile stay in L1; the edges (K or N not a multiple of 16) byte
+// by byte. (8 x 8 blocks in 64-bit registers spilled and ran at about 1 GB/s: a 64 x 4096 x
+// 4096 K x N matmulInteger spent half its time here.)
 void transpose_kn_to_nk(size_t K, size_t N, const uint8_t *src, size_t lds, uint8_t *dst,
                         size_t ldd, uint8_t flip) {
-  const uint64_t flip8 = flip * 0x0101010101010101ull;
-  const size_t K8 = K & ~size_t(7), N8 = N & ~size_t(7);
-  for (size_t k0 = 0; k0 < K8; k0 += 64)
-    for (size_t n0 = 0; n0 < N8; n0 += 64)
-      for (size_t k = k0; k < k0 + 64 && k < K8; k += 8)
-        for (size_t n = n0; n < n0 + 64 && n < N8; n += 8) {
-          uint64_t x[8];
-          for (int r = 0; r < 8; ++r) memcpy(&x[r], src + (k + r) * lds + n, 8);
-          transpose8x8(x);
-          for (int c = 0; c < 8; ++c) {
-            uint64_t v = x[c] ^ flip8;
-            memcpy(dst + (n + c) * ldd + k, &v, 8);
+  lb_v16u8 flip16;
+  for (int i = 0; i < 16; ++i) flip16[i] = flip;
+  const size_t K16 = K & ~size_t(15), N16 = N & ~size_t(15);
+  for (size_t k0 = 0; k0 < K16; k0 += 64)
+    for (size_t n0 = 0; n0 < N16; n0 += 64)
+      for (size_t k = k0; k < k0 + 64 && k < K16; k += 16)
+        for (size_t n = n0; n < n0 + 64 && n < N16; n += 16) {
+          lb_v16u8 x[16];
+          for (int r = 0; r < 16; ++r) memcpy(&x[r], src + (k + r) * lds + n, 16);
+          transpose16x16(x);
+          for (int c = 0; c < 16; ++c) {
+            const lb_v16u8 v = x[c] ^ flip16;
+            memcpy(dst + (n + c) * ldd + k, &v, 16);
           }
         }
   for (size_t n = 0; n < N; ++n)
-    for (size_t k = n < N8 ? K8 : 0; k < K; ++k) dst[n * ldd + k] = src[k * lds + n] ^ flip;
+    for (size_t k = n < N16 ? K16 : 0; k < K; ++k) dst[n * ldd + k] = src[k * lds + n] ^ flip;
 }
 
 // dst[n * ldd + k] = src[n * lds + k] ^ flip. A function of its own, not lambda code: byte
