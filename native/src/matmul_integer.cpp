@@ -47,29 +47,36 @@ inline void transpose16x16(lb_v16u8 x[16]) {
   }
 }
 
-// dst[n * ldd + k] = src[k * lds + n] ^ flip: 16 x 16 blocks in registers, inside 64 x 64
-// tiles so the source rows of a tile stay in L1; the edges (K or N not a multiple of 16) byte
-// by byte. (8 x 8 blocks in 64-bit registers spilled and ran at about 1 GB/s: a 64 x 4096 x
-// 4096 K x N matmulInteger spent half its time here.)
+// dst[n * ldd + k] = src[k * lds + n] ^ flip in 64 x 64 tiles: the tile's source lines are
+// copied into a contiguous buffer, transposed there in 16 x 16 blocks in registers, and the
+// result leaves as whole lines. With power-of-two strides (N = 4096) every row of a tile falls
+// in the same L1 set, so transposing in place re-read each source line from L2 four times and
+// wrote each destination line in four partial stores; the edges (K or N not a multiple of 64)
+// byte by byte. (8 x 8 blocks in 64-bit registers, before: a 64 x 4096 x 4096 K x N
+// matmulInteger spent half its time here.)
 void transpose_kn_to_nk(size_t K, size_t N, const uint8_t *src, size_t lds, uint8_t *dst,
                         size_t ldd, uint8_t flip) {
   lb_v16u8 flip16;
   for (int i = 0; i < 16; ++i) flip16[i] = flip;
-  const size_t K16 = K & ~size_t(15), N16 = N & ~size_t(15);
-  for (size_t k0 = 0; k0 < K16; k0 += 64)
-    for (size_t n0 = 0; n0 < N16; n0 += 64)
-      for (size_t k = k0; k < k0 + 64 && k < K16; k += 16)
-        for (size_t n = n0; n < n0 + 64 && n < N16; n += 16) {
+  alignas(64) uint8_t in[64][64], out[64][64];
+  const size_t K64 = K & ~size_t(63), N64 = N & ~size_t(63);
+  for (size_t k0 = 0; k0 < K64; k0 += 64)
+    for (size_t n0 = 0; n0 < N64; n0 += 64) {
+      for (int r = 0; r < 64; ++r) memcpy(in[r], src + (k0 + r) * lds + n0, 64);
+      for (int k = 0; k < 64; k += 16)
+        for (int n = 0; n < 64; n += 16) {
           lb_v16u8 x[16];
-          for (int r = 0; r < 16; ++r) memcpy(&x[r], src + (k + r) * lds + n, 16);
+          for (int r = 0; r < 16; ++r) memcpy(&x[r], &in[k + r][n], 16);
           transpose16x16(x);
           for (int c = 0; c < 16; ++c) {
             const lb_v16u8 v = x[c] ^ flip16;
-            memcpy(dst + (n + c) * ldd + k, &v, 16);
+            memcpy(&out[n + c][k], &v, 16);
           }
         }
+      for (int c = 0; c < 64; ++c) memcpy(dst + (n0 + c) * ldd + k0, out[c], 64);
+    }
   for (size_t n = 0; n < N; ++n)
-    for (size_t k = n < N16 ? K16 : 0; k < K; ++k) dst[n * ldd + k] = src[k * lds + n] ^ flip;
+    for (size_t k = n < N64 ? K64 : 0; k < K; ++k) dst[n * ldd + k] = src[k * lds + n] ^ flip;
 }
 
 // dst[n * ldd + k] = src[n * lds + k] ^ flip. A function of its own, not lambda code: byte

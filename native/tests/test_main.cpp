@@ -142,7 +142,8 @@ void test_matmul_integer(const char *isa) {
   const shape fixed[] = {{0, 5, 7},   {3, 0, 4},     {2, 3, 0},     {1, 1, 1},    {1, 17, 1},
                          {1, 1, 129}, {5, 7, 9},     {17, 33, 65},  {31, 45, 127}, {33, 35, 200},
                          {1, 300, 513}, {64, 64, 64}, {3, 4, 63},    {48, 48, 192}, {4, 19, 1000},
-                         {8, 70, 33},  {2, 1000, 5},  {7, 65, 2},    {6, 31, 1},    {8, 16, 4}};
+                         {8, 70, 33},  {2, 1000, 5},  {7, 65, 2},    {6, 31, 1},    {8, 16, 4},
+                         {20, 130, 200}};  // 64 x 64 transpose tiles and both edges (K x N)
   const lb_dtype types[] = {LB_UINT8, LB_INT8};
   const fill fills[] = {fill::random, fill::max_magnitude, fill::zero, fill::constant,
                         fill::alternating};
