@@ -11,7 +11,7 @@ import {
   dequantizeLinear, matmul, matmulInteger, packInt2, packInt4, prepack, quantize, quantizeLinear,
   unpackInt2, unpackInt4, type Compute, type PackedWeights, type PeakKind, type QTensor, type QuantizeOptions,
 } from '../lib/index';
-import type { NativeBinding } from '../lib/native';
+import type { GgmlPeerHandle, NativeBinding } from '../lib/native';
 import { createSession, feeds, fp32MatMulModel, int8DynamicModel, matMulNBitsModel, type Ort } from './ort';
 import type { Unit } from './types';
 
@@ -313,7 +313,7 @@ const GGML_TYPES = [
  * leaves an error of about 0.08 / sqrt(K) of sum |x w| (one standard deviation); an output
  * unrelated to the product is off by about 1.3 / sqrt(K). The bound sits at 5 deviations.
  */
-function checkGgml(n: NativeBinding, h: Parameters<NonNullable<NativeBinding['ggmlPeerRun']>>[0], s: Shape, threads: number): void {
+function checkGgml(n: NativeBinding, h: GgmlPeerHandle, s: Shape, threads: number): void {
   const o = operands(s), y = new Float32Array(s.M * s.N);
   n.ggmlPeerRun!(h, threads);
   n.ggmlPeerOutput!(h, y);
