@@ -48,4 +48,5 @@ native('calls before a load throw, and a missing library is a reason', () => {
   expect(() => n!.ggmlPeerCreate!('q5_1', true, w, x, M, N, K)).toThrow(/unknown type/);
   expect(() => n!.ggmlPeerCreate!('q4_K', true, w.subarray(0, N * 100), x.subarray(0, M * 100), M, N, 100)).toThrow(/multiple of the type's block/);
   expect(() => n!.ggmlPeerCreate!('q4_0', true, w, x, M, N + 1, K)).toThrow(/W must hold N \* K floats/);
+  expect(() => n!.ggmlPeerCreate!('q4_0', true, w.subarray(0, 0), x.subarray(0, 0), M, N, 0)).toThrow(/M, N and K must be at least 1/);
 });

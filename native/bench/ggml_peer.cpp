@@ -26,7 +26,6 @@ struct peer {
   ggml_cgraph *graph = nullptr;
   ggml_tensor *y = nullptr;
   size_t weight_bytes = 0;
-  bool repacked = false;
 
   ~peer() {
     if (weights_buf) ggml_backend_buffer_free(weights_buf);
@@ -102,8 +101,7 @@ __attribute__((visibility("default"))) void *lbg_create(const char *type_name, i
   ggml_backend_tensor_set(w, q, 0, p->weight_bytes);  // the repacking buffer repacks here
   ::operator delete(q);
   ggml_backend_tensor_set(x, X, 0, M * K * sizeof(float));
-  p->repacked = w->extra != nullptr;
-  if (repack && !p->repacked) return delete p, say(why, why_len, "the CPU_REPACK buffer kept the plain layout"), nullptr;
+  if (repack && !w->extra) return delete p, say(why, why_len, "the CPU_REPACK buffer kept the plain layout"), nullptr;
   return p;
 }
 

@@ -92,6 +92,7 @@ Napi::Value Create(const Napi::CallbackInfo &info) {
   Napi::TypedArray w = info[2].As<Napi::TypedArray>(), x = info[3].As<Napi::TypedArray>();
   if (w.TypedArrayType() != napi_float32_array || x.TypedArrayType() != napi_float32_array)
     return fail(env, "ggmlPeerCreate: W and X must be Float32Arrays", true);
+  if (!M || !N || !K) return fail(env, "ggmlPeerCreate: M, N and K must be at least 1");
   if (w.ElementLength() != N * K || x.ElementLength() != M * K)
     return fail(env, "ggmlPeerCreate: W must hold N * K floats and X M * K");
   const std::string type = info[0].As<Napi::String>().Utf8Value();
