@@ -286,10 +286,10 @@ lb_status lb_ggemm_run(size_t M, const lb_packed_weights &w, PackA &&pack_a, con
     for (size_t m = m_begin; m < m_end; ++m) a_scale[m] = pack_a(m, A + m * lda, a_sum + m * groups);
   });
   if (reject && reject->load()) return LB_ERR_INVALID_ARGUMENT;
-  // More than 4 rows: each block's panels expanded to the 8-bit layout once (a few per cent of
-  // the block's work at 64 rows and more), so the row tiles skip the unpacking.
+  // More than direct_m rows: each block's panels expanded to the 8-bit layout once (a few per
+  // cent of the block's work at 64 rows and more), so the row tiles skip the unpacking.
   const lb_kernel_entry &e = *w.entry;
-  const bool expand = M > 4 && e.expand && e.grouped_x8 && lb_ggemm_expand_enabled();
+  const bool expand = M > e.direct_m && e.expand && e.grouped_x8 && lb_ggemm_expand_enabled();
   const unsigned per = 8 / e.bits;
   // A thread's blocks come column block first, so its next block mostly has the same columns:
   // the expansion it made is reused (keyed by this call, so never across calls). A small gain:

@@ -279,13 +279,14 @@ struct lb_kernel_entry {
   uint8_t bits;       // GROUPED: bits per stored value (8, 4, 2); any group size, padded to kr
   const lb_gemm_i8_kernel *raw;  // RAW_I8
   lb_ggemm_fn grouped;           // GROUPED
-  // GROUPED 4 / 2 bits, more than 4 rows: the block's panels expanded to the 8-bit layout
+  // GROUPED 4 / 2 bits, more than direct_m rows: the block's panels expanded to the 8-bit layout
   // (expand: `chunks` chunks of the packed panels -> 8 / bits as many 8-bit chunks), then
   // grouped_x8, an 8-bit-layout kernel of the same panel width. Null: grouped runs on all M.
   lb_ggemm_fn grouped_x8;
   void (*expand)(const uint8_t *src, size_t chunks, uint8_t *dst);
   lb_wgemm_fn weight_only;       // GROUPED, compute float32 for up to wo_max_m rows (or null)
   uint16_t wo_max_m;
+  uint16_t direct_m;  // GROUPED with expand: up to this many rows grouped runs unexpanded
   const char *peak;   // the peak loop (lb_measure_peak kind) that bounds it
 };
 // The kernels the list names (gemm_i8/, gemm_grouped/).

@@ -1494,12 +1494,12 @@ std::string run_gcase(const gcase &c, const char **kernel) {
 void test_grouped(const char *isa) {
   std::vector<gcase> cases;
   // Systematic edges: k = G, 2G, K not a multiple of G, every m below the tiles' rows (up to 4
-  // rows: 1, 2, 4; beyond, 4 or 6 and their tails) and n around the panels' widths (4, 8, 16) and
-  // the tiles' (48 and 64 columns).
+  // rows: 1, 2, 4; beyond, 4, 6 or 8 and their tails) and n around the panels' widths (4, 8, 16)
+  // and the tiles' (48 and 64 columns).
   for (int fmt = 0; fmt < 7; ++fmt)
     for (size_t G : {(size_t)32, (size_t)64})
       for (size_t K : {G, 2 * G, 2 * G + 3, G - 1})
-        for (size_t M : {(size_t)1, (size_t)2, (size_t)3, (size_t)5, (size_t)6, (size_t)7, (size_t)13})
+        for (size_t M : {(size_t)1, (size_t)2, (size_t)3, (size_t)4, (size_t)5, (size_t)6, (size_t)7, (size_t)8, (size_t)9, (size_t)13})
           for (size_t N : {(size_t)1, (size_t)15, (size_t)17, (size_t)49, (size_t)63, (size_t)65})
             if (rand_below(3) == 0)
               cases.push_back({M, N, K, G, fmt, fmt == 6 ? 0 : (int)rand_below(2), rand_below(2) == 0, true, false, 0});

@@ -132,9 +132,13 @@ void tile(const lb_ggemm_args &a, size_t m, size_t p) {
 // constant. AMD host, 1 thread, int4 g32, interleaved runs: 512 x 4096 x 4096 430-455 -> 523-538
 // GOPS, 64 x 4096 x 4096 421-427 -> 467-493 (int8 weights: 707-773 and 608-699 in the same
 // runs); 5 x 4 and 8 x 3 tiles ran as 6 x 4, prefetching the panels did not help.
-template <int R, int C, bool kUniform>
+// 5 to 8 rows on 4 / 2-bit panels run it too, unexpanded (8 x 3 tiles, the fields unpacked in
+// registers: a shift and a mask per panel and k-step, shared by 8 rows): expanding there wrote
+// and re-read a block of 8-bit weights used by 8 rows only (a third of the tiles' time, perf).
+template <int BITS, int R, int C, bool kUniform>
 void gemm_tile(const lb_ggemm_args &a, size_t m, size_t p) {
-  const size_t chunks = a.Gp / 4, lda = a.groups * a.Gp, panel = a.groups * chunks * 64;
+  const __m512i lo = _mm512_set1_epi8((char)((1 << BITS) - 1));
+  const size_t kr = lb_ggemm_kr(BITS), chunks = a.Gp / kr, lda = a.groups * a.Gp, panel = a.groups * chunks * 64;
   const int8_t *A = a.A + m * lda;
   const uint8_t *B = a.B + p * panel;
   alignas(64) float y[R][C][16];
@@ -151,11 +155,15 @@ void gemm_tile(const lb_ggemm_args &a, size_t m, size_t p) {
     for (size_t c = 0; c < chunks; ++c) {
       __m512i x[C];
       LB_UNROLL for (int j = 0; j < C; ++j) x[j] = _mm512_loadu_si512((const void *)(Bg + j * panel + c * 64));
-      LB_UNROLL for (int i = 0; i < R; ++i) {
-        int32_t a4;
-        memcpy(&a4, Ag + i * lda + c * 4, 4);
-        const __m512i av = _mm512_set1_epi32(a4);
-        LB_UNROLL for (int j = 0; j < C; ++j) acc[i][j] = _mm512_dpbusd_epi32(acc[i][j], x[j], av);
+      LB_UNROLL for (int t = 0; t < 8 / BITS; ++t) {
+        __m512i b[C];
+        LB_UNROLL for (int j = 0; j < C; ++j) b[j] = BITS == 8 ? x[j] : _mm512_and_si512(t ? _mm512_srli_epi16(x[j], t * BITS) : x[j], lo);
+        LB_UNROLL for (int i = 0; i < R; ++i) {
+          int32_t a4;
+          memcpy(&a4, Ag + i * lda + c * kr + 4 * t, 4);
+          const __m512i av = _mm512_set1_epi32(a4);
+          LB_UNROLL for (int j = 0; j < C; ++j) acc[i][j] = _mm512_dpbusd_epi32(acc[i][j], b[j], av);
+        }
       }
     }
     LB_UNROLL for (int j = 0; j < C; ++j) {
@@ -174,8 +182,11 @@ void gemm_tile(const lb_ggemm_args &a, size_t m, size_t p) {
 }
 
 // Up to 4 rows, tiles that meet every row in one pass over the weights (1 x 8, 2 x 4, 4 x 2
-// panels); beyond, gemm_tile on 8-bit panels, or 4 x 3 tiles on 4 / 2-bit ones the engine did
-// not expand (lb_ggemm_set_expand, for the tests).
+// panels); beyond, gemm_tile on 8-bit panels and, up to kDirectRows (the kernel list's
+// direct_m), on 4 / 2-bit ones; 4 x 3 tiles on 4 / 2-bit panels the engine did not expand
+// beyond that (lb_ggemm_set_expand, for the tests).
+constexpr size_t kDirectRows = 8;
+
 template <int BITS>
 void ggemm(const lb_ggemm_args &a) {
   auto run = [&](auto stream) {
@@ -193,11 +204,11 @@ void ggemm(const lb_ggemm_args &a) {
     lb_for_each_tile<2, 4>(a.M, panels, run(std::true_type{}));
   else if (a.M <= 4)
     lb_for_each_tile<4, 2>(a.M, panels, run(std::true_type{}));
-  else if constexpr (BITS == 8) {
+  else if (BITS == 8 || a.M <= kDirectRows) {
     auto gemm = [&](auto uniform) {
-      lb_for_each_tile<6, 4>(a.M, panels, [&](auto r, auto c, size_t m, size_t p) {
-        gemm_tile<r.value, c.value, decltype(uniform)::value>(a, m, p);
-      });
+      auto at = [&](auto r, auto c, size_t m, size_t p) { gemm_tile<BITS, r.value, c.value, decltype(uniform)::value>(a, m, p); };
+      if (a.M <= kDirectRows) lb_for_each_tile<8, 3>(a.M, panels, at);
+      else lb_for_each_tile<6, 4>(a.M, panels, at);
     };
     if (a.zp_uniform) gemm(std::true_type{});
     else gemm(std::false_type{});
