@@ -10,9 +10,12 @@ const lb_isa_entry kTable[LB_ISA_COUNT] = {
 // gemv_nk: the ISA's own where it has one (named after the gemv_kn kernel), else the reference.
 #define LB_GEMV_NK_gemv_kn_ref gemv_nk_ref
 #define LB_GEMV_NK_gemv_kn_avx2 gemv_nk_avx2
-#define LB_GEMV_NK_gemv_kn_avx512 gemv_nk_avx512
-#define LB_ISA_ROW(id, name, feats, sgemm, quant, epi, gemv) \
-  {name, feats, sgemm, &quant, &epi, gemv, LB_GEMV_NK_##gemv},
+// gemv_u8: "none", or the name of the ISA's lb_gemv_u8_kernels.
+#define LB_GEMV_U8_none nullptr
+#define LB_GEMV_U8_gemv_u8_ref &gemv_u8_ref
+#define LB_GEMV_U8_gemv_u8_avx512vnni &gemv_u8_avx512vnni
+#define LB_ISA_ROW(id, name, feats, sgemm, quant, epi, gemv, u8) \
+  {name, feats, sgemm, &quant, &epi, gemv, LB_GEMV_NK_##gemv, LB_GEMV_U8_##u8},
     LB_ISA_LIST(LB_ISA_ROW)
 #undef LB_ISA_ROW
 };

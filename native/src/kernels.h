@@ -138,8 +138,24 @@ void gemv_nk_ref(size_t M, size_t N, size_t K, const int16_t *a, const uint8_t *
 #if LB_ARCH_X86
 void gemv_nk_avx2(size_t M, size_t N, size_t K, const int16_t *a, const uint8_t *B, size_t ldb,
                   bool b_signed, const int16_t *zb, const uint32_t *asum, int32_t *Y, size_t ldy);
-void gemv_nk_avx512(size_t M, size_t N, size_t K, const int16_t *a, const uint8_t *B, size_t ldb,
-                    bool b_signed, const int16_t *zb, const uint32_t *asum, int32_t *Y, size_t ldy);
+#endif
+// The same products on the caller's bytes, for ISAs with a byte dot product (vpdpbusd), which
+// takes one unsigned and one signed operand: a is uint8 when a_u8 (B' then int8), else int8 (B'
+// uint8), and B' = B ^ flip (the driver flips B where its signedness is A's and moves the 0x80
+// into B's zero point). Wrapping int32:
+//   P[m, n] = sum_k a[m, k] * B'[k, n] (kn; nk: B'[n, k]),  S[n] = sum_k B'[.., ..] if S.
+// a: M (at most 8) rows lda apart, each readable and zero up to K rounded up to 64. P: ldp apart.
+typedef void (*lb_gemv_u8_fn)(size_t M, size_t N, size_t K, const uint8_t *a, size_t lda, bool a_u8,
+                              const uint8_t *B, size_t ldb, uint8_t flip, int32_t *P, size_t ldp,
+                              int32_t *S);
+struct lb_gemv_u8_kernels {
+  lb_gemv_u8_fn kn, nk;
+};
+// The reference: the scalar ISA's (so the tests check it against lb_matmul_integer_ref on every
+// host) and the one the ISA kernels are tested against.
+extern const lb_gemv_u8_kernels gemv_u8_ref;
+#if LB_ARCH_X86
+extern const lb_gemv_u8_kernels gemv_u8_avx512vnni;
 #endif
 
 // ---- family: float32 GEMM, Y = A * B^T (the benchmark's baseline) ---------------------
@@ -198,24 +214,26 @@ struct lb_epilogue_kernels {
 };
 
 // ---- the ISA list ------------------------------------------------------------------------
-// X(id, name, required LB_CPU_* bits, sgemm kernel, quant kernels, epilogue kernels, gemv_kn)
+// X(id, name, required LB_CPU_* bits, sgemm kernel, quant kernels, epilogue kernels, gemv_kn,
+//   gemv_u8 kernels or none)
 // (GEMM kernels are declared in kernel_list.cpp, each naming its ISA.)
 // Order is preference: best last.
-#define LB_ISA_LIST_COMMON(X) X(scalar, "scalar", 0, sgemm_nt_ref, quant_ref, epilogue_ref, gemv_kn_ref)
+#define LB_ISA_LIST_COMMON(X) \
+  X(scalar, "scalar", 0, sgemm_nt_ref, quant_ref, epilogue_ref, gemv_kn_ref, gemv_u8_ref)
 #define LB_ISA_LIST_X86(X)                                                                  \
-  X(avx2, "avx2", LB_CPU_AVX2, sgemm_nt_avx2, quant_avx2, epilogue_avx2, gemv_kn_avx2)      \
+  X(avx2, "avx2", LB_CPU_AVX2, sgemm_nt_avx2, quant_avx2, epilogue_avx2, gemv_kn_avx2, none) \
   X(avxvnni, "avxvnni", LB_CPU_AVX2 | LB_CPU_AVXVNNI, sgemm_nt_avx2, quant_avx2,           \
-    epilogue_avx2, gemv_kn_avx2)                                                            \
+    epilogue_avx2, gemv_kn_avx2, none)                                                      \
   X(avx512vnni, "avx512vnni", LB_CPU_AVX512F | LB_CPU_AVX512VNNI, sgemm_nt_avx512,          \
-    quant_avx512, epilogue_avx512, gemv_kn_avx512)                                          \
+    quant_avx512, epilogue_avx512, gemv_kn_avx2, gemv_u8_avx512vnni)                        \
   X(amx, "amx", LB_CPU_AVX512F | LB_CPU_AVX512VNNI | LB_CPU_AMX_INT8, sgemm_nt_avx512,       \
-    quant_avx512, epilogue_avx512, gemv_kn_avx512)
+    quant_avx512, epilogue_avx512, gemv_kn_avx2, gemv_u8_avx512vnni)
 #define LB_ISA_LIST_ARM(X)                                                                  \
-  X(neon, "neon", LB_CPU_NEON, sgemm_nt_neon, quant_neon, epilogue_neon, gemv_kn_ref)       \
+  X(neon, "neon", LB_CPU_NEON, sgemm_nt_neon, quant_neon, epilogue_neon, gemv_kn_ref, none) \
   X(neon_dotprod, "neon-dotprod", LB_CPU_NEON | LB_CPU_NEON_DOTPROD, sgemm_nt_neon,         \
-    quant_neon, epilogue_neon, gemv_kn_ref)                                                 \
+    quant_neon, epilogue_neon, gemv_kn_ref, none)                                           \
   X(neon_i8mm, "neon-i8mm", LB_CPU_NEON | LB_CPU_NEON_I8MM, sgemm_nt_neon, quant_neon,      \
-    epilogue_neon, gemv_kn_ref)
+    epilogue_neon, gemv_kn_ref, none)
 
 #if LB_ARCH_X86
 #define LB_ISA_LIST(X) LB_ISA_LIST_COMMON(X) LB_ISA_LIST_X86(X)
@@ -226,7 +244,7 @@ struct lb_epilogue_kernels {
 #endif
 
 // Prototypes of every kernel named in the list (a kernel shared by two ISAs is declared twice).
-#define LB_DECLARE_KERNELS(id, name, feats, sgemm, quant, epi, gemv)                        \
+#define LB_DECLARE_KERNELS(id, name, feats, sgemm, quant, epi, gemv, u8)                      \
   extern const lb_quant_kernels quant;                                                      \
   extern const lb_epilogue_kernels epi;                                                     \
   void gemv(size_t M, size_t N, size_t K, const int16_t *a, const uint8_t *B, size_t ldb,    \
@@ -251,6 +269,7 @@ struct lb_isa_entry {
   const lb_epilogue_kernels *epilogue;
   lb_gemv_kn_fn gemv_kn;
   lb_gemv_nk_fn gemv_nk;
+  const lb_gemv_u8_kernels *gemv_u8;  // small M on bytes where the ISA has them (else the int16 path)
 };
 
 // The table, in LB_ISA_LIST order, and the entry in use (chosen once, overridable).

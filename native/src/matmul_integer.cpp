@@ -225,9 +225,111 @@ namespace {
 // a pass for the VNNI layout) cost 100x the product at 1 x 4096 x 4096.
 constexpr size_t kGemvRows = 8;
 
+// K x N on several threads: each takes a contiguous range of B's rows (a sequential stream
+// for the prefetchers, where column blocks walk every row at ldb strides) into partial sums
+// of its own, which are then added: wrapping adds, so the bits do not depend on the split.
+// Only while the partials stay small next to B (a sixteenth of its bytes at most). The number
+// of parts, or 0 for column blocks. (Wall time, K x N int8, int16 kernels, interleaved runs:
+// AMD host, 2 threads, 1 x 4000 x 4096 0.37-0.44 -> 0.18 ms, 1 x 4096 x 4096 0.60-0.63 ->
+// 0.40-0.53, 4 rows 0.85-0.88 -> 0.61, 8 rows 1.97-2.04 -> 1.12-1.20; lent Xeon, 16 threads,
+// 1 x 4000 x 4096 0.144-0.153 -> 0.114-0.119, 1 and 4 rows x 4096 x 4096 and 1 x 11008 x 4096
+// within the noise, 8 rows 0.50 -> 0.55-0.58: 16 partials of 8 rows, twice the bound.)
+size_t k_parts(size_t M, size_t N, size_t K, lb_layout layout, size_t threads, size_t *kc) {
+  *kc = lb_round_up((K + threads - 1) / threads ? (K + threads - 1) / threads : 1, 64);
+  const size_t parts = (K + *kc - 1) / *kc;
+  return layout == LB_LAYOUT_KN && threads > 1 && parts > 1 && 64 * parts * M <= K &&
+                 parts * M * N <= (size_t(4) << 20) ? parts : 0;
+}
+
+// Column blocks of 256 or more (whole 32-column steps), a few per thread.
+size_t column_block(size_t N, size_t threads) {
+  const size_t cols = threads == 1 ? N : lb_round_up((N + 4 * threads - 1) / (4 * threads), 32);
+  return cols < 256 ? 256 : cols;
+}
+
+// The byte kernels (kernels.h, lb_gemv_u8_kernels): A as it lies, B' = B ^ flip of the other
+// signedness, so b = b' + beta and (a - za)(b - zb) = (a - za)(b' - zb'), zb' = zb - beta:
+//   Y = P - zb' sum_k a - za S + K za zb'   (P = sum a b', S = sum_k b': the kernels' sums)
+lb_status small_m_u8(const lb_gemv_u8_kernels &kern, size_t M, size_t N, size_t K, const void *A,
+                     lb_dtype a_type, size_t lda, const void *B, lb_dtype b_type, lb_layout layout,
+                     size_t ldb, const void *a_zp, size_t a_zp_count, const void *b_zp,
+                     size_t b_zp_count, int32_t *Y, size_t ldy) {
+  const bool a_u8 = a_type == LB_UINT8, b_u8 = b_type == LB_UINT8;
+  const uint8_t flip = a_u8 == b_u8 ? 0x80 : 0;
+  const int beta = !flip ? 0 : a_u8 ? 128 : -128;
+  // The kernels read a's rows to K rounded up to 64; rows a line more apart, so that 8 rows
+  // with a power-of-two K do not share one L1 set (with B's rows, which do).
+  const size_t Kp = lb_round_up(K, 64), lda_u8 = Kp + 64;
+  uint32_t asum[kGemvRows], za[kGemvRows];
+  bool any_za = false, any_zb = false;
+  lb_scratch a_buf(0, M * lda_u8), z_buf(1, N * sizeof(uint32_t)), s_buf(4, N * sizeof(int32_t));
+  uint8_t *a = (uint8_t *)a_buf.get();
+  uint32_t *zb = (uint32_t *)z_buf.get();
+  int32_t *S = (int32_t *)s_buf.get();
+  if (!a || !zb || !S) return LB_ERR_OUT_OF_MEMORY;
+  for (size_t m = 0; m < M; ++m) {
+    memcpy(a + m * lda_u8, (const uint8_t *)A + m * lda, K);
+    memset(a + m * lda_u8 + K, 0, lda_u8 - K);
+    asum[m] = 0;
+    for (size_t k = 0; k < K; ++k) asum[m] += (uint32_t)load(a + m * lda_u8, a_type, k);
+    za[m] = a_zp ? (uint32_t)load(a_zp, a_type, a_zp_count == 1 ? 0 : m) : 0;
+    any_za |= za[m] != 0;
+  }
+  for (size_t n = 0; n < N; ++n) {
+    zb[n] = (uint32_t)((b_zp ? load(b_zp, b_type, b_zp_count == 1 ? 0 : n) : 0) - beta);
+    any_zb |= zb[n] != 0;
+  }
+  const size_t threads = lb_product_threads(M, N, K);
+  const lb_gemv_u8_fn fn = layout == LB_LAYOUT_KN ? kern.kn : kern.nk;
+  int32_t *Sk = any_za ? S : nullptr;
+  size_t kc;
+  if (const size_t parts = k_parts(M, N, K, layout, threads, &kc)) {
+    lb_scratch p_buf(2, parts * (M + 1) * N * sizeof(int32_t));  // per part: M rows of P, then S
+    uint32_t *Pp = (uint32_t *)p_buf.get();
+    if (!Pp) return LB_ERR_OUT_OF_MEMORY;
+    lb_parallel(parts, [&](size_t t) {
+      const size_t k0 = t * kc, kn = K - k0 < kc ? K - k0 : kc;
+      int32_t *p = (int32_t *)Pp + t * (M + 1) * N;
+      fn(M, N, kn, a + k0, lda_u8, a_u8, (const uint8_t *)B + k0 * ldb, ldb, flip, p, N, Sk ? p + M * N : nullptr);
+    });
+    const size_t cols = 1024;
+    lb_parallel((N + cols - 1) / cols, [&](size_t b) {
+      const size_t n0 = b * cols, n1 = N - n0 < cols ? N : n0 + cols;
+      for (size_t m = 0; m <= M; ++m) {
+        uint32_t *y = m < M ? (uint32_t *)(Y + m * ldy) : Sk ? (uint32_t *)Sk : nullptr;
+        if (!y) break;
+        memcpy(y + n0, Pp + m * N + n0, (n1 - n0) * sizeof(uint32_t));
+        for (size_t t = 1; t < parts; ++t) {
+          const uint32_t *p = Pp + (t * (M + 1) + m) * N;
+          for (size_t n = n0; n < n1; ++n) y[n] += p[n];
+        }
+      }
+    });
+  } else {
+    const size_t cols = column_block(N, threads);
+    lb_parallel((N + cols - 1) / cols, [&](size_t t) {
+      const size_t n0 = t * cols, nc = N - n0 < cols ? N - n0 : cols;
+      fn(M, nc, K, a, lda_u8, a_u8, (const uint8_t *)B + (layout == LB_LAYOUT_KN ? n0 : n0 * ldb), ldb, flip,
+         Y + n0, ldy, Sk ? Sk + n0 : nullptr);
+    });
+  }
+  if (!any_za && !any_zb) return LB_OK;
+  for (size_t m = 0; m < M; ++m) {
+    uint32_t *y = (uint32_t *)(Y + m * ldy);
+    const uint32_t t = (uint32_t)K * za[m] - asum[m], z = za[m];
+    if (any_za)
+      for (size_t n = 0; n < N; ++n) y[n] += zb[n] * t - z * (uint32_t)S[n];
+    else
+      for (size_t n = 0; n < N; ++n) y[n] += zb[n] * t;
+  }
+  return LB_OK;
+}
+
 lb_status small_m(size_t M, size_t N, size_t K, const void *A, lb_dtype a_type, size_t lda,
                   const void *B, lb_dtype b_type, lb_layout layout, size_t ldb, const void *a_zp,
                   size_t a_zp_count, const void *b_zp, size_t b_zp_count, int32_t *Y, size_t ldy) {
+  if (const lb_gemv_u8_kernels *u8 = lb_active()->gemv_u8)
+    return small_m_u8(*u8, M, N, K, A, a_type, lda, B, b_type, layout, ldb, a_zp, a_zp_count, b_zp, b_zp_count, Y, ldy);
   lb_scratch a_buf(0, M * K * sizeof(int16_t)), z_buf(1, b_zp ? N * sizeof(int16_t) : 0);
   int16_t *a = (int16_t *)a_buf.get(), *zb = b_zp ? (int16_t *)z_buf.get() : nullptr;
   if (!a || (b_zp && !zb)) return LB_ERR_OUT_OF_MEMORY;
@@ -241,17 +343,8 @@ lb_status small_m(size_t M, size_t N, size_t K, const void *A, lb_dtype a_type, 
   const size_t threads = lb_product_threads(M, N, K);
   const bool b_signed = b_type == LB_INT8;
   const lb_isa_entry &isa = *lb_active();
-  // K x N on several threads: each takes a contiguous range of B's rows (a sequential stream
-  // for the prefetchers, where column blocks walk every row at ldb strides) into partial sums
-  // of its own, which are then added: wrapping adds, so the bits do not depend on the split.
-  // Only while the partials stay small next to B (a sixteenth of its bytes at most). Wall
-  // time, K x N int8, interleaved runs: AMD host, 2 threads, 1 x 4000 x 4096 0.37-0.44 ->
-  // 0.18 ms, 1 x 4096 x 4096 0.60-0.63 -> 0.40-0.53, 4 rows 0.85-0.88 -> 0.61, 8 rows 1.97-2.04
-  // -> 1.12-1.20; lent Xeon, 16 threads, 1 x 4000 x 4096 0.144-0.153 -> 0.114-0.119, 1 and 4
-  // rows x 4096 x 4096 and 1 x 11008 x 4096 within the noise, 8 rows 0.50 -> 0.55-0.58 (16
-  // partials of 8 rows, twice the bound: those stay on column blocks).
-  const size_t kc = lb_round_up((K + threads - 1) / threads ? (K + threads - 1) / threads : 1, 64), parts = (K + kc - 1) / kc;
-  if (layout == LB_LAYOUT_KN && threads > 1 && parts > 1 && 64 * parts * M <= K && parts * M * N <= (size_t(4) << 20)) {
+  size_t kc;
+  if (const size_t parts = k_parts(M, N, K, layout, threads, &kc)) {
     lb_scratch p_buf(2, parts * M * N * sizeof(int32_t));
     uint32_t *P = (uint32_t *)p_buf.get();
     if (!P) return LB_ERR_OUT_OF_MEMORY;
@@ -279,9 +372,7 @@ lb_status small_m(size_t M, size_t N, size_t K, const void *A, lb_dtype a_type, 
     });
     return LB_OK;
   }
-  // Column blocks of 256 or more (whole 32-column steps), a few per thread.
-  size_t cols = threads == 1 ? N : lb_round_up((N + 4 * threads - 1) / (4 * threads), 32);
-  if (cols < 256) cols = 256;
+  const size_t cols = column_block(N, threads);
   lb_parallel((N + cols - 1) / cols, [&](size_t t) {
     const size_t n0 = t * cols, nc = N - n0 < cols ? N - n0 : cols;
     if (layout == LB_LAYOUT_KN)

@@ -184,8 +184,8 @@ void test_matmul_integer(const char *isa) {
   std::printf("  matmul_integer[%s]: %d cases, %d differ from the reference\n", isa, cases, bad);
 }
 
-// Up to 8 rows of K x N on 2 and 3 threads: the rows of B split across threads (partial sums
-// added afterwards), against the reference.
+// Up to 8 rows on 2 and 3 threads, against the reference: K x N with the rows of B split across
+// threads (partial sums added afterwards), N x K in column blocks.
 void test_small_m_threads(const char *isa) {
   const shape shapes[] = {{3, 2000, 1100}, {1, 4100, 1500}, {8, 1200, 2100}};
   const lb_dtype types[] = {LB_UINT8, LB_INT8};
@@ -194,20 +194,61 @@ void test_small_m_threads(const char *isa) {
   int cases = 0, bad = 0;
   std::string first_bad;
   for (shape s : shapes)
-    for (size_t threads : {(size_t)2, (size_t)3}) {
-      lb_set_threads(threads);
-      const lb_dtype at = types[rand_below(2)], bt = types[rand_below(2)];
-      const int zp = (int)rand_below(4);
-      const fill f = fills[rand_below(3)];
-      std::string why;
-      ++cases;
-      if (!run_case(s, at, bt, LB_LAYOUT_KN, zp, f, f, rand_below(4), &why) && !bad++)
-        first_bad = "small M KxN [" + std::string(isa) + "] " + std::to_string(s.M) + "x" + std::to_string(s.N) +
-                    "x" + std::to_string(s.K) + " on " + std::to_string(threads) + " threads: " + why;
-    }
+    for (size_t threads : {(size_t)2, (size_t)3})
+      for (lb_layout layout : {LB_LAYOUT_KN, LB_LAYOUT_NK}) {
+        lb_set_threads(threads);
+        const lb_dtype at = types[rand_below(2)], bt = types[rand_below(2)];
+        const int zp = (int)rand_below(4);
+        const fill f = fills[rand_below(3)];
+        std::string why;
+        ++cases;
+        if (!run_case(s, at, bt, layout, zp, f, f, rand_below(4), &why) && !bad++)
+          first_bad = std::string("small M ") + (layout == LB_LAYOUT_KN ? "KxN" : "NxK") + " [" + isa + "] " + std::to_string(s.M) + "x" + std::to_string(s.N) +
+                      "x" + std::to_string(s.K) + " on " + std::to_string(threads) + " threads: " + why;
+      }
   lb_set_threads(saved);
   check(bad == 0, first_bad);
-  std::printf("  small M KxN on 2 and 3 threads[%s]: %d cases, %d differ from the reference\n", isa, cases, bad);
+  std::printf("  small M KxN and NxK on 2 and 3 threads[%s]: %d cases, %d differ from the reference\n", isa, cases, bad);
+}
+
+// The byte kernels of small M (lb_gemv_u8_kernels) against their reference, both layouts: P
+// and S bit for bit, every row count up to 8, columns around the 64-column blocks, K around the
+// 8-row groups and 64-byte steps (0 included), both signednesses and flips, values at the
+// extremes; a's rows zero past K as the driver leaves them, strides padded, B misaligned.
+void test_gemv_u8(const char *isa, const lb_gemv_u8_kernels &kern) {
+  const size_t Ns[] = {1, 15, 63, 64, 65, 130, 200}, Ks[] = {0, 1, 7, 8, 9, 63, 64, 65, 129, 300};
+  const fill fills[] = {fill::random, fill::max_magnitude, fill::zero, fill::constant, fill::alternating};
+  int cases = 0, bad = 0;
+  std::string first;
+  for (int it = 0; it < 400; ++it) {
+    const size_t M = 1 + it % 8, N = it % 5 ? Ns[rand_below(7)] : 1 + rand_below(300);
+    const size_t K = it % 7 ? Ks[rand_below(10)] : rand_below(700);
+    const bool kn = it & 1, a_u8 = rand_below(2), with_s = rand_below(4) != 0;
+    const uint8_t flip = rand_below(2) ? 0x80 : 0;
+    const fill fa = fills[rand_below(5)], fb = fills[rand_below(5)];
+    const size_t lda = (K + 63) / 64 * 64 + 64 * rand_below(2), ldb = (kn ? N : K) + rand_below(3), ldp = N + rand_below(3);
+    const size_t misalign = rand_below(4);
+    std::vector<uint8_t> a(M * lda + 1, 0), B((kn ? K : N) * ldb + misalign + 1);
+    for (size_t m = 0; m < M; ++m) fill_bytes(a.data() + m * lda, K, a_u8 ? LB_UINT8 : LB_INT8, fa);
+    fill_bytes(B.data(), B.size(), rand_below(2) ? LB_UINT8 : LB_INT8, fb);
+    std::vector<int32_t> got(M * ldp, 0x5A5A5A5A), want(M * ldp, 0x5A5A5A5A), gs(N + 1, 0x5A5A5A5A), ws(N + 1, 0x5A5A5A5A);
+    (kn ? kern.kn : kern.nk)(M, N, K, a.data(), lda, a_u8, B.data() + misalign, ldb, flip, got.data(), ldp,
+                             with_s ? gs.data() : nullptr);
+    (kn ? gemv_u8_ref.kn : gemv_u8_ref.nk)(M, N, K, a.data(), lda, a_u8, B.data() + misalign, ldb, flip,
+                                          want.data(), ldp, with_s ? ws.data() : nullptr);
+    ++cases;
+    if (got != want || gs != ws) {
+      if (!bad++) {
+        char buf[240];
+        std::snprintf(buf, sizeof buf, "gemv_u8[%s] %s M=%zu N=%zu K=%zu a_u8=%d flip=%d S=%d fill=%s/%s: %s", isa,
+                      kn ? "KxN" : "NxK", M, N, K, (int)a_u8, flip != 0, (int)with_s, fill_name(fa), fill_name(fb),
+                      got != want ? "P differs" : "S differs");
+        first = buf;
+      }
+    }
+  }
+  check(bad == 0, first);
+  std::printf("  gemv_u8[%s]: %d cases against the reference, %d differ\n", isa, cases, bad);
 }
 
 // The exact answer for K equal products p: K * p modulo 2^32. Checks the reference itself
@@ -1716,6 +1757,7 @@ int main() {
         test_gemm_variants(lb_kernel_at(e)->name, *lb_kernel_at(e)->raw);
     test_grouped(isa);
     test_small_m_threads(isa);
+    if (const lb_gemv_u8_kernels *u8 = lb_isa_table()[i].gemv_u8; u8 && u8 != &gemv_u8_ref) test_gemv_u8(isa, *u8);
     test_gemm_engine(isa);
     test_linear(isa);
     test_quant_kernels(isa, *lb_isa_table()[i].quant);

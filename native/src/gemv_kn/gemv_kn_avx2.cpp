@@ -1,5 +1,9 @@
-// Small-M product on row-major K x N weights, AVX2 (kernels.h, gemv_kn): as gemv_kn_avx512.cpp,
-// 16 columns at a time; a tail of fewer than 16 columns runs the reference.
+// Small-M product on row-major K x N weights, AVX2 (kernels.h, gemv_kn), for the ISAs without a
+// byte dot product (AVX-512 VNNI runs gemv_u8_avx512vnni.cpp): B read once, as it lies. Two rows
+// of B at a time: 16 columns of each widened to int16 with the column zero points subtracted,
+// interleaved into (k, k + 1) pairs, and vpmaddwd by the pair (a[k], a[k + 1]) of each row of A:
+// exact (|a|, |b - zb| <= 255), the sums wrapping as the driver's. A tail of fewer than 16
+// columns runs the reference.
 #pragma GCC target("avx2,fma")
 #include <immintrin.h>
 
@@ -12,8 +16,8 @@
 
 namespace {
 
-// Rows of B per pass, as in gemv_kn_avx512.cpp: a strip walked down all of K read B at 1-3 GB/s
-// (AMD host, 1 x 4096 x 4096); in passes of kKB rows the strips walk along the rows' lines.
+// Rows of B per pass: a strip walked down all of K read B at 1-3 GB/s (AMD host, 1 x 4096 x
+// 4096); in passes of kKB rows the strips walk along the rows' lines.
 constexpr size_t kKB = LB_GEMV_KN_KB;
 
 template <int R>
@@ -91,7 +95,8 @@ inline uint32_t lane_sum(__m256i v) {  // modulo 2^32
   return (uint32_t)_mm_cvtsi128_si32(q);
 }
 
-// As gemv_kn_avx512.cpp's dots, 16 k a step; the last K % 16 in scalar code.
+// N x K (gemv_nk): R rows of A x C rows of B, dot products of int16 a and widened B, 16 k a
+// step; the last K % 16 in scalar code.
 template <int R, int C>
 void dots(size_t K, const int16_t *a, const uint8_t *B, size_t ldb, bool b_signed,
           const int16_t *zb, const uint32_t *asum, int32_t *Y, size_t ldy) {
