@@ -228,16 +228,17 @@ constexpr size_t kGemvRows = 8;
 // K x N on several threads: each takes a contiguous range of B's rows (a sequential stream
 // for the prefetchers, where column blocks walk every row at ldb strides) into partial sums
 // of its own, which are then added: wrapping adds, so the bits do not depend on the split.
-// Only while the partials stay small next to B (a sixteenth of its bytes at most). The number
+// Only while the partials stay small next to B (a quarter of its bytes at most). The number
 // of parts, or 0 for column blocks. (Wall time, K x N int8, int16 kernels, interleaved runs:
 // AMD host, 2 threads, 1 x 4000 x 4096 0.37-0.44 -> 0.18 ms, 1 x 4096 x 4096 0.60-0.63 ->
 // 0.40-0.53, 4 rows 0.85-0.88 -> 0.61, 8 rows 1.97-2.04 -> 1.12-1.20; lent Xeon, 16 threads,
-// 1 x 4000 x 4096 0.144-0.153 -> 0.114-0.119, 1 and 4 rows x 4096 x 4096 and 1 x 11008 x 4096
-// within the noise, 8 rows 0.50 -> 0.55-0.58: 16 partials of 8 rows, twice the bound.)
+// 1 x 4000 x 4096 0.144-0.153 -> 0.114-0.119. The byte kernels' column blocks of 256 columns
+// are short rows to stream: 8 x 4096 x 4096 on 16 threads took 0.47 ms in them against 0.06
+// for N x K, so the bound grew from a sixteenth of B to a quarter.)
 size_t k_parts(size_t M, size_t N, size_t K, lb_layout layout, size_t threads, size_t *kc) {
   *kc = lb_round_up((K + threads - 1) / threads ? (K + threads - 1) / threads : 1, 64);
   const size_t parts = (K + *kc - 1) / *kc;
-  return layout == LB_LAYOUT_KN && threads > 1 && parts > 1 && 64 * parts * M <= K &&
+  return layout == LB_LAYOUT_KN && threads > 1 && parts > 1 && 16 * parts * M <= K &&
                  parts * M * N <= (size_t(4) << 20) ? parts : 0;
 }
 

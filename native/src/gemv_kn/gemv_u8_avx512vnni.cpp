@@ -72,6 +72,9 @@ void kn(size_t N, size_t K, const uint8_t *a, size_t lda, const uint8_t *B, size
   // host, 1 thread, interleaved: 8 x 4096 x 4096 1.66-1.78 -> 1.09-1.29 ms with 4 quads), the
   // shuffles' registers more with fewer (one row: 0.45-0.53 -> 0.57-0.59).
   constexpr int H = M <= 2 ? 2 : 4;
+  // Rows of a column block too short to fetch ahead along (16 threads on the lent Xeon give
+  // blocks of 256 columns): the next group's rows at the same columns instead.
+  const bool along = N >= 4 * kPF;
   for (size_t k = 0; k < K; k += 4 * H) {
     const size_t rows = K - k < 4 * H ? K - k : 4 * H;
     for (size_t n = 0; n < N; n += 64) {
@@ -83,7 +86,11 @@ void kn(size_t N, size_t K, const uint8_t *a, size_t lda, const uint8_t *B, size
           const size_t row = 4 * (size_t)h + i;
           if (row < rows) {  // rows past K stay zero: no product, no column sum
             const uint8_t *src = B + (k + row) * ldb + n;
-            if (kPF && n + kPF < N) _mm_prefetch((const char *)src + kPF, _MM_HINT_T0);
+            if (along) {
+              if (n + kPF < N) _mm_prefetch((const char *)src + kPF, _MM_HINT_T0);
+            } else {
+              _mm_prefetch((const char *)src + 4 * H * ldb, _MM_HINT_T0);
+            }
             r[i] = n < whole ? flipped(_mm512_loadu_si512(src))
                              : _mm512_maskz_mov_epi8(cols, flipped(_mm512_maskz_loadu_epi8(cols, src)));
           } else {
