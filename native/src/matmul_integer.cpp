@@ -242,6 +242,25 @@ size_t k_parts(size_t M, size_t N, size_t K, lb_layout layout, size_t threads, s
                  parts * M * N <= (size_t(4) << 20) ? parts : 0;
 }
 
+// The K split's partial sums P (parts x rows x N, wrapping) added into dst(r) for each of the
+// rows r (a row whose dst is null is skipped), in column blocks across the pool.
+template <class Dst>
+void add_parts(size_t parts, size_t rows, size_t N, const uint32_t *P, Dst &&dst) {
+  const size_t cols = 1024;
+  lb_parallel((N + cols - 1) / cols, [&](size_t b) {
+    const size_t n0 = b * cols, n1 = N - n0 < cols ? N : n0 + cols;
+    for (size_t r = 0; r < rows; ++r) {
+      uint32_t *y = dst(r);
+      if (!y) continue;
+      memcpy(y + n0, P + r * N + n0, (n1 - n0) * sizeof(uint32_t));
+      for (size_t t = 1; t < parts; ++t) {
+        const uint32_t *p = P + (t * rows + r) * N;
+        for (size_t n = n0; n < n1; ++n) y[n] += p[n];
+      }
+    }
+  });
+}
+
 // Column blocks of 256 or more (whole 32-column steps), a few per thread.
 size_t column_block(size_t N, size_t threads) {
   const size_t cols = threads == 1 ? N : lb_round_up((N + 4 * threads - 1) / (4 * threads), 32);
@@ -263,18 +282,21 @@ lb_status small_m_u8(const lb_gemv_u8_kernels &kern, size_t M, size_t N, size_t 
   const size_t Kp = lb_round_up(K, 64), lda_u8 = Kp + 64;
   uint32_t asum[kGemvRows], za[kGemvRows];
   bool any_za = false, any_zb = false;
-  lb_scratch a_buf(0, M * lda_u8), z_buf(1, N * sizeof(uint32_t)), s_buf(4, N * sizeof(int32_t));
+  for (size_t m = 0; m < M; ++m) {
+    za[m] = a_zp ? (uint32_t)load(a_zp, a_type, a_zp_count == 1 ? 0 : m) : 0;
+    any_za |= za[m] != 0;
+  }
+  // S: B's column sums, wanted only for A's zero points.
+  lb_scratch a_buf(0, M * lda_u8), z_buf(1, N * sizeof(uint32_t)), s_buf(4, any_za ? N * sizeof(int32_t) : 0);
   uint8_t *a = (uint8_t *)a_buf.get();
   uint32_t *zb = (uint32_t *)z_buf.get();
-  int32_t *S = (int32_t *)s_buf.get();
-  if (!a || !zb || !S) return LB_ERR_OUT_OF_MEMORY;
+  int32_t *S = any_za ? (int32_t *)s_buf.get() : nullptr;
+  if (!a || !zb || (any_za && !S)) return LB_ERR_OUT_OF_MEMORY;
   for (size_t m = 0; m < M; ++m) {
     memcpy(a + m * lda_u8, (const uint8_t *)A + m * lda, K);
     memset(a + m * lda_u8 + K, 0, lda_u8 - K);
     asum[m] = 0;
     for (size_t k = 0; k < K; ++k) asum[m] += (uint32_t)load(a + m * lda_u8, a_type, k);
-    za[m] = a_zp ? (uint32_t)load(a_zp, a_type, a_zp_count == 1 ? 0 : m) : 0;
-    any_za |= za[m] != 0;
   }
   for (size_t n = 0; n < N; ++n) {
     zb[n] = (uint32_t)((b_zp ? load(b_zp, b_type, b_zp_count == 1 ? 0 : n) : 0) - beta);
@@ -282,7 +304,6 @@ lb_status small_m_u8(const lb_gemv_u8_kernels &kern, size_t M, size_t N, size_t 
   }
   const size_t threads = lb_product_threads(M, N, K);
   const lb_gemv_u8_fn fn = layout == LB_LAYOUT_KN ? kern.kn : kern.nk;
-  int32_t *Sk = any_za ? S : nullptr;
   size_t kc;
   if (const size_t parts = k_parts(M, N, K, layout, threads, &kc)) {
     lb_scratch p_buf(2, parts * (M + 1) * N * sizeof(int32_t));  // per part: M rows of P, then S
@@ -291,27 +312,15 @@ lb_status small_m_u8(const lb_gemv_u8_kernels &kern, size_t M, size_t N, size_t 
     lb_parallel(parts, [&](size_t t) {
       const size_t k0 = t * kc, kn = K - k0 < kc ? K - k0 : kc;
       int32_t *p = (int32_t *)Pp + t * (M + 1) * N;
-      fn(M, N, kn, a + k0, lda_u8, a_u8, (const uint8_t *)B + k0 * ldb, ldb, flip, p, N, Sk ? p + M * N : nullptr);
+      fn(M, N, kn, a + k0, lda_u8, a_u8, (const uint8_t *)B + k0 * ldb, ldb, flip, p, N, S ? p + M * N : nullptr);
     });
-    const size_t cols = 1024;
-    lb_parallel((N + cols - 1) / cols, [&](size_t b) {
-      const size_t n0 = b * cols, n1 = N - n0 < cols ? N : n0 + cols;
-      for (size_t m = 0; m <= M; ++m) {
-        uint32_t *y = m < M ? (uint32_t *)(Y + m * ldy) : Sk ? (uint32_t *)Sk : nullptr;
-        if (!y) break;
-        memcpy(y + n0, Pp + m * N + n0, (n1 - n0) * sizeof(uint32_t));
-        for (size_t t = 1; t < parts; ++t) {
-          const uint32_t *p = Pp + (t * (M + 1) + m) * N;
-          for (size_t n = n0; n < n1; ++n) y[n] += p[n];
-        }
-      }
-    });
+    add_parts(parts, M + 1, N, Pp, [&](size_t r) { return r < M ? (uint32_t *)(Y + r * ldy) : (uint32_t *)S; });
   } else {
     const size_t cols = column_block(N, threads);
     lb_parallel((N + cols - 1) / cols, [&](size_t t) {
       const size_t n0 = t * cols, nc = N - n0 < cols ? N - n0 : cols;
       fn(M, nc, K, a, lda_u8, a_u8, (const uint8_t *)B + (layout == LB_LAYOUT_KN ? n0 : n0 * ldb), ldb, flip,
-         Y + n0, ldy, Sk ? Sk + n0 : nullptr);
+         Y + n0, ldy, S ? S + n0 : nullptr);
     });
   }
   if (!any_za && !any_zb) return LB_OK;
@@ -359,18 +368,7 @@ lb_status small_m(size_t M, size_t N, size_t K, const void *A, lb_dtype a_type, 
       isa.gemv_kn(M, N, kn, as, (const uint8_t *)B + k0 * ldb, ldb, b_signed, zb, (int32_t *)P + t * M * N, N);
     });
     if (!ok.load()) return LB_ERR_OUT_OF_MEMORY;
-    const size_t cols = 1024;
-    lb_parallel((N + cols - 1) / cols, [&](size_t b) {
-      const size_t n0 = b * cols, n1 = N - n0 < cols ? N : n0 + cols;
-      for (size_t m = 0; m < M; ++m) {
-        uint32_t *y = (uint32_t *)(Y + m * ldy);
-        memcpy(y + n0, P + m * N + n0, (n1 - n0) * sizeof(uint32_t));
-        for (size_t t = 1; t < parts; ++t) {
-          const uint32_t *p = P + (t * M + m) * N;
-          for (size_t n = n0; n < n1; ++n) y[n] += p[n];
-        }
-      }
-    });
+    add_parts(parts, M, N, P, [&](size_t r) { return (uint32_t *)(Y + r * ldy); });
     return LB_OK;
   }
   const size_t cols = column_block(N, threads);
