@@ -53,9 +53,11 @@ struct lb_packed_weights {
 };
 
 // The RAW_I8 layout (matmul_integer.cpp): packs B (K x N or N x K) for `kern` into w's RAW_I8
-// fields, and frees them.
+// fields, and frees them. keep: B' goes to the calling thread's kept buffer, not memory w owns
+// (lb_release_raw then leaves it).
 lb_status lb_pack_raw(const lb_gemm_i8_kernel &kern, const void *B, lb_dtype b_type,
-                      lb_layout layout, size_t ldb, size_t N, size_t K, lb_packed_weights *w);
+                      lb_layout layout, size_t ldb, size_t N, size_t K, lb_packed_weights *w,
+                      bool keep = false);
 void lb_release_raw(lb_packed_weights *w);
 
 // Value (q - zp) * scale of W[n][k] as dequantize gives it (nf4: code * absmax), from the

@@ -47,6 +47,12 @@ struct lb_gemm_i8_kernel {
   // few rows (the GEMV case) stream B faster on AVX-512 from the same packed weights.
   lb_gemm_i8_fn fn_small;
   uint32_t small_m;
+  // K x N bytes straight into the layout (or null: transposed to N x K rows, then pack_b):
+  // columns n0 .. n0 + nt of B (nt a multiple of n_align, at most 256; the first nn real, the
+  // rest zero) as B' = B ^ flip into out = Bp + n0 * Kp (rows k >= K zero), col_sum[0 .. nn) =
+  // sum_k B' (int8, wrapping). Returns whether some B' is -128.
+  bool (*pack_b_kn)(size_t K, size_t Kp, size_t nn, size_t nt, const uint8_t *B, size_t ldb,
+                    uint8_t flip, int8_t *out, uint32_t *col_sum);
 };
 
 // B in blocks of 16 columns, each K / 4 rows of 64 bytes: row q holds the four bytes
@@ -54,6 +60,8 @@ struct lb_gemm_i8_kernel {
 // tile). A pack_b for kernels with n_align 16 (gemm_i8/pack_b_vnni16.cpp).
 void lb_pack_b_vnni16(size_t N, size_t K, const int8_t *rows, int8_t *out);
 #if LB_ARCH_X86
+bool lb_pack_b_vnni16_kn_avx512(size_t K, size_t Kp, size_t nn, size_t nt, const uint8_t *B, size_t ldb,
+                                uint8_t flip, int8_t *out, uint32_t *col_sum);
 void lb_pack_b_vnni16_avx512(size_t N, size_t K, const int8_t *rows, int8_t *out);  // the same bytes
 #endif
 inline bool lb_is_vnni16_layout(void (*pack_b)(size_t, size_t, const int8_t *, int8_t *)) {

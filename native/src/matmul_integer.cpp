@@ -6,7 +6,8 @@
 //   (a - za)(b - zb) = (a' - za')(b' - zb'),  za' = za - alpha,  zb' = zb - beta
 //   sum_k (a' - za')(b' - zb') = sum a'b' - zb' sum_k a' - za' sum_k b' + K za' zb'
 // Every term is taken modulo 2^32 (uint32 arithmetic), so the result is the exact sum
-// modulo 2^32 whatever the kernel, which is what makes all ISAs agree bit for bit.
+// modulo 2^32 whatever the kernel, which is what makes all ISAs agree bit for bit. (Up to 8
+// rows the byte kernels take A as it is and B' of the other signedness instead: small_m_u8.)
 #include <string.h>
 
 #include <atomic>
@@ -105,8 +106,29 @@ int8_t sum_rows(size_t N, size_t K, const int8_t *__restrict rows, size_t ldb,
   return lowest;
 }
 
+// matmulInteger's per-call B', kept by the calling thread between calls up to kKeptB bytes:
+// fresh memory each call was mapped, faulted in as huge pages (each cleared whole) and unmapped
+// again, a fifth of a 64 x 4096 x 4096 call's time (perf: clear_page_erms, the guest's fault
+// exits, munmap).
+constexpr size_t kKeptB = size_t(64) << 20;
+struct kept_b {
+  void *p = nullptr;
+  size_t bytes = 0;
+  ~kept_b() { lb_aligned_free(p); }
+  void *get(size_t n) {
+    if (n > kKeptB) return nullptr;
+    if (bytes < n) {
+      lb_aligned_free(p);
+      p = lb_aligned_alloc(n);
+      bytes = p ? n : 0;
+    }
+    return p;
+  }
+};
+thread_local kept_b t_kept_b;
+
 void release(lb_packed_weights *w) {
-  lb_aligned_free(w->Bp);
+  if (w->Bp != t_kept_b.p || !w->Bp) lb_aligned_free(w->Bp);
   lb_aligned_free(w->col_sum);
   w->Bp = nullptr;
   w->col_sum = nullptr;
@@ -119,7 +141,8 @@ void lb_release_raw(lb_packed_weights *w) { release(w); }
 // B (K x N or N x K, of b_type) -> B' for `kern`, into w's RAW_I8 fields (which own the
 // buffers after).
 lb_status lb_pack_raw(const lb_gemm_i8_kernel &kern, const void *B, lb_dtype b_type,
-                      lb_layout layout, size_t ldb, size_t N, size_t K, lb_packed_weights *w) {
+                      lb_layout layout, size_t ldb, size_t N, size_t K, lb_packed_weights *w,
+                      bool keep) {
   w->kern = &kern;
   w->N = N;
   w->K = K;
@@ -132,7 +155,8 @@ lb_status lb_pack_raw(const lb_gemm_i8_kernel &kern, const void *B, lb_dtype b_t
   w->col_sum = nullptr;
   size_t b_bytes;
   if (__builtin_mul_overflow(w->Np, w->Kp, &b_bytes)) return LB_ERR_SIZE_OVERFLOW;
-  w->Bp = (int8_t *)lb_aligned_alloc(b_bytes);
+  w->Bp = (int8_t *)(keep ? t_kept_b.get(b_bytes) : nullptr);
+  if (!w->Bp) w->Bp = (int8_t *)lb_aligned_alloc(b_bytes);
   w->col_sum = (uint32_t *)lb_aligned_alloc((N ? N : 1) * sizeof(uint32_t));
   if (!w->Bp || !w->col_sum) return release(w), LB_ERR_OUT_OF_MEMORY;
   const size_t Kp = w->Kp, Np = w->Np;
@@ -142,11 +166,17 @@ lb_status lb_pack_raw(const lb_gemm_i8_kernel &kern, const void *B, lb_dtype b_t
   // the compiler vectorizes) and, for kernels with their own layout, packs them from a buffer
   // of its own while they are in L2. (The layout pass ran after, on one thread: 1 x 4096 x 4096
   // matmulInteger packed its weights in ~20 ms.)
-  const size_t rows_per_task = 64, n_tasks = (Np + rows_per_task - 1) / rows_per_task;
+  const bool kn_direct = layout == LB_LAYOUT_KN && kern.pack_b_kn;  // 256 columns a task there
+  const size_t rows_per_task = kn_direct ? 256 : 64, n_tasks = (Np + rows_per_task - 1) / rows_per_task;
   std::atomic<bool> sym_all{true}, ok{true};
   lb_parallel(n_tasks, [&](size_t t) {
     const size_t n0 = t * rows_per_task, nt = Np - n0 < rows_per_task ? Np - n0 : rows_per_task;
     const size_t nn = N > n0 ? (N - n0 < nt ? N - n0 : nt) : 0;  // real rows of the task
+    if (kn_direct) {
+      if (kern.pack_b_kn(K, Kp, nn, nt, (const uint8_t *)B + (nn ? n0 : 0), ldb, b_flip, w->Bp + n0 * Kp, w->col_sum + n0))
+        sym_all.store(false);
+      return;
+    }
     lb_scratch buf(3, kern.pack_b ? nt * Kp : 0);
     int8_t *rows = kern.pack_b ? (int8_t *)buf.get() : w->Bp + n0 * Kp;
     if (!rows) return ok.store(false);
@@ -396,7 +426,7 @@ extern "C" lb_status lb_matmul_integer(size_t M, size_t N, size_t K, const void 
     return small_m(M, N, K, A, a_type, lda, B, b_type, b_layout, ldb, a_zp, a_zp_count, b_zp, b_zp_count, Y, ldy);
   lb_packed_weights w{};
   const lb_kernel_entry *e = lb_select_kernel(LB_KERNEL_RAW_I8, b_type, lb_active_index());
-  if ((st = lb_pack_raw(*e->raw, B, b_type, b_layout, ldb, N, K, &w)) != LB_OK) return st;
+  if ((st = lb_pack_raw(*e->raw, B, b_type, b_layout, ldb, N, K, &w, true)) != LB_OK) return st;
   st = product(M, A, a_type, lda, a_zp, a_zp_count, w, b_zp, b_zp_count, Y, ldy);
   release(&w);
   return st;

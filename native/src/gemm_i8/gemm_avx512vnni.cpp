@@ -16,6 +16,7 @@
 
 #include "../kernels.h"
 #include "../tile_loop.h"
+#include "quads_zmm.h"
 
 namespace {
 
@@ -110,5 +111,56 @@ void lb_pack_b_vnni16_avx512(size_t N, size_t K, const int8_t *B, int8_t *out) {
   }
 }
 
+// K x N bytes straight into the VNNI layout (kernels.h, pack_b_kn): four rows of 64 columns
+// make those columns' quads by two unpack levels and a 4 x 4 transpose of lanes, which are
+// the four blocks' rows q = k / 4 as they lie. (Transposing to N x K rows first and packing
+// those, 64 x 4096 x 4096 matmulInteger on K x N spent 1.6x the GEMM's time packing.) Rows
+// in chunks of 64, each chunk across all the strips of 64 columns: a strip walked down all of
+// K met a new page every row (rows 4 KiB apart), a TLB miss each.
+bool lb_pack_b_vnni16_kn_avx512(size_t K, size_t Kp, size_t nn, size_t nt, const uint8_t *B, size_t ldb,
+                                uint8_t flip, int8_t *out, uint32_t *col_sum) {
+  constexpr size_t kRows = 64, kMaxCols = 256;
+  const __m512i fl = _mm512_set1_epi8((char)flip), ones = _mm512_set1_epi8(1), m128 = _mm512_set1_epi8((char)0x80);
+  alignas(64) uint32_t sums[kMaxCols];  // per strip, in quad order until the end
+  memset(sums, 0, sizeof sums);
+  __mmask64 low = 0;  // bytes equal to -128
+  for (size_t k0 = 0; k0 < Kp; k0 += kRows) {
+    const size_t k1 = Kp - k0 < kRows ? Kp : k0 + kRows;
+    for (size_t n = 0; n < nt; n += 64) {
+      const size_t w = nn > n ? (nn - n < 64 ? nn - n : 64) : 0, blocks = (nt - n < 64 ? nt - n : 64) / 16;
+      const __mmask64 cols = w >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << w) - 1);
+      __m512i cs[4];
+      LB_UNROLL for (int j = 0; j < 4; ++j) cs[j] = _mm512_load_si512(sums + n + 16 * j);
+      for (size_t k = k0; k < k1; k += 4) {
+        __m512i r[4], q[4], c[4];
+        LB_UNROLL for (int i = 0; i < 4; ++i) {
+          if (k + i < K && w) {
+            const uint8_t *src = B + (k + i) * ldb + n;
+            if (k + i + kRows < K) _mm_prefetch((const char *)(src + kRows * ldb), _MM_HINT_T0);
+            r[i] = _mm512_maskz_mov_epi8(cols, _mm512_xor_si512(_mm512_maskz_loadu_epi8(cols, src), fl));
+            low |= _mm512_cmpeq_epi8_mask(r[i], m128);
+          } else {
+            r[i] = _mm512_setzero_si512();
+          }
+        }
+        lb_quads(r, q);
+        LB_UNROLL for (int j = 0; j < 4; ++j) cs[j] = _mm512_dpbusd_epi32(cs[j], ones, q[j]);
+        lb_quads_to_columns(q, c);
+        for (size_t b = 0; b < blocks; ++b) _mm512_storeu_si512((void *)(out + (n / 16 + b) * 16 * Kp + k * 16), c[b]);
+      }
+      LB_UNROLL for (int j = 0; j < 4; ++j) _mm512_store_si512(sums + n + 16 * j, cs[j]);
+    }
+  }
+  for (size_t n = 0; n < nn; n += 64) {
+    __m512i q[4], c[4];
+    LB_UNROLL for (int j = 0; j < 4; ++j) q[j] = _mm512_load_si512(sums + n + 16 * j);
+    lb_quads_to_columns(q, c);
+    LB_UNROLL for (int b = 0; b < 4; ++b) _mm512_store_si512(sums + n + 16 * b, c[b]);
+  }
+  memcpy(col_sum, sums, nn * sizeof(uint32_t));
+  return low != 0;
+}
+
 const lb_gemm_i8_kernel gemm_i8_avx512vnni = {gemm_u8s8_avx512vnni, false, 1, 16, nullptr, nullptr,
-                                              lb_pack_b_vnni16_avx512, false, nullptr, 0};
+                                              lb_pack_b_vnni16_avx512, false, nullptr, 0,
+                                              lb_pack_b_vnni16_kn_avx512};

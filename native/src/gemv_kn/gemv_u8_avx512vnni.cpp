@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "../kernels.h"
+#include "../gemm_i8/quads_zmm.h"
 #include "../tile_loop.h"
 
 #ifndef LB_GEMV_U8_PF  // bytes ahead that each row of B is fetched (a -D for the bench)
@@ -40,25 +41,15 @@ inline __mmask64 first_bytes(size_t w) { return w >= 64 ? ~(__mmask64)0 : (((__m
 // The unpacks work within 128-bit lanes, so quad vector j holds in lane l the columns
 // 16 l + 4 j .. 16 l + 4 j + 3: P's blocks are kept in that order until the end, when a 4 x 4
 // transpose of lanes puts each block in column order (a partial last block in a local tile).
-inline void quads(const __m512i (&r)[4], __m512i (&q)[4]) {
-  const __m512i t0 = _mm512_unpacklo_epi8(r[0], r[1]), t1 = _mm512_unpackhi_epi8(r[0], r[1]);
-  const __m512i t2 = _mm512_unpacklo_epi8(r[2], r[3]), t3 = _mm512_unpackhi_epi8(r[2], r[3]);
-  q[0] = _mm512_unpacklo_epi16(t0, t2);
-  q[1] = _mm512_unpackhi_epi16(t0, t2);
-  q[2] = _mm512_unpacklo_epi16(t1, t3);
-  q[3] = _mm512_unpackhi_epi16(t1, t3);
-}
+// (lb_quads, lb_quads_to_columns: gemm_i8/quads_zmm.h.)
 
 // The 64 outputs at p, in quad order, into column order (in place).
 inline void to_columns(int32_t *p) {
-  const __m512i q0 = _mm512_loadu_si512(p), q1 = _mm512_loadu_si512(p + 16);
-  const __m512i q2 = _mm512_loadu_si512(p + 32), q3 = _mm512_loadu_si512(p + 48);
-  const __m512i x0 = _mm512_shuffle_i32x4(q0, q1, 0x44), x1 = _mm512_shuffle_i32x4(q0, q1, 0xEE);
-  const __m512i x2 = _mm512_shuffle_i32x4(q2, q3, 0x44), x3 = _mm512_shuffle_i32x4(q2, q3, 0xEE);
-  _mm512_storeu_si512(p, _mm512_shuffle_i32x4(x0, x2, 0x88));
-  _mm512_storeu_si512(p + 16, _mm512_shuffle_i32x4(x0, x2, 0xDD));
-  _mm512_storeu_si512(p + 32, _mm512_shuffle_i32x4(x1, x3, 0x88));
-  _mm512_storeu_si512(p + 48, _mm512_shuffle_i32x4(x1, x3, 0xDD));
+  const __m512i q[4] = {_mm512_loadu_si512(p), _mm512_loadu_si512(p + 16), _mm512_loadu_si512(p + 32),
+                        _mm512_loadu_si512(p + 48)};
+  __m512i c[4];
+  lb_quads_to_columns(q, c);
+  LB_UNROLL for (int b = 0; b < 4; ++b) _mm512_storeu_si512(p + 16 * b, c[b]);
 }
 
 template <int M, bool kAU8, bool kFlip>
@@ -97,7 +88,7 @@ void kn(size_t N, size_t K, const uint8_t *a, size_t lda, const uint8_t *B, size
             r[i] = _mm512_setzero_si512();
           }
         }
-        quads(r, q[h]);
+        lb_quads(r, q[h]);
       }
       auto add = [&](int32_t *p, const uint8_t *x) {  // p[0 .. 63] += the block's products with x
         __m512i v[H];
