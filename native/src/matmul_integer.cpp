@@ -15,6 +15,9 @@
 
 #include "gemm_driver.h"
 #include "matmul_integer_args.h"
+#if LB_ARCH_X86
+#include <emmintrin.h>  // SSE2, the x86-64 baseline: no target pragma
+#endif
 
 namespace {
 
@@ -88,7 +91,10 @@ void copy_rows_xor(size_t N, size_t K, const uint8_t *__restrict src, size_t lds
     for (size_t k = 0; k < K; ++k) dst[n * ldd + k] = src[n * lds + k] ^ flip;
 }
 
-// Column sums of N rows of B' (row stride ldb) modulo 2^32, and their smallest value.
+// Column sums of N rows of B' (row stride ldb) modulo 2^32, and their smallest value. On x86,
+// SSE2 (the baseline) 16 bytes a step as unsigned b' ^ 0x80 = b' + 128: psadbw sums them, pminub
+// finds the smallest; the compiler's own loop widened every byte to int32, about ten
+// instructions per 16 bytes (perf: a third of a 64 x 4096 x 4096 N x K matmulInteger).
 int8_t sum_rows(size_t N, size_t K, const int8_t *__restrict rows, size_t ldb,
                 uint32_t *__restrict sums) {
   int8_t lowest = 0;
@@ -96,7 +102,21 @@ int8_t sum_rows(size_t N, size_t K, const int8_t *__restrict rows, size_t ldb,
     const int8_t *row = rows + n * ldb;
     uint32_t sum = 0;
     int8_t low = 0;
-    for (size_t k = 0; k < K; ++k) {
+    size_t k = 0;
+#if LB_ARCH_X86
+    const __m128i bias = _mm_set1_epi8((char)0x80), zero = _mm_setzero_si128();
+    __m128i acc = zero, mn = _mm_set1_epi8((char)0xFF);
+    for (; k + 16 <= K; k += 16) {
+      const __m128i u = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(row + k)), bias);
+      acc = _mm_add_epi64(acc, _mm_sad_epu8(u, zero));
+      mn = _mm_min_epu8(mn, u);
+    }
+    sum = (uint32_t)(_mm_cvtsi128_si64(acc) + _mm_cvtsi128_si64(_mm_unpackhi_epi64(acc, acc))) - 128u * (uint32_t)k;
+    alignas(16) uint8_t m16[16];
+    _mm_store_si128((__m128i *)m16, mn);
+    for (int i = 0; i < 16 && k; ++i) low = (int8_t)(m16[i] ^ 0x80) < low ? (int8_t)(m16[i] ^ 0x80) : low;
+#endif
+    for (; k < K; ++k) {
       sum += (uint32_t)(int32_t)row[k];
       low = row[k] < low ? row[k] : low;
     }
