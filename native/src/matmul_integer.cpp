@@ -148,7 +148,7 @@ struct kept_b {
 thread_local kept_b t_kept_b;
 
 void release(lb_packed_weights *w) {
-  if (w->Bp != t_kept_b.p || !w->Bp) lb_aligned_free(w->Bp);
+  if (w->Bp != t_kept_b.p) lb_aligned_free(w->Bp);
   lb_aligned_free(w->col_sum);
   w->Bp = nullptr;
   w->col_sum = nullptr;

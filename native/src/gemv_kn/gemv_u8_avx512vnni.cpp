@@ -79,7 +79,7 @@ void kn(size_t N, size_t K, const uint8_t *a, size_t lda, const uint8_t *B, size
             const uint8_t *src = B + (k + row) * ldb + n;
             if (along) {
               if (n + kPF < N) _mm_prefetch((const char *)src + kPF, _MM_HINT_T0);
-            } else {
+            } else if (k + row + 4 * H < K) {
               _mm_prefetch((const char *)src + 4 * H * ldb, _MM_HINT_T0);
             }
             r[i] = n < whole ? flipped(_mm512_loadu_si512(src))
@@ -103,13 +103,13 @@ void kn(size_t N, size_t K, const uint8_t *a, size_t lda, const uint8_t *B, size
           _mm512_storeu_si512(p + 16 * j, acc);
         }
       };
-      static const uint8_t one8[16] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+      static const uint8_t ones[16] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
       if (n < whole) {
         LB_UNROLL for (int m = 0; m < M; ++m) add(P + m * ldp + n, a + m * lda + k);
-        if (S) add(S + n, one8);
+        if (S) add(S + n, ones);
       } else {
         LB_UNROLL for (int m = 0; m < M; ++m) add(tail[m], a + m * lda + k);
-        if (S) add(tail[M], one8);
+        if (S) add(tail[M], ones);
       }
     }
   }
