@@ -58,8 +58,10 @@ lb_gemm_blocks lb_gemm_block_sizes(const lb_packed_weights &w, size_t Mp, size_t
 namespace {
 
 // 0 A', 1 row sums, 2 C blocks (and float blocks), 3 A' row groups (a padded bias), 4 row
-// scales, 5 a row being quantized, 6 activation zero points, 7 expanded weight panels
-constexpr int kSlots = 8;
+// scales, 5 a row being quantized, 6 activation zero points, 7 expanded weight panels, 8 a
+// block of B' packed during the product
+constexpr int kSlots = 9;
+std::atomic<uint64_t> g_calls{0};
 constexpr size_t kKeepBytes = size_t(8) << 20;  // larger scratch is not kept between calls
 
 struct cached {
@@ -70,6 +72,8 @@ struct cached {
 thread_local cached t_cache[kSlots];
 
 }  // namespace
+
+uint64_t lb_next_call() { return g_calls.fetch_add(1, std::memory_order_relaxed) + 1; }
 
 lb_scratch::lb_scratch(int slot, size_t bytes) : p_(nullptr), owned_(false) {
   if (bytes == 0) bytes = 64;

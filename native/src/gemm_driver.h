@@ -60,6 +60,30 @@ lb_status lb_pack_raw(const lb_gemm_i8_kernel &kern, const void *B, lb_dtype b_t
                       bool keep = false);
 void lb_release_raw(lb_packed_weights *w);
 
+// B as the caller holds it, for a product that packs it block by block (lb_gemm_run) instead
+// of whole before the product: each block's columns of B' = B ^ flip go to the thread's
+// scratch just before the kernel reads them, so they are written and read in L2, and their
+// column sums come with them. Where lb_raw_blockwise says so: N x K bytes, kernels with a
+// direct packer (kernels.h, pack_b_nk) and no narrow-range variants, which would need to know
+// whether all of B' avoids -128 before the first block.
+struct lb_raw_source {
+  const uint8_t *B;
+  lb_layout layout;
+  size_t ldb;
+  uint8_t flip;
+};
+// The RAW_I8 fields of w for B (N x K) without B': the shape, types and offset.
+void lb_raw_shape(const lb_gemm_i8_kernel &kern, lb_dtype b_type, size_t N, size_t K, lb_packed_weights *w);
+// Whether `kern` can take B in `layout` block by block (lb_raw_source).
+bool lb_raw_blockwise(const lb_gemm_i8_kernel &kern, lb_layout layout);
+// Columns n0 .. n0 + nc - 1 (a multiple of n_align; the real ones first) of src as B' into out
+// (nc x Kp bytes of the layout), their sums into col_sum, unless this thread's last block of
+// this call (call, an lb_next_call() number) had the same columns and memory (reuse).
+void lb_pack_raw_block(const lb_raw_source &src, const lb_packed_weights &w, uint64_t call, size_t n0,
+                       size_t nc, bool reuse, int8_t *out, uint32_t *col_sum);
+// A number for each product, for the scratch a thread keeps between the blocks of one call.
+uint64_t lb_next_call();
+
 // Value (q - zp) * scale of W[n][k] as dequantize gives it (nf4: code * absmax), from the
 // grouped layout: the weight-only path's source, and the tests'.
 float lb_packed_dequantize(const lb_packed_weights &w, size_t n, size_t k);
@@ -168,15 +192,17 @@ inline size_t lb_product_threads(size_t M, size_t N, size_t K) {
 // Y = epilogue(A' x B'^T) for M >= 1 rows of A', M x N, on lb_region_threads() threads.
 //   pack_a(m, dst): writes row m of A' (K bytes, of type plan.a_signed) to dst and returns
 //     the row's sum modulo 2^32; rows are packed in parallel.
-//   epilogue(m0, mc, n0, nc, C, ldc, row_sum): turns the raw products of rows m0 .. m0+mc-1
-//     and columns n0 .. n0+nc-1 (C[(m - m0) * ldc + (n - n0)]) into the caller's output;
-//     row_sum points at row m0's sum.
+//   epilogue(m0, mc, n0, nc, C, ldc, row_sum, col_sum): turns the raw products of rows m0 ..
+//     m0+mc-1 and columns n0 .. n0+nc-1 (C[(m - m0) * ldc + (n - n0)]) into the caller's
+//     output; row_sum points at row m0's sum, col_sum at column n0's.
 // Both run on pool threads: they must write disjoint outputs per row / per block.
 //   reject: set by pack_a for input it cannot take (an infinite activation): the call then
 //     returns LB_ERR_INVALID_ARGUMENT after packing, before any epilogue writes.
+//   src: B to pack block by block (w then holds no B'), or null.
 template <class PackA, class Epilogue>
 lb_status lb_gemm_run(size_t M, const lb_packed_weights &w, lb_gemm_plan plan, PackA &&pack_a,
-                      Epilogue &&epilogue, const std::atomic<bool> *reject = nullptr) {
+                      Epilogue &&epilogue, const std::atomic<bool> *reject = nullptr,
+                      const lb_raw_source *src = nullptr) {
   const lb_gemm_i8_kernel &kern = *w.kern;
   const bool small = M <= kern.small_m && plan.fn == kern.fn;  // kernels.h fn_small
   const lb_gemm_i8_fn fn = small ? kern.fn_small : plan.fn;
@@ -215,17 +241,22 @@ lb_status lb_gemm_run(size_t M, const lb_packed_weights &w, lb_gemm_plan plan, P
 
   const size_t threads = lb_product_threads(M, w.N, K);
   const lb_gemm_blocks b = lb_gemm_block_sizes(w, Mp, threads);
+  const uint64_t call = src ? lb_next_call() : 0;
   std::atomic<lb_status> status{LB_OK};
   lb_run_blocks(Mp, Np, b, threads, [&](size_t m0, size_t mc, size_t n0, size_t nc) {
-    lb_scratch c_buf(2, b.MC * b.NC * sizeof(int32_t));
+    lb_scratch c_buf(2, b.MC * b.NC * sizeof(int32_t)), b_buf(8, src ? b.NC * (Kp + sizeof(uint32_t)) : 0);
     int32_t *C = (int32_t *)c_buf.get();
-    if (!C) {
+    int8_t *Bb = (int8_t *)b_buf.get();
+    if (!C || !Bb) {
       status.store(LB_ERR_OUT_OF_MEMORY);
       return;
     }
-    fn(mc, nc, Kp, Ap + m0 * Kp, w.Bp + n0 * Kp, C, nc);
+    const int8_t *B = src ? Bb : w.Bp + n0 * Kp;
+    const uint32_t *col_sum = src ? (const uint32_t *)(Bb + b.NC * Kp) : w.col_sum + n0;
+    if (src) lb_pack_raw_block(*src, w, call, n0, nc, b_buf.kept(), Bb, (uint32_t *)(Bb + b.NC * Kp));
+    fn(mc, nc, Kp, Ap + m0 * Kp, B, C, nc);
     epilogue(m0, M - m0 < mc ? M - m0 : mc, n0, w.N - n0 < nc ? w.N - n0 : nc, (const int32_t *)C,
-             nc, row_sum + m0);
+             nc, row_sum + m0, col_sum);
   });
   return status.load();
 }
@@ -297,8 +328,7 @@ lb_status lb_ggemm_run(size_t M, const lb_packed_weights &w, PackA &&pack_a, con
   // the expansion it made is reused (keyed by this call, so never across calls). A small gain:
   // 512 x 4096 x 4096 int4, AMD host, 1 thread, 8 row blocks per column block, interleaved
   // runs: 461-467 -> 467-472 GOPS.
-  static std::atomic<uint64_t> calls{0};
-  const uint64_t call = calls.fetch_add(1, std::memory_order_relaxed) + 1;
+  const uint64_t call = lb_next_call();
   struct expanded {
     uint64_t call;
     size_t p, cols;

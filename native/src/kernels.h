@@ -48,10 +48,13 @@ struct lb_gemm_i8_kernel {
   lb_gemm_i8_fn fn_small;
   uint32_t small_m;
   // K x N bytes straight into the layout (or null: transposed to N x K rows, then pack_b):
-  // columns n0 .. n0 + nt of B (nt a multiple of n_align, at most 256; the first nn real, the
+  // columns n0 .. n0 + nt of B (nt a multiple of n_align, at most 1024; the first nn real, the
   // rest zero) as B' = B ^ flip into out = Bp + n0 * Kp (rows k >= K zero), col_sum[0 .. nn) =
   // sum_k B' (int8, wrapping). Returns whether some B' is -128.
   bool (*pack_b_kn)(size_t K, size_t Kp, size_t nn, size_t nt, const uint8_t *B, size_t ldb,
+                    uint8_t flip, int8_t *out, uint32_t *col_sum);
+  // The same from N x K bytes (row n of B at B + n * ldb), any nt that is a multiple of n_align.
+  bool (*pack_b_nk)(size_t K, size_t Kp, size_t nn, size_t nt, const uint8_t *B, size_t ldb,
                     uint8_t flip, int8_t *out, uint32_t *col_sum);
 };
 
@@ -61,6 +64,8 @@ struct lb_gemm_i8_kernel {
 void lb_pack_b_vnni16(size_t N, size_t K, const int8_t *rows, int8_t *out);
 #if LB_ARCH_X86
 bool lb_pack_b_vnni16_kn_avx512(size_t K, size_t Kp, size_t nn, size_t nt, const uint8_t *B, size_t ldb,
+                                uint8_t flip, int8_t *out, uint32_t *col_sum);
+bool lb_pack_b_vnni16_nk_avx512(size_t K, size_t Kp, size_t nn, size_t nt, const uint8_t *B, size_t ldb,
                                 uint8_t flip, int8_t *out, uint32_t *col_sum);
 void lb_pack_b_vnni16_avx512(size_t N, size_t K, const int8_t *rows, int8_t *out);  // the same bytes
 #endif

@@ -53,7 +53,7 @@ auto raw_epilogue(const lb_packed_weights &W, const lb_epilogue_kernels &ek, ZaO
                   ScaleOf a_scale_of, const float *bias, float *Y, size_t ldy) {
   return [&W, &ek, za_of, a_scale_of, bias, Y, ldy](size_t m0, size_t mc, size_t n0, size_t nc,
                                                     const int32_t *C, size_t ldc,
-                                                    const uint32_t *row_sum) {
+                                                    const uint32_t *row_sum, const uint32_t *col_sum) {
     const bool has_zb = W.zp || W.beta;
     uint32_t zb[64];
     const size_t strip = has_zb ? 64 : nc;
@@ -63,7 +63,7 @@ auto raw_epilogue(const lb_packed_weights &W, const lb_epilogue_kernels &ek, ZaO
       for (size_t i = 0; i < mc; ++i) {
         const size_t m = m0 + i;
         const uint32_t za = za_of(m), t = (uint32_t)W.K * za - row_sum[i];
-        ek.to_f32(jn, C + i * ldc + j0, has_zb ? zb : nullptr, t, za, W.col_sum + n1, a_scale_of(m),
+        ek.to_f32(jn, C + i * ldc + j0, has_zb ? zb : nullptr, t, za, col_sum + j0, a_scale_of(m),
                   W.scale + n1, true, bias ? bias + n1 : nullptr, Y + m * ldy + n1);
       }
     }

@@ -158,11 +158,7 @@ void release(lb_packed_weights *w) {
 
 void lb_release_raw(lb_packed_weights *w) { release(w); }
 
-// B (K x N or N x K, of b_type) -> B' for `kern`, into w's RAW_I8 fields (which own the
-// buffers after).
-lb_status lb_pack_raw(const lb_gemm_i8_kernel &kern, const void *B, lb_dtype b_type,
-                      lb_layout layout, size_t ldb, size_t N, size_t K, lb_packed_weights *w,
-                      bool keep) {
+void lb_raw_shape(const lb_gemm_i8_kernel &kern, lb_dtype b_type, size_t N, size_t K, lb_packed_weights *w) {
   w->kern = &kern;
   w->N = N;
   w->K = K;
@@ -173,6 +169,48 @@ lb_status lb_pack_raw(const lb_gemm_i8_kernel &kern, const void *B, lb_dtype b_t
   w->b_sym = true;
   w->Bp = nullptr;
   w->col_sum = nullptr;
+}
+
+namespace {
+auto direct_packer(const lb_gemm_i8_kernel &kern, lb_layout layout) {
+  return layout == LB_LAYOUT_KN ? kern.pack_b_kn : kern.pack_b_nk;
+}
+// The direct packers take up to 1024 columns a call (kernels.h).
+constexpr size_t kDirectCols = 1024;
+}  // namespace
+
+// N x K only: a column block of K x N bytes reads a line or two from each of B's K rows, a
+// page each (a page walk each time, as the blocks come back to every row): 64 x 4096 x 4096
+// K x N took 6.7 ms block by block against 4.3 packed whole (AMD host, 1 thread), while N x K
+// went 3.9 -> 3.4 (B' no longer written to memory and read back).
+bool lb_raw_blockwise(const lb_gemm_i8_kernel &kern, lb_layout layout) {
+  return layout == LB_LAYOUT_NK && kern.pack_b_nk && !kern.fn_sym && !kern.fn_u7;
+}
+
+void lb_pack_raw_block(const lb_raw_source &src, const lb_packed_weights &w, uint64_t call, size_t n0,
+                       size_t nc, bool reuse, int8_t *out, uint32_t *col_sum) {
+  struct packed {
+    uint64_t call;
+    size_t n0, nc;
+  };
+  static thread_local packed last{0, 0, 0};
+  if (reuse && last.call == call && last.n0 == n0 && last.nc == nc) return;
+  const auto pack = direct_packer(*w.kern, src.layout);
+  for (size_t n = n0; n < n0 + nc; n += kDirectCols) {
+    const size_t nt = n0 + nc - n < kDirectCols ? n0 + nc - n : kDirectCols;
+    const size_t nn = w.N > n ? (w.N - n < nt ? w.N - n : nt) : 0;
+    const uint8_t *B = src.B + (!nn ? 0 : src.layout == LB_LAYOUT_KN ? n : n * src.ldb);
+    pack(w.K, w.Kp, nn, nt, B, src.ldb, src.flip, out + (n - n0) * w.Kp, col_sum + (n - n0));
+  }
+  last = reuse ? packed{call, n0, nc} : packed{0, 0, 0};
+}
+
+// B (K x N or N x K, of b_type) -> B' for `kern`, into w's RAW_I8 fields (which own the
+// buffers after).
+lb_status lb_pack_raw(const lb_gemm_i8_kernel &kern, const void *B, lb_dtype b_type,
+                      lb_layout layout, size_t ldb, size_t N, size_t K, lb_packed_weights *w,
+                      bool keep) {
+  lb_raw_shape(kern, b_type, N, K, w);
   size_t b_bytes;
   if (__builtin_mul_overflow(w->Np, w->Kp, &b_bytes)) return LB_ERR_SIZE_OVERFLOW;
   w->Bp = (int8_t *)(keep ? t_kept_b.get(b_bytes) : nullptr);
@@ -186,15 +224,20 @@ lb_status lb_pack_raw(const lb_gemm_i8_kernel &kern, const void *B, lb_dtype b_t
   // the compiler vectorizes) and, for kernels with their own layout, packs them from a buffer
   // of its own while they are in L2. (The layout pass ran after, on one thread: 1 x 4096 x 4096
   // matmulInteger packed its weights in ~20 ms.)
-  const bool kn_direct = layout == LB_LAYOUT_KN && kern.pack_b_kn;  // 256 columns a task there
-  const size_t rows_per_task = kn_direct ? 256 : 64, n_tasks = (Np + rows_per_task - 1) / rows_per_task;
+  const auto direct = direct_packer(kern, layout);
+  size_t rows_per_task = 64;
+  if (direct) {
+    const size_t threads = lb_region_threads(), share = lb_round_up((Np + threads - 1) / threads, 64);
+    rows_per_task = share < 256 ? 256 : share > kDirectCols ? kDirectCols : share;
+  }
+  const size_t n_tasks = (Np + rows_per_task - 1) / rows_per_task;
   std::atomic<bool> sym_all{true}, ok{true};
   lb_parallel(n_tasks, [&](size_t t) {
     const size_t n0 = t * rows_per_task, nt = Np - n0 < rows_per_task ? Np - n0 : rows_per_task;
     const size_t nn = N > n0 ? (N - n0 < nt ? N - n0 : nt) : 0;  // real rows of the task
-    if (kn_direct) {
-      if (kern.pack_b_kn(K, Kp, nn, nt, (const uint8_t *)B + (nn ? n0 : 0), ldb, b_flip, w->Bp + n0 * Kp, w->col_sum + n0))
-        sym_all.store(false);
+    if (direct) {
+      const uint8_t *src = (const uint8_t *)B + (!nn ? 0 : layout == LB_LAYOUT_KN ? n0 : n0 * ldb);
+      if (direct(K, Kp, nn, nt, src, ldb, b_flip, w->Bp + n0 * Kp, w->col_sum + n0)) sym_all.store(false);
       return;
     }
     lb_scratch buf(3, kern.pack_b ? nt * Kp : 0);
@@ -220,7 +263,7 @@ namespace {
 // Y = (A - a_zp)(B - b_zp)^T on packed B, M >= 1, N >= 1 (arguments checked by the caller).
 lb_status product(size_t M, const void *A, lb_dtype a_type, size_t lda, const void *a_zp,
                   size_t a_zp_count, const lb_packed_weights &w, const void *b_zp,
-                  size_t b_zp_count, int32_t *Y, size_t ldy) {
+                  size_t b_zp_count, int32_t *Y, size_t ldy, const lb_raw_source *src = nullptr) {
   const size_t K = w.K;
   // The narrow-range kernels need A' (A as int8) to avoid -128: A holds no -128 (int8) / 0
   // (uint8). memchr finds the byte at memory speed.
@@ -243,7 +286,7 @@ lb_status product(size_t M, const void *A, lb_dtype a_type, size_t lda, const vo
   const uint32_t k32 = (uint32_t)K;
   const bool has_zb = b_zp || w.zp || w.beta;
   auto epilogue = [&](size_t m0, size_t mc, size_t n0, size_t nc, const int32_t *C, size_t ldc,
-                      const uint32_t *row_sum) {
+                      const uint32_t *row_sum, const uint32_t *col_sum) {
     uint32_t zb[64];
     const size_t strip = has_zb ? 64 : nc;
     for (size_t j0 = 0; j0 < nc; j0 += strip) {
@@ -259,11 +302,11 @@ lb_status product(size_t M, const void *A, lb_dtype a_type, size_t lda, const vo
         const int zp = a_zp ? load(a_zp, a_type, a_zp_count == 1 ? 0 : m) : 0;
         const uint32_t za = (uint32_t)(zp - alpha);
         ek.to_s32(jn, C + i * ldc + j0, has_zb ? zb : nullptr, k32 * za - row_sum[i], za,
-                  w.col_sum + n1, Y + m * ldy + n1);
+                  col_sum + j0, Y + m * ldy + n1);
       }
     }
   };
-  return lb_gemm_run(M, w, plan, pack_a, epilogue);
+  return lb_gemm_run(M, w, plan, pack_a, epilogue, nullptr, src);
 }
 
 }  // namespace
@@ -446,6 +489,11 @@ extern "C" lb_status lb_matmul_integer(size_t M, size_t N, size_t K, const void 
     return small_m(M, N, K, A, a_type, lda, B, b_type, b_layout, ldb, a_zp, a_zp_count, b_zp, b_zp_count, Y, ldy);
   lb_packed_weights w{};
   const lb_kernel_entry *e = lb_select_kernel(LB_KERNEL_RAW_I8, b_type, lb_active_index());
+  if (lb_raw_blockwise(*e->raw, b_layout)) {
+    lb_raw_shape(*e->raw, b_type, N, K, &w);
+    const lb_raw_source src{(const uint8_t *)B, b_layout, ldb, (uint8_t)(w.beta ? 0x80 : 0)};
+    return product(M, A, a_type, lda, a_zp, a_zp_count, w, b_zp, b_zp_count, Y, ldy, &src);
+  }
   if ((st = lb_pack_raw(*e->raw, B, b_type, b_layout, ldb, N, K, &w, true)) != LB_OK) return st;
   st = product(M, A, a_type, lda, a_zp, a_zp_count, w, b_zp, b_zp_count, Y, ldy);
   release(&w);

@@ -1600,9 +1600,9 @@ void test_grouped(const char *isa) {
 // of 16 and 64 as the driver pads them).
 void test_pack_vnni16() {
 #if defined(__x86_64__)
-  if (!(lb_cpu_features() & LB_CPU_AVX512F)) {
+  if ((lb_cpu_features() & (LB_CPU_AVX512F | LB_CPU_AVX512VNNI)) != (LB_CPU_AVX512F | LB_CPU_AVX512VNNI)) {
     ++g_skipped;
-    std::printf("SKIP pack_b_vnni16_avx512: this CPU lacks AVX-512\n");
+    std::printf("SKIP pack_b_vnni16_avx512: this CPU lacks AVX-512 VNNI\n");
     return;
   }
   int bad = 0, cases = 0;
@@ -1617,38 +1617,43 @@ void test_pack_vnni16() {
   }
   check(bad == 0, "pack_b_vnni16_avx512 differs from lb_pack_b_vnni16");
   std::printf("  pack_b_vnni16_avx512: %d cases, %d differ from the portable packer\n", cases, bad);
-  // K x N straight into the layout (pack_b_kn): against the rows B'[n, k] = B[k, n] ^ flip padded
-  // with zeros to Kp and 16-column blocks, packed by the portable packer; the column sums and
-  // the -128 flag against plain loops. Partial strips (nn < nt), K not a multiple of 4 or 64,
-  // values at the extremes, B misaligned and its rows padded.
-  bad = cases = 0;
+  // K x N and N x K straight into the layout (pack_b_kn, pack_b_nk): against the rows
+  // B'[n, k] = B ^ flip padded with zeros to Kp and 16-column blocks, packed by the portable
+  // packer; the column sums and the -128 flag against plain loops. Partial strips (nn < nt), K
+  // not a multiple of 4 or 64, values at the extremes, B misaligned and its rows padded.
   const fill fills[] = {fill::random, fill::max_magnitude, fill::zero, fill::constant, fill::alternating};
-  for (int it = 0; it < 60; ++it) {
-    const size_t K = it % 4 ? 1 + rand_below(300) : 64 * (1 + rand_below(4)), Kp = (K + 63) / 64 * 64;
-    const size_t nt = 16 * (1 + rand_below(16)), nn = it % 3 ? nt : 1 + rand_below(nt), ldb = nn + rand_below(5);
-    const uint8_t flip = rand_below(2) ? 0x80 : 0;
-    const size_t misalign = rand_below(4);
-    std::vector<uint8_t> B(K * ldb + misalign + 64);
-    fill_bytes(B.data(), B.size(), rand_below(2) ? LB_UINT8 : LB_INT8, fills[rand_below(5)]);
-    const uint8_t *b = B.data() + misalign;
-    std::vector<int8_t> rows(nt * Kp, 0), want(nt * Kp), got(nt * Kp, 0x55);
-    std::vector<uint32_t> sums(nn, 0), got_sums(nn + 1, 0x5A5A5A5A);
-    bool low = false;
-    for (size_t n = 0; n < nn; ++n)
-      for (size_t k = 0; k < K; ++k) {
-        const int8_t v = (int8_t)(b[k * ldb + n] ^ flip);
-        rows[n * Kp + k] = v;
-        sums[n] += (uint32_t)(int32_t)v;
-        low |= v == -128;
-      }
-    lb_pack_b_vnni16(nt, Kp, rows.data(), want.data());
-    const bool got_low = lb_pack_b_vnni16_kn_avx512(K, Kp, nn, nt, b, ldb, flip, got.data(), got_sums.data());
-    bad += got != want || !std::equal(sums.begin(), sums.end(), got_sums.begin()) || got_sums[nn] != 0x5A5A5A5A ||
-           got_low != low;
-    ++cases;
+  for (const bool kn : {true, false}) {
+    bad = cases = 0;
+    for (int it = 0; it < 60; ++it) {
+      const size_t K = it % 4 ? 1 + rand_below(300) : 64 * (1 + rand_below(4)), Kp = (K + 63) / 64 * 64;
+      const size_t nt = 16 * (1 + rand_below(it % 5 ? 16 : 64)), nn = it % 3 ? nt : 1 + rand_below(nt);
+      const size_t ldb = (kn ? nn : K) + rand_below(5);
+      const uint8_t flip = rand_below(2) ? 0x80 : 0;
+      const size_t misalign = rand_below(4);
+      std::vector<uint8_t> B((kn ? K : nn) * ldb + misalign + 64);
+      fill_bytes(B.data(), B.size(), rand_below(2) ? LB_UINT8 : LB_INT8, fills[rand_below(5)]);
+      const uint8_t *b = B.data() + misalign;
+      std::vector<int8_t> rows(nt * Kp, 0), want(nt * Kp), got(nt * Kp, 0x55);
+      std::vector<uint32_t> sums(nn, 0), got_sums(nn + 1, 0x5A5A5A5A);
+      bool low = false;
+      for (size_t n = 0; n < nn; ++n)
+        for (size_t k = 0; k < K; ++k) {
+          const int8_t v = (int8_t)(b[kn ? k * ldb + n : n * ldb + k] ^ flip);
+          rows[n * Kp + k] = v;
+          sums[n] += (uint32_t)(int32_t)v;
+          low |= v == -128;
+        }
+      lb_pack_b_vnni16(nt, Kp, rows.data(), want.data());
+      const bool got_low = (kn ? lb_pack_b_vnni16_kn_avx512 : lb_pack_b_vnni16_nk_avx512)(K, Kp, nn, nt, b, ldb, flip,
+                                                                                           got.data(), got_sums.data());
+      bad += got != want || !std::equal(sums.begin(), sums.end(), got_sums.begin()) || got_sums[nn] != 0x5A5A5A5A ||
+             got_low != low;
+      ++cases;
+    }
+    const char *name = kn ? "pack_b_vnni16_kn_avx512" : "pack_b_vnni16_nk_avx512";
+    check(bad == 0, std::string(name) + " differs from the rows packed by lb_pack_b_vnni16");
+    std::printf("  %s: %d cases, %d differ from the rows' packing\n", name, cases, bad);
   }
-  check(bad == 0, "pack_b_vnni16_kn_avx512 differs from transposed rows packed by lb_pack_b_vnni16");
-  std::printf("  pack_b_vnni16_kn_avx512: %d cases, %d differ from the transposed rows' packing\n", cases, bad);
 #endif
 }
 

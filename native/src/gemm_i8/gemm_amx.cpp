@@ -124,4 +124,5 @@ void gemm_u8s8_amx(size_t M, size_t N, size_t K, const void *Av, const int8_t *B
 
 const lb_gemm_i8_kernel gemm_i8_amx = {gemm_u8s8_amx, false, 16, 16, nullptr, nullptr,
                                        lb_pack_b_vnni16_avx512, true,
-                                       gemm_u8s8_avx512vnni, 4, lb_pack_b_vnni16_kn_avx512};
+                                       gemm_u8s8_avx512vnni, 4, lb_pack_b_vnni16_kn_avx512,
+                                       lb_pack_b_vnni16_nk_avx512};

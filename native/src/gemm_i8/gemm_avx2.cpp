@@ -182,4 +182,4 @@ void gemm_u7s8_avx2(size_t M, size_t N, size_t K, const void *A, const int8_t *B
 }  // namespace
 
 extern const lb_gemm_i8_kernel gemm_i8_avx2 = {gemm_u8s8_avx2, false, 1, 1, gemm_s8s8_sym_avx2,
-                                               gemm_u7s8_avx2, nullptr, false, nullptr, 0, nullptr};
+                                               gemm_u7s8_avx2, nullptr, false, nullptr, 0, nullptr, nullptr};

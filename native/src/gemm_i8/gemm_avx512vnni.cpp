@@ -72,10 +72,40 @@ void gemm_u8s8_avx512vnni(size_t M, size_t N, size_t K, const void *Av, const in
     lb_for_each_tile<8, 3>(M, N / 16, run(std::false_type{}));
 }
 
-// lb_pack_b_vnni16 (kernels.h) with 16 x 16 transposes of 4-byte words in registers: sixteen
-// rows' 64-byte runs in, the same bytes out as 16 rows of the layout (every word k = 4q ..
-// 4q + 3 of one row goes to row q at its column's place). The portable version moves them 4
-// bytes at a time.
+namespace {
+
+// 16 rows' 64-byte runs r[0 .. 15] -> t[w] = word w (bytes 4 w .. 4 w + 3) of every row, row c's
+// at word c: the layout's 16 rows q = k / 4 + w (every word k = 4q .. 4q + 3 of one row goes to
+// row q at its column's place). A 16 x 16 transpose of 4-byte words; r is clobbered.
+inline void transpose_words16(__m512i (&r)[16], __m512i (&t)[16]) {
+  // Unpack pairs of rows (32-bit), then pairs of pairs (64-bit): each 128-bit lane then holds
+  // one word from each of 4 rows.
+  LB_UNROLL for (int c = 0; c < 16; c += 2) {
+    t[c] = _mm512_unpacklo_epi32(r[c], r[c + 1]);
+    t[c + 1] = _mm512_unpackhi_epi32(r[c], r[c + 1]);
+  }
+  LB_UNROLL for (int c = 0; c < 16; c += 4) {
+    r[c] = _mm512_unpacklo_epi64(t[c], t[c + 2]);
+    r[c + 1] = _mm512_unpackhi_epi64(t[c], t[c + 2]);
+    r[c + 2] = _mm512_unpacklo_epi64(t[c + 1], t[c + 3]);
+    r[c + 3] = _mm512_unpackhi_epi64(t[c + 1], t[c + 3]);
+  }
+  // r[4g + j], lane l: word 4l + j' of rows 4g .. 4g + 3 (j' = 0, 1, 2, 3 for j = 0, 1, 2, 3
+  // in the order unpack leaves them). Gather the four groups' lanes: 128-bit shuffles.
+  LB_UNROLL for (int j = 0; j < 4; ++j) {
+    const __m512i a = _mm512_shuffle_i32x4(r[j], r[4 + j], 0x44), b = _mm512_shuffle_i32x4(r[j], r[4 + j], 0xEE);
+    const __m512i c2 = _mm512_shuffle_i32x4(r[8 + j], r[12 + j], 0x44), d = _mm512_shuffle_i32x4(r[8 + j], r[12 + j], 0xEE);
+    t[j] = _mm512_shuffle_i32x4(a, c2, 0x88);       // lanes 0 of groups 0, 1, 2, 3
+    t[4 + j] = _mm512_shuffle_i32x4(a, c2, 0xDD);   // lanes 1
+    t[8 + j] = _mm512_shuffle_i32x4(b, d, 0x88);    // lanes 2
+    t[12 + j] = _mm512_shuffle_i32x4(b, d, 0xDD);   // lanes 3
+  }
+}
+
+}  // namespace
+
+// lb_pack_b_vnni16 (kernels.h) with transposes in registers; the portable version moves the
+// words 4 bytes at a time.
 void lb_pack_b_vnni16_avx512(size_t N, size_t K, const int8_t *B, int8_t *out) {
   for (size_t nb = 0; nb < N / 16; ++nb) {
     const int8_t *src = B + nb * 16 * K;
@@ -83,32 +113,47 @@ void lb_pack_b_vnni16_avx512(size_t N, size_t K, const int8_t *B, int8_t *out) {
     for (size_t k = 0; k < K; k += 64) {
       __m512i r[16], t[16];
       LB_UNROLL for (int c = 0; c < 16; ++c) r[c] = _mm512_loadu_si512((const void *)(src + c * K + k));
-      // Words: unpack pairs of rows (32-bit), then pairs of pairs (64-bit): each 128-bit lane
-      // then holds one word from each of 4 rows.
-      LB_UNROLL for (int c = 0; c < 16; c += 2) {
-        t[c] = _mm512_unpacklo_epi32(r[c], r[c + 1]);
-        t[c + 1] = _mm512_unpackhi_epi32(r[c], r[c + 1]);
-      }
-      LB_UNROLL for (int c = 0; c < 16; c += 4) {
-        r[c] = _mm512_unpacklo_epi64(t[c], t[c + 2]);
-        r[c + 1] = _mm512_unpackhi_epi64(t[c], t[c + 2]);
-        r[c + 2] = _mm512_unpacklo_epi64(t[c + 1], t[c + 3]);
-        r[c + 3] = _mm512_unpackhi_epi64(t[c + 1], t[c + 3]);
-      }
-      // r[4g + j], lane l: word 4l + j' of rows 4g .. 4g + 3 (j' = 0, 1, 2, 3 for j = 0, 1, 2, 3
-      // in the order unpack leaves them). Gather the four groups' lanes: 128-bit shuffles.
-      LB_UNROLL for (int j = 0; j < 4; ++j) {
-        const __m512i a = _mm512_shuffle_i32x4(r[j], r[4 + j], 0x44), b = _mm512_shuffle_i32x4(r[j], r[4 + j], 0xEE);
-        const __m512i c2 = _mm512_shuffle_i32x4(r[8 + j], r[12 + j], 0x44), d = _mm512_shuffle_i32x4(r[8 + j], r[12 + j], 0xEE);
-        t[j] = _mm512_shuffle_i32x4(a, c2, 0x88);       // lanes 0 of groups 0, 1, 2, 3
-        t[4 + j] = _mm512_shuffle_i32x4(a, c2, 0xDD);   // lanes 1
-        t[8 + j] = _mm512_shuffle_i32x4(b, d, 0x88);    // lanes 2
-        t[12 + j] = _mm512_shuffle_i32x4(b, d, 0xDD);   // lanes 3
-      }
-      // t[4l + j] holds word 4l + j of all 16 rows: output row q = k / 4 + 4l + j.
+      transpose_words16(r, t);
       LB_UNROLL for (int w = 0; w < 16; ++w) _mm512_storeu_si512((void *)(dst + (k / 4 + w) * 64), t[w]);
     }
   }
+}
+
+// N x K bytes straight into the VNNI layout (kernels.h, pack_b_nk): the caller's rows, flipped
+// and masked at K, go through the transpose above, and the column sums come from one vpdpbusd
+// against ones per layout row, whose lanes are the columns. (Before, the rows were copied and
+// flipped, summed, then packed: three passes over B.)
+bool lb_pack_b_vnni16_nk_avx512(size_t K, size_t Kp, size_t nn, size_t nt, const uint8_t *B, size_t ldb,
+                                uint8_t flip, int8_t *out, uint32_t *col_sum) {
+  const __m512i fl = _mm512_set1_epi8((char)flip), ones = _mm512_set1_epi8(1), m128 = _mm512_set1_epi8((char)0x80);
+  __mmask64 low = 0;  // bytes equal to -128
+  for (size_t nb = 0; nb < nt / 16; ++nb) {
+    const size_t n = nb * 16, rows = nn > n ? (nn - n < 16 ? nn - n : 16) : 0;
+    const uint8_t *src = B + n * ldb;
+    int8_t *dst = out + n * Kp;
+    __m512i cs = _mm512_setzero_si512();
+    for (size_t k = 0; k < Kp; k += 64) {
+      const __mmask64 m = K - k >= 64 ? ~(__mmask64)0 : K > k ? (((__mmask64)1 << (K - k)) - 1) : 0;
+      __m512i r[16], t[16];
+      LB_UNROLL for (int c = 0; c < 16; ++c) {
+        if ((size_t)c < rows) {
+          r[c] = _mm512_maskz_mov_epi8(m, _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, src + c * ldb + k), fl));
+          low |= _mm512_cmpeq_epi8_mask(r[c], m128);
+        } else {
+          r[c] = _mm512_setzero_si512();
+        }
+      }
+      transpose_words16(r, t);
+      LB_UNROLL for (int w = 0; w < 16; ++w) {
+        cs = _mm512_dpbusd_epi32(cs, ones, t[w]);
+        _mm512_storeu_si512((void *)(dst + (k / 4 + w) * 64), t[w]);
+      }
+    }
+    alignas(64) uint32_t sums[16];
+    _mm512_store_si512(sums, cs);
+    memcpy(col_sum + n, sums, rows * sizeof(uint32_t));
+  }
+  return low != 0;
 }
 
 // K x N bytes straight into the VNNI layout (kernels.h, pack_b_kn): four rows of 64 columns
@@ -119,7 +164,7 @@ void lb_pack_b_vnni16_avx512(size_t N, size_t K, const int8_t *B, int8_t *out) {
 // K met a new page every row (rows 4 KiB apart), a TLB miss each.
 bool lb_pack_b_vnni16_kn_avx512(size_t K, size_t Kp, size_t nn, size_t nt, const uint8_t *B, size_t ldb,
                                 uint8_t flip, int8_t *out, uint32_t *col_sum) {
-  constexpr size_t kRows = 64, kMaxCols = 256;
+  constexpr size_t kRows = 64, kMaxCols = 1024;
   const __m512i fl = _mm512_set1_epi8((char)flip), ones = _mm512_set1_epi8(1), m128 = _mm512_set1_epi8((char)0x80);
   alignas(64) uint32_t sums[kMaxCols];  // per strip, in quad order until the end
   memset(sums, 0, sizeof sums);
@@ -163,4 +208,4 @@ bool lb_pack_b_vnni16_kn_avx512(size_t K, size_t Kp, size_t nn, size_t nt, const
 
 const lb_gemm_i8_kernel gemm_i8_avx512vnni = {gemm_u8s8_avx512vnni, false, 1, 16, nullptr, nullptr,
                                               lb_pack_b_vnni16_avx512, false, nullptr, 0,
-                                              lb_pack_b_vnni16_kn_avx512};
+                                              lb_pack_b_vnni16_kn_avx512, lb_pack_b_vnni16_nk_avx512};

@@ -72,4 +72,4 @@ void gemm_u8s8_avxvnni(size_t M, size_t N, size_t K, const void *Av, const int8_
 }
 
 const lb_gemm_i8_kernel gemm_i8_avxvnni = {gemm_u8s8_avxvnni, false, 1, 16, nullptr, nullptr,
-                                           lb_pack_b_vnni16, false, nullptr, 0, nullptr};
+                                           lb_pack_b_vnni16, false, nullptr, 0, nullptr, nullptr};

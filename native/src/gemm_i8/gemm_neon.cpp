@@ -49,4 +49,4 @@ void gemm_u8s8_neon(size_t M, size_t N, size_t K, const void *Av, const int8_t *
   });
 }
 
-const lb_gemm_i8_kernel gemm_i8_neon = {gemm_u8s8_neon, false, 1, 1, nullptr, nullptr, nullptr, false, nullptr, 0, nullptr};
+const lb_gemm_i8_kernel gemm_i8_neon = {gemm_u8s8_neon, false, 1, 1, nullptr, nullptr, nullptr, false, nullptr, 0, nullptr, nullptr};

@@ -38,4 +38,4 @@ void gemm_s8s8_neon_dotprod(size_t M, size_t N, size_t K, const void *Av, const 
 }
 
 const lb_gemm_i8_kernel gemm_i8_neon_dotprod = {gemm_s8s8_neon_dotprod, true, 1, 1, nullptr,
-                                                nullptr, nullptr, false, nullptr, 0, nullptr};
+                                                nullptr, nullptr, false, nullptr, 0, nullptr, nullptr};

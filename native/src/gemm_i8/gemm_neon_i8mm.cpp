@@ -66,4 +66,4 @@ void gemm_s8s8_neon_i8mm(size_t M, size_t N, size_t K, const void *Av, const int
 }
 
 const lb_gemm_i8_kernel gemm_i8_neon_i8mm = {gemm_s8s8_neon_i8mm, true, 1, 1, nullptr, nullptr,
-                                             nullptr, false, nullptr, 0, nullptr};
+                                             nullptr, false, nullptr, 0, nullptr, nullptr};

@@ -13,4 +13,4 @@ void gemm_u8s8_ref(size_t M, size_t N, size_t K, const void *Av, const int8_t *B
     }
 }
 
-const lb_gemm_i8_kernel gemm_i8_ref = {gemm_u8s8_ref, false, 1, 1, nullptr, nullptr, nullptr, false, nullptr, 0, nullptr};
+const lb_gemm_i8_kernel gemm_i8_ref = {gemm_u8s8_ref, false, 1, 1, nullptr, nullptr, nullptr, false, nullptr, 0, nullptr, nullptr};
