@@ -109,13 +109,9 @@ void tile(const lb_ggemm_args &a, size_t m, size_t p) {
         acc16[i][j] = _mm512_setzero_si512();
       }
     }
-    LB_UNROLL for (int j = 0; j < C; ++j) {
-      const size_t w = ((p + j) * a.groups + g) * 16;
-      const __m512 ws = lb_zmm_scales(a, w);
-      LB_UNROLL for (int i = 0; i < R; ++i)
-        y[i][j] = _mm512_add_ps(y[i][j], a.zp_uniform ? lb_zmm_group_term<true>(a, m + i, g, w, acc[i][j], ws)
-                                                      : lb_zmm_group_term<false>(a, m + i, g, w, acc[i][j], ws));
-    }
+    auto add = [&](int i, int j, __m512 t) { y[i][j] = _mm512_add_ps(y[i][j], t); };
+    if (a.zp_uniform) lb_zmm_group_end<true>(a, m, p, g, acc, add);
+    else lb_zmm_group_end<false>(a, m, p, g, acc, add);
   }
   LB_UNROLL for (int i = 0; i < R; ++i) LB_UNROLL for (int j = 0; j < C; ++j) {
     __m512 v = y[i][j];
@@ -166,12 +162,9 @@ void gemm_tile(const lb_ggemm_args &a, size_t m, size_t p) {
         }
       }
     }
-    LB_UNROLL for (int j = 0; j < C; ++j) {
-      const size_t w = ((p + j) * a.groups + g) * 16;
-      const __m512 ws = lb_zmm_scales(a, w);
-      LB_UNROLL for (int i = 0; i < R; ++i) _mm512_store_ps(y[i][j], _mm512_add_ps(_mm512_load_ps(y[i][j]),
-          lb_zmm_group_term<kUniform>(a, m + i, g, w, acc[i][j], ws)));
-    }
+    lb_zmm_group_end<kUniform>(a, m, p, g, acc, [&](int i, int j, __m512 t) {
+      _mm512_store_ps(y[i][j], _mm512_add_ps(_mm512_load_ps(y[i][j]), t));
+    });
   }
   LB_UNROLL for (int i = 0; i < R; ++i) LB_UNROLL for (int j = 0; j < C; ++j) {
     __m512 v = _mm512_load_ps(y[i][j]);
