@@ -317,6 +317,12 @@ namespace {
 // points applied on the way; the columns in blocks across the pool. Packing B (a transpose,
 // a pass for the VNNI layout) cost 100x the product at 1 x 4096 x 4096.
 constexpr size_t kGemvRows = 8;
+// K x N with the byte kernels: up to 16 rows, in passes of 8 over B. (K x N is packed whole
+// beyond: its column blocks would each visit every row's page; lb_raw_blockwise.)
+constexpr size_t kGemvRowsKN = 16;
+size_t small_m_rows(lb_layout layout) {
+  return layout == LB_LAYOUT_KN && lb_active()->gemv_u8 ? kGemvRowsKN : kGemvRows;
+}
 
 // K x N on several threads: each takes a contiguous range of B's rows (a sequential stream
 // for the prefetchers, where column blocks walk every row at ldb strides) into partial sums
@@ -373,7 +379,7 @@ lb_status small_m_u8(const lb_gemv_u8_kernels &kern, size_t M, size_t N, size_t 
   // The kernels read a's rows to K rounded up to 64; rows a line more apart, so that 8 rows
   // with a power-of-two K do not share one L1 set (with B's rows, which do).
   const size_t Kp = lb_round_up(K, 64), lda_u8 = Kp + 64;
-  uint32_t asum[kGemvRows], za[kGemvRows];
+  uint32_t asum[kGemvRowsKN], za[kGemvRowsKN];
   bool any_za = false, any_zb = false;
   for (size_t m = 0; m < M; ++m) {
     za[m] = a_zp ? (uint32_t)load(a_zp, a_type, a_zp_count == 1 ? 0 : m) : 0;
@@ -396,7 +402,14 @@ lb_status small_m_u8(const lb_gemv_u8_kernels &kern, size_t M, size_t N, size_t 
     any_zb |= zb[n] != 0;
   }
   const size_t threads = lb_product_threads(M, N, K);
-  const lb_gemv_u8_fn fn = layout == LB_LAYOUT_KN ? kern.kn : kern.nk;
+  const lb_gemv_u8_fn kernel = layout == LB_LAYOUT_KN ? kern.kn : kern.nk;
+  // The kernels take 8 rows at most: passes of 8, S with the first.
+  auto fn = [&](size_t M, size_t N, size_t K, const uint8_t *a, size_t lda, bool a_u8, const uint8_t *B,
+                size_t ldb, uint8_t flip, int32_t *P, size_t ldp, int32_t *S) {
+    for (size_t m0 = 0; m0 < M; m0 += kGemvRows)
+      kernel(M - m0 < kGemvRows ? M - m0 : kGemvRows, N, K, a + m0 * lda, lda, a_u8, B, ldb, flip, P + m0 * ldp, ldp,
+             m0 ? nullptr : S);
+  };
   size_t kc;
   if (const size_t parts = k_parts(M, N, K, layout, threads, &kc)) {
     lb_scratch p_buf(2, parts * (M + 1) * N * sizeof(int32_t));  // per part: M rows of P, then S
@@ -485,7 +498,7 @@ extern "C" lb_status lb_matmul_integer(size_t M, size_t N, size_t K, const void 
   lb_status st = lb_check_matmul_integer_args(M, N, K, A, a_type, lda, B, b_type, b_layout, ldb,
                                               a_zp, a_zp_count, b_zp, b_zp_count, Y, ldy);
   if (st != LB_OK || M == 0 || N == 0) return st;
-  if (M <= kGemvRows)
+  if (M <= small_m_rows(b_layout))
     return small_m(M, N, K, A, a_type, lda, B, b_type, b_layout, ldb, a_zp, a_zp_count, b_zp, b_zp_count, Y, ldy);
   lb_packed_weights w{};
   const lb_kernel_entry *e = lb_select_kernel(LB_KERNEL_RAW_I8, b_type, lb_active_index());

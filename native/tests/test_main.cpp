@@ -143,7 +143,9 @@ void test_matmul_integer(const char *isa) {
                          {1, 1, 129}, {5, 7, 9},     {17, 33, 65},  {31, 45, 127}, {33, 35, 200},
                          {1, 300, 513}, {64, 64, 64}, {3, 4, 63},    {48, 48, 192}, {4, 19, 1000},
                          {8, 70, 33},  {2, 1000, 5},  {7, 65, 2},    {6, 31, 1},    {8, 16, 4},
-                         {20, 130, 200}};  // 64 x 64 transpose tiles and both edges (K x N)
+                         {20, 130, 200}, {9, 70, 130}, {16, 65, 257}};  // 64 x 64 transpose tiles and
+                                                                         // both edges (K x N); 9-16 rows:
+                                                                         // K x N byte kernels in passes
   const lb_dtype types[] = {LB_UINT8, LB_INT8};
   const fill fills[] = {fill::random, fill::max_magnitude, fill::zero, fill::constant,
                         fill::alternating};
@@ -184,10 +186,11 @@ void test_matmul_integer(const char *isa) {
   std::printf("  matmul_integer[%s]: %d cases, %d differ from the reference\n", isa, cases, bad);
 }
 
-// Up to 8 rows on 2 and 3 threads, against the reference: K x N with the rows of B split across
-// threads (partial sums added afterwards), N x K in column blocks.
+// Small M on 2 and 3 threads, against the reference: K x N with the rows of B split across
+// threads (partial sums added afterwards; 13 rows: two passes of the byte kernels), N x K in
+// column blocks (13 rows: the GEMM).
 void test_small_m_threads(const char *isa) {
-  const shape shapes[] = {{3, 2000, 1100}, {1, 4100, 1500}, {8, 1200, 2100}};
+  const shape shapes[] = {{3, 2000, 1100}, {1, 4100, 1500}, {8, 1200, 2100}, {13, 900, 2600}};
   const lb_dtype types[] = {LB_UINT8, LB_INT8};
   const fill fills[] = {fill::random, fill::max_magnitude, fill::alternating};
   const size_t saved = lb_get_threads();

@@ -78,7 +78,9 @@ void kn(size_t N, size_t K, const uint8_t *a, size_t lda, const uint8_t *B, size
           if (row < rows) {  // rows past K stay zero: no product, no column sum
             const uint8_t *src = B + (k + row) * ldb + n;
             if (along) {
+              // Near the row's end, the start of the row kPF further on: the next group's.
               if (n + kPF < N) _mm_prefetch((const char *)src + kPF, _MM_HINT_T0);
+              else if (k + row + 4 * H < K) _mm_prefetch((const char *)(src + 4 * H * ldb + kPF - N), _MM_HINT_T0);
             } else if (k + row + 4 * H < K) {
               _mm_prefetch((const char *)src + 4 * H * ldb, _MM_HINT_T0);
             }
