@@ -68,17 +68,21 @@ void block(const lb_ggemm_args &a, size_t ks, size_t m, size_t p) {
   alignas(64) int32_t c[2][MT * 16][NT * 16];
   alignas(64) float y[MT * 16][NT * 16];
   memset(y, 0, sizeof y);
+  // Each row's int32 sums from L1, through lb_zmm_group_end (one test per group for the
+  // activations' zero points, not one per row and panel).
   auto group_end = [&](size_t g, const int32_t (&t)[MT * 16][NT * 16]) {
     __m512 ws[NT];
-    LB_UNROLL for (int j = 0; j < NT; ++j) ws[j] = lb_zmm_scales(a, ((p + j) * a.groups + g) * 16);
+    lb_zmm_group_scales(a, p, g, ws);
     for (int i = 0; i < MT * 16; ++i) {
+      __m512i v[1][NT];
       const __m512i start = _mm512_set1_epi32(kUniform ? lb_group_start(a, m + i, g) : 0);
       LB_UNROLL for (int j = 0; j < NT; ++j) {
-        __m512i v = _mm512_load_si512((const void *)&t[i][16 * j]);
-        if (kUniform) v = _mm512_add_epi32(v, start);
-        _mm512_store_ps(&y[i][16 * j], _mm512_add_ps(_mm512_load_ps(&y[i][16 * j]),
-            lb_zmm_group_term<kUniform>(a, m + i, g, ((p + j) * a.groups + g) * 16, v, ws[j])));
+        v[0][j] = _mm512_load_si512((const void *)&t[i][16 * j]);
+        if (kUniform) v[0][j] = _mm512_add_epi32(v[0][j], start);
       }
+      lb_zmm_group_end<kUniform>(a, m + i, p, g, ws, v, [&](int, int j, __m512 term) {
+        _mm512_store_ps(&y[i][16 * j], _mm512_add_ps(_mm512_load_ps(&y[i][16 * j]), term));
+      });
     }
   };
   for (size_t g = 0; g < a.groups; ++g) {

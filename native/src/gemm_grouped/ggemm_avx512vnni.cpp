@@ -110,8 +110,10 @@ void tile(const lb_ggemm_args &a, size_t m, size_t p) {
       }
     }
     auto add = [&](int i, int j, __m512 t) { y[i][j] = _mm512_add_ps(y[i][j], t); };
-    if (a.zp_uniform) lb_zmm_group_end<true>(a, m, p, g, acc, add);
-    else lb_zmm_group_end<false>(a, m, p, g, acc, add);
+    __m512 ws[C];
+    lb_zmm_group_scales(a, p, g, ws);
+    if (a.zp_uniform) lb_zmm_group_end<true>(a, m, p, g, ws, acc, add);
+    else lb_zmm_group_end<false>(a, m, p, g, ws, acc, add);
   }
   LB_UNROLL for (int i = 0; i < R; ++i) LB_UNROLL for (int j = 0; j < C; ++j) {
     __m512 v = y[i][j];
@@ -162,7 +164,9 @@ void gemm_tile(const lb_ggemm_args &a, size_t m, size_t p) {
         }
       }
     }
-    lb_zmm_group_end<kUniform>(a, m, p, g, acc, [&](int i, int j, __m512 t) {
+    __m512 ws[C];
+    lb_zmm_group_scales(a, p, g, ws);
+    lb_zmm_group_end<kUniform>(a, m, p, g, ws, acc, [&](int i, int j, __m512 t) {
       _mm512_store_ps(y[i][j], _mm512_add_ps(_mm512_load_ps(y[i][j]), t));
     });
   }

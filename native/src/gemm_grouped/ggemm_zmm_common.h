@@ -14,42 +14,30 @@ inline __m512 lb_zmm_scales(const lb_ggemm_args &a, size_t w) {
                      : _mm512_loadu_ps(a.w_scale + w);
 }
 
-// Row `row`'s term of group g for the 16 columns at w: float(acc - zero-point terms) * (a_scale
-// * w_scale). kUniform: v already holds the symmetric weights' -zp * a_sum (it started there);
-// otherwise a zero point per column and group is subtracted here (symmetric weights never read
-// w_zp: 64 bytes a panel and group, a quarter of int4 g32's own bytes).
-template <bool kUniform>
-inline __m512 lb_zmm_group_term(const lb_ggemm_args &a, size_t row, size_t g, size_t w, __m512i v, __m512 ws) {
-  if (!kUniform)
-    v = _mm512_sub_epi32(v, _mm512_mullo_epi32(_mm512_loadu_si512((const void *)(a.w_zp + w)),
-                                               _mm512_set1_epi32(a.a_sum[row * a.groups + g])));
-  if (a.a_zp)
-    v = _mm512_sub_epi32(v, _mm512_mullo_epi32(_mm512_loadu_si512((const void *)(a.w_qsum + w)),
-                                               _mm512_set1_epi32(a.a_zp[row])));
-  return _mm512_mul_ps(_mm512_cvtepi32_ps(v), _mm512_mul_ps(_mm512_set1_ps(a.a_scale[row]), ws));
+// Group g's scales for the C panels from p.
+template <int C>
+inline void lb_zmm_group_scales(const lb_ggemm_args &a, size_t p, size_t g, __m512 (&ws)[C]) {
+  LB_UNROLL for (int j = 0; j < C; ++j) ws[j] = lb_zmm_scales(a, ((p + j) * a.groups + g) * 16);
 }
 
-// Group g's end for an R x C tile at rows m, panels p: add(i, j, term) receives each
-// accumulator's term as lb_zmm_group_term computes it. The zero-point corrections are passes
-// of their own, each behind one test per group, so the common case (symmetric weights that
-// started at -zp * a_sum, no activation zero points) is straight-line code: with the tests per
-// accumulator, GCC kept them in the 6 x 4 tile's group end, and that end took 47% of the
-// tile's time at int4 g32 (perf, AMD host).
+// Group g's end for an R x C tile at rows m, panels p (ws: the group's scales): add(i, j, term)
+// receives each accumulator's term float(acc - zero-point terms) * (a_scale * w_scale), SPEC §4.
+// kUniform: acc already holds the symmetric weights' -zp * a_sum (it started there, and w_zp is
+// never read: 64 bytes a panel and group, a quarter of int4 g32's own bytes); otherwise a zero
+// point per column and group is subtracted here. The zero-point corrections are passes of their
+// own, each behind one test per group, so the common case (symmetric weights, no activation
+// zero points) is straight-line code: with tests per accumulator GCC kept them in the 6 x 4
+// tile's group end, which took 47% of that tile's time at int4 g32 (perf, AMD host).
 template <bool kUniform, int R, int C, class Add>
-inline void lb_zmm_group_end(const lb_ggemm_args &a, size_t m, size_t p, size_t g, __m512i (&acc)[R][C], Add &&add) {
-  size_t w[C];
-  __m512 ws[C];
-  LB_UNROLL for (int j = 0; j < C; ++j) {
-    w[j] = ((p + j) * a.groups + g) * 16;
-    ws[j] = lb_zmm_scales(a, w[j]);
-  }
+inline void lb_zmm_group_end(const lb_ggemm_args &a, size_t m, size_t p, size_t g, const __m512 (&ws)[C],
+                             __m512i (&acc)[R][C], Add &&add) {
   if (!kUniform) LB_UNROLL for (int j = 0; j < C; ++j) {
-    const __m512i zp = _mm512_loadu_si512((const void *)(a.w_zp + w[j]));
+    const __m512i zp = _mm512_loadu_si512((const void *)(a.w_zp + ((p + j) * a.groups + g) * 16));
     LB_UNROLL for (int i = 0; i < R; ++i) acc[i][j] = _mm512_sub_epi32(acc[i][j],
         _mm512_mullo_epi32(zp, _mm512_set1_epi32(a.a_sum[(m + i) * a.groups + g])));
   }
   if (a.a_zp) LB_UNROLL for (int j = 0; j < C; ++j) {
-    const __m512i qs = _mm512_loadu_si512((const void *)(a.w_qsum + w[j]));
+    const __m512i qs = _mm512_loadu_si512((const void *)(a.w_qsum + ((p + j) * a.groups + g) * 16));
     LB_UNROLL for (int i = 0; i < R; ++i) acc[i][j] = _mm512_sub_epi32(acc[i][j],
         _mm512_mullo_epi32(qs, _mm512_set1_epi32(a.a_zp[m + i])));
   }
