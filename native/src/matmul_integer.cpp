@@ -317,12 +317,13 @@ namespace {
 // points applied on the way; the columns in blocks across the pool. Packing B (a transpose,
 // a pass for the VNNI layout) cost 100x the product at 1 x 4096 x 4096.
 constexpr size_t kGemvRows = 8;
-// K x N with the byte kernels: up to 16 rows, in passes of 8 over B. (K x N is packed whole
-// beyond: its column blocks would each visit every row's page; lb_raw_blockwise.)
-constexpr size_t kGemvRowsKN = 16;
-size_t small_m_rows(lb_layout layout) {
-  return layout == LB_LAYOUT_KN && lb_active()->gemv_u8 ? kGemvRowsKN : kGemvRows;
-}
+// With the byte kernels: up to 16 rows, in passes of 8 over B. AMD host, interleaved, against
+// packing B whole (K x N) or block by block (N x K), 4096 x 4096, 1 thread: K x N 12 rows
+// 1.73-1.91 -> 1.18-1.22 ms, 16 rows 2.09-2.50 -> 1.40-1.44; N x K 16 rows 0.45-0.56 -> 0.68-0.73
+// of the prepacked speed (2 threads 0.48-0.53 -> 0.63-0.70). At 24 rows three passes lost on
+// 1 thread.
+constexpr size_t kGemvRowsU8 = 16;
+size_t small_m_rows() { return lb_active()->gemv_u8 ? kGemvRowsU8 : kGemvRows; }
 
 // K x N on several threads: each takes a contiguous range of B's rows (a sequential stream
 // for the prefetchers, where column blocks walk every row at ldb strides) into partial sums
@@ -379,7 +380,7 @@ lb_status small_m_u8(const lb_gemv_u8_kernels &kern, size_t M, size_t N, size_t 
   // The kernels read a's rows to K rounded up to 64; rows a line more apart, so that 8 rows
   // with a power-of-two K do not share one L1 set (with B's rows, which do).
   const size_t Kp = lb_round_up(K, 64), lda_u8 = Kp + 64;
-  uint32_t asum[kGemvRowsKN], za[kGemvRowsKN];
+  uint32_t asum[kGemvRowsU8], za[kGemvRowsU8];
   bool any_za = false, any_zb = false;
   for (size_t m = 0; m < M; ++m) {
     za[m] = a_zp ? (uint32_t)load(a_zp, a_type, a_zp_count == 1 ? 0 : m) : 0;
@@ -498,7 +499,7 @@ extern "C" lb_status lb_matmul_integer(size_t M, size_t N, size_t K, const void 
   lb_status st = lb_check_matmul_integer_args(M, N, K, A, a_type, lda, B, b_type, b_layout, ldb,
                                               a_zp, a_zp_count, b_zp, b_zp_count, Y, ldy);
   if (st != LB_OK || M == 0 || N == 0) return st;
-  if (M <= small_m_rows(b_layout))
+  if (M <= small_m_rows())
     return small_m(M, N, K, A, a_type, lda, B, b_type, b_layout, ldb, a_zp, a_zp_count, b_zp, b_zp_count, Y, ldy);
   lb_packed_weights w{};
   const lb_kernel_entry *e = lb_select_kernel(LB_KERNEL_RAW_I8, b_type, lb_active_index());

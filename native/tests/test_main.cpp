@@ -145,7 +145,7 @@ void test_matmul_integer(const char *isa) {
                          {8, 70, 33},  {2, 1000, 5},  {7, 65, 2},    {6, 31, 1},    {8, 16, 4},
                          {20, 130, 200}, {9, 70, 130}, {16, 65, 257}};  // 64 x 64 transpose tiles and
                                                                          // both edges (K x N); 9-16 rows:
-                                                                         // K x N byte kernels in passes
+                                                                         // the byte kernels in passes
   const lb_dtype types[] = {LB_UINT8, LB_INT8};
   const fill fills[] = {fill::random, fill::max_magnitude, fill::zero, fill::constant,
                         fill::alternating};
@@ -187,8 +187,8 @@ void test_matmul_integer(const char *isa) {
 }
 
 // Small M on 2 and 3 threads, against the reference: K x N with the rows of B split across
-// threads (partial sums added afterwards; 13 rows: two passes of the byte kernels), N x K in
-// column blocks (13 rows: the GEMM).
+// threads (partial sums added afterwards), N x K in column blocks; 13 rows: two passes of the
+// byte kernels where the ISA has them.
 void test_small_m_threads(const char *isa) {
   const shape shapes[] = {{3, 2000, 1100}, {1, 4100, 1500}, {8, 1200, 2100}, {13, 900, 2600}};
   const lb_dtype types[] = {LB_UINT8, LB_INT8};
