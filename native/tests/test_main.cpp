@@ -143,9 +143,9 @@ void test_matmul_integer(const char *isa) {
                          {1, 1, 129}, {5, 7, 9},     {17, 33, 65},  {31, 45, 127}, {33, 35, 200},
                          {1, 300, 513}, {64, 64, 64}, {3, 4, 63},    {48, 48, 192}, {4, 19, 1000},
                          {8, 70, 33},  {2, 1000, 5},  {7, 65, 2},    {6, 31, 1},    {8, 16, 4},
-                         {20, 130, 200}, {9, 70, 130}, {16, 65, 257}};  // 64 x 64 transpose tiles and
-                                                                         // both edges (K x N); 9-16 rows:
-                                                                         // the byte kernels in passes
+                         {20, 130, 200}, {9, 70, 130}, {16, 65, 257}, {20, 37, 0}};
+  // 64 x 64 transpose tiles and both edges (K x N); 9-16 rows: the byte kernels in passes;
+  // K = 0 beyond 16 rows: B packed whole or block by block, with nothing in it.
   const lb_dtype types[] = {LB_UINT8, LB_INT8};
   const fill fills[] = {fill::random, fill::max_magnitude, fill::zero, fill::constant,
                         fill::alternating};
