@@ -61,16 +61,15 @@ lb_status lb_pack_raw(const lb_gemm_i8_kernel &kern, const void *B, lb_dtype b_t
 void lb_release_raw(lb_packed_weights *w);
 
 // B as the caller holds it, for a product that packs it block by block (lb_gemm_run) instead
-// of whole before the product: each block's columns of B' = B ^ flip go to the thread's
-// scratch just before the kernel reads them, so they are written and read in L2, and their
-// column sums come with them. Where lb_raw_blockwise says so: N x K bytes, kernels with a
+// of whole before the product: each block's columns of B' (B shifted by w's beta) go to the
+// thread's scratch just before the kernel reads them, so they are written and read in L2, and
+// their column sums come with them. Where lb_raw_blockwise says so: N x K bytes, kernels with a
 // direct packer (kernels.h, pack_b_nk) and no narrow-range variants, which would need to know
 // whether all of B' avoids -128 before the first block.
 struct lb_raw_source {
   const uint8_t *B;
   lb_layout layout;
   size_t ldb;
-  uint8_t flip;
 };
 // The RAW_I8 fields of w for B (N x K) without B': the shape, types and offset.
 void lb_raw_shape(const lb_gemm_i8_kernel &kern, lb_dtype b_type, size_t N, size_t K, lb_packed_weights *w);

@@ -6,7 +6,7 @@
 //   (a - za)(b - zb) = (a' - za')(b' - zb'),  za' = za - alpha,  zb' = zb - beta
 //   sum_k (a' - za')(b' - zb') = sum a'b' - zb' sum_k a' - za' sum_k b' + K za' zb'
 // Every term is taken modulo 2^32 (uint32 arithmetic), so the result is the exact sum
-// modulo 2^32 whatever the kernel, which is what makes all ISAs agree bit for bit. (Up to 8
+// modulo 2^32 whatever the kernel, which is what makes all ISAs agree bit for bit. (Up to 16
 // rows the byte kernels take A as it is and B' of the other signedness instead: small_m_u8.)
 #include <string.h>
 
@@ -177,6 +177,16 @@ auto direct_packer(const lb_gemm_i8_kernel &kern, lb_layout layout) {
 }
 // The direct packers take up to 1024 columns a call (kernels.h).
 constexpr size_t kDirectCols = 1024;
+// B' = B ^ flip makes the caller's B the kernels' int8 B'.
+uint8_t raw_flip(const lb_packed_weights &w) { return w.beta ? 0x80 : 0; }
+// Columns n .. n + nt of B (nt <= kDirectCols; those past N zero) through the direct packer of
+// its layout into out and col_sum; whether some B' is -128.
+bool pack_direct(const lb_packed_weights &w, const uint8_t *B, lb_layout layout, size_t ldb, size_t n,
+                 size_t nt, int8_t *out, uint32_t *col_sum) {
+  const size_t nn = w.N > n ? (w.N - n < nt ? w.N - n : nt) : 0;  // real columns
+  const uint8_t *src = B + (!nn ? 0 : layout == LB_LAYOUT_KN ? n : n * ldb);
+  return direct_packer(*w.kern, layout)(w.K, w.Kp, nn, nt, src, ldb, raw_flip(w), out, col_sum);
+}
 }  // namespace
 
 // N x K only: a column block of K x N bytes reads a line or two from each of B's K rows, a
@@ -195,12 +205,9 @@ void lb_pack_raw_block(const lb_raw_source &src, const lb_packed_weights &w, uin
   };
   static thread_local packed last{0, 0, 0};
   if (reuse && last.call == call && last.n0 == n0 && last.nc == nc) return;
-  const auto pack = direct_packer(*w.kern, src.layout);
   for (size_t n = n0; n < n0 + nc; n += kDirectCols) {
     const size_t nt = n0 + nc - n < kDirectCols ? n0 + nc - n : kDirectCols;
-    const size_t nn = w.N > n ? (w.N - n < nt ? w.N - n : nt) : 0;
-    const uint8_t *B = src.B + (!nn ? 0 : src.layout == LB_LAYOUT_KN ? n : n * src.ldb);
-    pack(w.K, w.Kp, nn, nt, B, src.ldb, src.flip, out + (n - n0) * w.Kp, col_sum + (n - n0));
+    pack_direct(w, src.B, src.layout, src.ldb, n, nt, out + (n - n0) * w.Kp, col_sum + (n - n0));
   }
   last = reuse ? packed{call, n0, nc} : packed{0, 0, 0};
 }
@@ -218,7 +225,7 @@ lb_status lb_pack_raw(const lb_gemm_i8_kernel &kern, const void *B, lb_dtype b_t
   w->col_sum = (uint32_t *)lb_aligned_alloc((N ? N : 1) * sizeof(uint32_t));
   if (!w->Bp || !w->col_sum) return release(w), LB_ERR_OUT_OF_MEMORY;
   const size_t Kp = w->Kp, Np = w->Np;
-  const uint8_t b_flip = w->beta ? 0x80 : 0;
+  const uint8_t b_flip = raw_flip(*w);
   // One parallel pass in tasks of 64 rows (the transpose's tile width, a multiple of every
   // n_align), padding rows included: each task shifts, sums and scans its rows for -128 (loops
   // the compiler vectorizes) and, for kernels with their own layout, packs them from a buffer
@@ -236,8 +243,8 @@ lb_status lb_pack_raw(const lb_gemm_i8_kernel &kern, const void *B, lb_dtype b_t
     const size_t n0 = t * rows_per_task, nt = Np - n0 < rows_per_task ? Np - n0 : rows_per_task;
     const size_t nn = N > n0 ? (N - n0 < nt ? N - n0 : nt) : 0;  // real rows of the task
     if (direct) {
-      const uint8_t *src = (const uint8_t *)B + (!nn ? 0 : layout == LB_LAYOUT_KN ? n0 : n0 * ldb);
-      if (direct(K, Kp, nn, nt, src, ldb, b_flip, w->Bp + n0 * Kp, w->col_sum + n0)) sym_all.store(false);
+      if (pack_direct(*w, (const uint8_t *)B, layout, ldb, n0, nt, w->Bp + n0 * Kp, w->col_sum + n0))
+        sym_all.store(false);
       return;
     }
     lb_scratch buf(3, kern.pack_b ? nt * Kp : 0);
@@ -505,7 +512,7 @@ extern "C" lb_status lb_matmul_integer(size_t M, size_t N, size_t K, const void 
   const lb_kernel_entry *e = lb_select_kernel(LB_KERNEL_RAW_I8, b_type, lb_active_index());
   if (lb_raw_blockwise(*e->raw, b_layout)) {
     lb_raw_shape(*e->raw, b_type, N, K, &w);
-    const lb_raw_source src{(const uint8_t *)B, b_layout, ldb, (uint8_t)(w.beta ? 0x80 : 0)};
+    const lb_raw_source src{(const uint8_t *)B, b_layout, ldb};
     return product(M, A, a_type, lda, a_zp, a_zp_count, w, b_zp, b_zp_count, Y, ldy, &src);
   }
   if ((st = lb_pack_raw(*e->raw, B, b_type, b_layout, ldb, N, K, &w, true)) != LB_OK) return st;
