@@ -130,7 +130,7 @@ struct lb_wgemm_args {
 };
 typedef void (*lb_wgemm_fn)(const lb_wgemm_args &a);
 // Values of K per chunk (a chunk is 4 bytes of each of a panel's nr columns).
-inline size_t lb_ggemm_kr(int bits) { return (size_t)(32 / bits); }
+constexpr size_t lb_ggemm_kr(int bits) { return (size_t)(32 / bits); }
 
 // ---- family: small-M product on row-major K x N weights (matmulInteger without packing) -----
 // Y[m, n] = sum_k a[m, k] * (B[k, n] - zb[n]), wrapping int32, m < M (at most 8), n < N (any),

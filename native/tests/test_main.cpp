@@ -1554,9 +1554,11 @@ void test_grouped(const char *isa) {
         cases.push_back({M, M == 33 ? (size_t)49 : (size_t)64, M == 16 ? G : 3 * G - 5, G, fmt,
                          fmt == 6 ? 0 : (int)rand_below(2), rand_below(2) == 0, rand_below(2) == 0, false,
                          (int)rand_below(5)});
-  // One row over 9 panels of 16: the AVX-512 GEMV's full 1 x 8 tile and a 1 x 1 tail.
+  // One row over 9 panels of 16 and two over 5: the AVX-512 GEMV's full 1 x 8 and 2 x 4 tiles
+  // (groups of 32 unrolled whole) and their tails.
   for (int fmt = 0; fmt < 7; ++fmt)
-    cases.push_back({1, 145, 67, 32, fmt, fmt == 6 ? 0 : (int)rand_below(2), rand_below(2) == 0, true, false, 0});
+    for (size_t M : {(size_t)1, (size_t)2})
+      cases.push_back({M, M == 1 ? (size_t)145 : (size_t)79, 67, 32, fmt, fmt == 6 ? 0 : (int)rand_below(2), rand_below(2) == 0, true, false, 0});
   // Groups past the kernels' segment of 8192 chunks (2^16 4-bit values, 2^17 2-bit ones), where
   // the AVX-512 GEMV tiles fold their weight-16 sums in: per channel, sums that would overflow a
   // weight-16 accumulator kept over the whole group (K / 2 * 16 * qmax * 127 > 2^31).

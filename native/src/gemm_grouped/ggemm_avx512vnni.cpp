@@ -34,11 +34,13 @@ inline void dpbusd(__m512i &acc, __m512i u, __m512i s) {
 // tiles of up to 2 rows R x C more (acc16). Taller tiles have no registers for them and unpack
 // each field with a shift and a mask into the one set (4 rows x 2 panels with acc16 ran 2-bit
 // weights at 40% of that speed, AMD host, 4 x 4096 x 4096).
-template <int BITS, int R, int C, bool kStream>
+// kChunks: a group's chunk count as a constant (0: a.Gp / kr at run time), so that a group
+// unrolls whole: no loop, the loads at fixed offsets from one pointer per panel.
+template <int BITS, int R, int C, bool kStream, size_t kChunks = 0>
 void tile(const lb_ggemm_args &a, size_t m, size_t p) {
   constexpr bool kSplit = BITS < 8 && R <= 2;
   const __m512i lo = _mm512_set1_epi8((char)((1 << BITS) - 1)), hi = _mm512_slli_epi16(lo, 4);
-  const size_t kr = lb_ggemm_kr(BITS), chunks = a.Gp / kr, lda = a.groups * a.Gp;
+  const size_t kr = lb_ggemm_kr(BITS), chunks = kChunks ? kChunks : a.Gp / kr, lda = a.groups * a.Gp;
   const size_t panel = a.groups * chunks * 64;  // bytes of one panel
   const int8_t *A = a.A + m * lda;
   const uint8_t *B = a.B + p * panel;
@@ -69,7 +71,9 @@ void tile(const lb_ggemm_args &a, size_t m, size_t p) {
     };
     for (size_t c0 = 0; c0 < chunks; c0 += kSeg) {
       const size_t c1 = chunks - c0 < kSeg ? chunks : c0 + kSeg;
-      for (size_t c = c0; c < c1; ++c) {
+      constexpr size_t kStep = kChunks ? kChunks : 1;  // chunks unrolled at once
+      for (size_t cb = c0; cb < c1; cb += kStep) LB_UNROLL for (size_t u = 0; u < kStep; ++u) {
+        const size_t c = cb + u;
         __m512i x[C];
         LB_UNROLL for (int j = 0; j < C; ++j) {
           const uint8_t *src = Bg + j * panel + c * 64;
@@ -195,10 +199,25 @@ void ggemm(const lb_ggemm_args &a) {
   // One row: 8 panels, 8 streams of weights in flight (AMD host, 1 thread, 1 x 11008 x 4096
   // int4: 0.55-0.60 ms against 0.63-0.66 with 4; 1 x 4096 x 4096: 0.124-0.131 against
   // 0.139-0.155; 6 panels in between).
+  // Up to 2 rows, 4 and 2 bits in groups of 32: the full tiles unroll a group whole. Loop and
+  // pointer updates were a third of the instructions between groups' ends (AMD host, 1 thread,
+  // interleaved, int4 g32 1 x 4096 x 4096 0.129-0.150 -> 0.109-0.126 ms, 2 threads
+  // 0.069-0.079 -> 0.062-0.074; int2 g32 0.095-0.099 -> 0.088-0.091). Unrolling 64 or more
+  // k (int4 g64, int2 g64 / g128) was no faster or slower (int2 g128 0.066 -> 0.078).
+  auto few = [&](auto rows, auto cols) {
+    auto go = [&](auto chunks) {
+      lb_for_each_tile<decltype(rows)::value, decltype(cols)::value>(a.M, panels, [&](auto r, auto c, size_t m, size_t p) {
+        constexpr bool kFull = r.value == decltype(rows)::value && c.value == decltype(cols)::value;
+        tile<BITS, r.value, c.value, true, kFull ? decltype(chunks)::value : 0>(a, m, p);
+      });
+    };
+    if constexpr (BITS < 8) if (a.Gp == 32) return go(std::integral_constant<size_t, 32 / lb_ggemm_kr(BITS)>{});
+    go(std::integral_constant<size_t, 0>{});
+  };
   if (a.M == 1)
-    lb_for_each_tile<1, 8>(a.M, panels, run(std::true_type{}));
+    few(std::integral_constant<int, 1>{}, std::integral_constant<int, 8>{});
   else if (a.M <= 2)
-    lb_for_each_tile<2, 4>(a.M, panels, run(std::true_type{}));
+    few(std::integral_constant<int, 2>{}, std::integral_constant<int, 4>{});
   else if (a.M <= 4)
     lb_for_each_tile<4, 2>(a.M, panels, run(std::true_type{}));
   else if (BITS == 8 || a.M <= kDirectRows) {
