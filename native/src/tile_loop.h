@@ -44,6 +44,18 @@ inline void lb_for_each_tile(size_t M, size_t N, F &&f) {
   if (m < M) lb_tile_rows_tail<MR - 1, NR>(m, M - m, N, f);
 }
 
+// The grouped GEMV tiles, 4 and 2 bits in groups of 32: f(rows, cols, chunks, m, n) with a
+// group's chunk count as a third constant in the full MR x NR tiles (0 in the tails: a loop),
+// so that those unroll a group whole. Loop and pointer updates were a third of the instructions
+// between group ends (AMD host, 1 thread, int4 g32 1 x 4096 x 4096, AVX-512 VNNI: 0.129-0.150
+// -> 0.109-0.126 ms); groups of 64 k or more unrolled ran no faster, or slower.
+template <int MR, int NR, size_t kChunks, class F>
+inline void lb_for_each_tile_g32(size_t M, size_t N, F &&f) {
+  lb_for_each_tile<MR, NR>(M, N, [&](auto r, auto c, size_t m, size_t n) {
+    f(r, c, std::integral_constant<size_t, r.value == MR && c.value == NR ? kChunks : 0>{}, m, n);
+  });
+}
+
 // An int8 kernel's tiles over its M x N block (rows of A and B K bytes apart, Y ldc apart).
 // Up to stream_m rows, GEMV-like: B comes from memory and is used once or twice, so the rows
 // of A meet it in as few passes as possible, in tiles of 2 x NR2 up to M = 2, else 4 x NR4 (the

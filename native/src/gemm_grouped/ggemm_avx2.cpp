@@ -12,11 +12,11 @@
 
 namespace {
 
-template <int BITS, int R, int C, bool kStream, bool kWide = false>
+template <int BITS, int R, int C, bool kStream, bool kWide = false, size_t kChunks = 0>
 void tile(const lb_ggemm_args &a, size_t m, size_t p) {
   constexpr int kPer = 8 / BITS;
   const __m256i nibble = _mm256_set1_epi8(0x0F), sixteen = _mm256_set1_epi16(16);
-  const size_t kr = lb_ggemm_kr(BITS), chunks = a.Gp / kr, lda = a.groups * a.Gp;
+  const size_t kr = lb_ggemm_kr(BITS), chunks = kChunks ? kChunks : a.Gp / kr, lda = a.groups * a.Gp;
   const size_t panel = a.groups * chunks * 32;
   // BITS 8 here only runs on expanded 4- and 2-bit weights (values <= 15): kMask keeps them.
   const __m256i mask = _mm256_set1_epi8((char)((1 << BITS) - 1)), ones = _mm256_set1_epi16(1);
@@ -30,7 +30,9 @@ void tile(const lb_ggemm_args &a, size_t m, size_t p) {
     lb_ymm_group_start<R, C>(a, m, g, acc);
     const uint8_t *Bg = B + g * chunks * 32;
     const int8_t *Ag = A + g * a.Gp;
-    for (size_t c = 0; c < chunks; ++c) {
+    constexpr size_t kStep = kChunks ? kChunks : 1;
+    for (size_t cb = 0; cb < chunks; cb += kStep) LB_UNROLL for (size_t u = 0; u < kStep; ++u) {
+      const size_t c = cb + u;
       __m256i x[C];
       LB_UNROLL for (int j = 0; j < C; ++j) {
         const uint8_t *src = Bg + j * panel + c * 32;
@@ -82,8 +84,11 @@ void ggemm(const lb_ggemm_args &a) {
     };
   };
   const size_t panels = a.N / 8;
-  if (a.M <= 1)
+  if (a.M <= 1) {  // groups of 32 unrolled (tile_loop.h): int4 g32 1 x 4096 x 4096 0.225-0.25 -> 0.221-0.23 ms, int2 0.217-0.229 -> 0.202-0.218
+    if constexpr (BITS < 8) if (a.Gp == 32) return lb_for_each_tile_g32<1, 4, 32 / lb_ggemm_kr(BITS)>(a.M, panels,
+        [&](auto r, auto c, auto chunks, size_t m, size_t p) { tile<BITS, r.value, c.value, true, kWide, chunks.value>(a, m, p); });
     lb_for_each_tile<1, 4>(a.M, panels, run(std::true_type{}));
+  }
   else if (a.M <= 4)
     lb_for_each_tile<2, 2>(a.M, panels, run(std::true_type{}));
   else

@@ -199,20 +199,13 @@ void ggemm(const lb_ggemm_args &a) {
   // One row: 8 panels, 8 streams of weights in flight (AMD host, 1 thread, 1 x 11008 x 4096
   // int4: 0.55-0.60 ms against 0.63-0.66 with 4; 1 x 4096 x 4096: 0.124-0.131 against
   // 0.139-0.155; 6 panels in between).
-  // Up to 2 rows, 4 and 2 bits in groups of 32: the full tiles unroll a group whole. Loop and
-  // pointer updates were a third of the instructions between groups' ends (AMD host, 1 thread,
-  // interleaved, int4 g32 1 x 4096 x 4096 0.129-0.150 -> 0.109-0.126 ms, 2 threads
-  // 0.069-0.079 -> 0.062-0.074; int2 g32 0.095-0.099 -> 0.088-0.091). Unrolling 64 or more
-  // k (int4 g64, int2 g64 / g128) was no faster or slower (int2 g128 0.066 -> 0.078).
+  // Up to 2 rows, 4 and 2 bits in groups of 32: the full tiles unroll a group whole (int2 g32
+  // 0.095-0.099 -> 0.088-0.091 ms; 2 threads, int4: 0.069-0.079 -> 0.062-0.074).
   auto few = [&](auto rows, auto cols) {
-    auto go = [&](auto chunks) {
-      lb_for_each_tile<decltype(rows)::value, decltype(cols)::value>(a.M, panels, [&](auto r, auto c, size_t m, size_t p) {
-        constexpr bool kFull = r.value == decltype(rows)::value && c.value == decltype(cols)::value;
-        tile<BITS, r.value, c.value, true, kFull ? decltype(chunks)::value : 0>(a, m, p);
-      });
-    };
-    if constexpr (BITS < 8) if (a.Gp == 32) return go(std::integral_constant<size_t, 32 / lb_ggemm_kr(BITS)>{});
-    go(std::integral_constant<size_t, 0>{});
+    constexpr int R = decltype(rows)::value, C = decltype(cols)::value;
+    if constexpr (BITS < 8) if (a.Gp == 32) return lb_for_each_tile_g32<R, C, 32 / lb_ggemm_kr(BITS)>(a.M, panels,
+        [&](auto r, auto c, auto chunks, size_t m, size_t p) { tile<BITS, r.value, c.value, true, chunks.value>(a, m, p); });
+    lb_for_each_tile<R, C>(a.M, panels, run(std::true_type{}));
   };
   if (a.M == 1)
     few(std::integral_constant<int, 1>{}, std::integral_constant<int, 8>{});

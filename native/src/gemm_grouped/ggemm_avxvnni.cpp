@@ -11,10 +11,10 @@ namespace {
 
 // kMemY: the float sums in an L1 tile instead of registers (compute-bound tiles, kernels.h's
 // 8-bit panels beyond 4 rows), so R x C int32 accumulators fit the 16 registers.
-template <int BITS, int R, int C, bool kStream, bool kMemY = false>
+template <int BITS, int R, int C, bool kStream, bool kMemY = false, size_t kChunks = 0>
 void tile(const lb_ggemm_args &a, size_t m, size_t p) {
   constexpr int kPer = 8 / BITS;
-  const size_t kr = lb_ggemm_kr(BITS), chunks = a.Gp / kr, lda = a.groups * a.Gp;
+  const size_t kr = lb_ggemm_kr(BITS), chunks = kChunks ? kChunks : a.Gp / kr, lda = a.groups * a.Gp;
   const size_t panel = a.groups * chunks * 32;
   const __m256i mask = _mm256_set1_epi8((char)((1 << BITS) - 1));
   const int8_t *A = a.A + m * lda;
@@ -33,7 +33,9 @@ void tile(const lb_ggemm_args &a, size_t m, size_t p) {
     lb_ymm_group_start<R, C>(a, m, g, acc);
     const uint8_t *Bg = B + g * chunks * 32;
     const int8_t *Ag = A + g * a.Gp;
-    for (size_t c = 0; c < chunks; ++c) {
+    constexpr size_t kStep = kChunks ? kChunks : 1;
+    for (size_t cb = 0; cb < chunks; cb += kStep) LB_UNROLL for (size_t u = 0; u < kStep; ++u) {
+      const size_t c = cb + u;
       __m256i x[C];
       LB_UNROLL for (int j = 0; j < C; ++j) {
         const uint8_t *src = Bg + j * panel + c * 32;
@@ -70,8 +72,11 @@ void ggemm(const lb_ggemm_args &a) {
     };
   };
   const size_t panels = a.N / 8;
-  if (a.M <= 1)
+  if (a.M <= 1) {  // groups of 32 unrolled (tile_loop.h): int4 g32 1 x 4096 x 4096, 2 threads 0.135-0.138 -> 0.127-0.130 ms
+    if constexpr (BITS < 8) if (a.Gp == 32) return lb_for_each_tile_g32<1, 3, 32 / lb_ggemm_kr(BITS)>(a.M, panels,
+        [&](auto r, auto c, auto chunks, size_t m, size_t p) { tile<BITS, r.value, c.value, true, false, chunks.value>(a, m, p); });
     lb_for_each_tile<1, 3>(a.M, panels, run(std::true_type{}));
+  }
   else if (a.M <= 4)
     lb_for_each_tile<2, 2>(a.M, panels, run(std::true_type{}));
   else if constexpr (BITS == 8)
