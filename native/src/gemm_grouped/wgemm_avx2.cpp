@@ -6,7 +6,11 @@
 
 namespace {
 
-template <int BITS, int R, int C>
+// kS partial sums per output, k-steps taking turns (as in wgemm_avx512.cpp): one sum's FMAs
+// form a chain of 4-cycle latencies, and 1 x 2 tiles have only two sums (AMD host, 1 thread,
+// nf4 g64 x 4096 x 4096: one row 1.13-1.17 -> 0.99-1.02 ms, 2 rows 1.80-1.86 -> 1.29-1.30;
+// four sums in the 2 x 1 tiles ran alike).
+template <int BITS, int R, int C, int kS = 2>
 void tile(const lb_wgemm_args &a, size_t m, size_t p) {
   constexpr int kPer = 8 / BITS;
   const size_t kr = lb_ggemm_kr(BITS), chunks = a.Gp / kr, lda = a.groups * a.Gp;
@@ -20,12 +24,12 @@ void tile(const lb_wgemm_args &a, size_t m, size_t p) {
   __m256 y[R][C];
   LB_UNROLL for (int i = 0; i < R; ++i) LB_UNROLL for (int j = 0; j < C; ++j) y[i][j] = _mm256_setzero_ps();
   for (size_t g = 0; g < a.groups; ++g) {
-    __m256 s[R][C];
+    __m256 s[kS][R][C];
     __m256i zp[C];
     LB_UNROLL for (int j = 0; j < C; ++j) {
       zp[j] = nf4 ? _mm256_setzero_si256()
                   : _mm256_loadu_si256((const __m256i *)(a.w_zp + ((p + j) * a.groups + g) * 8));
-      LB_UNROLL for (int i = 0; i < R; ++i) s[i][j] = _mm256_setzero_ps();
+      LB_UNROLL for (int h = 0; h < kS; ++h) LB_UNROLL for (int i = 0; i < R; ++i) s[h][i][j] = _mm256_setzero_ps();
     }
     const uint8_t *Bg = B + g * chunks * 32;
     const float *Xg = X + g * a.Gp;
@@ -47,14 +51,19 @@ void tile(const lb_wgemm_args &a, size_t m, size_t p) {
                                  _mm256_castsi256_ps(shift == 28 ? x[j] : _mm256_slli_epi32(x[j], 28 - shift)));
           else
             w = _mm256_cvtepi32_ps(_mm256_sub_epi32(_mm256_and_si256(f, mask), zp[j]));
-          LB_UNROLL for (int i = 0; i < R; ++i) s[i][j] =
-              _mm256_fmadd_ps(_mm256_set1_ps(Xg[i * lda + k]), w, s[i][j]);
+          const int h = (4 * t + b) % kS;  // a constant once unrolled
+          LB_UNROLL for (int i = 0; i < R; ++i) s[h][i][j] =
+              _mm256_fmadd_ps(_mm256_set1_ps(Xg[i * lda + k]), w, s[h][i][j]);
         }
       }
     }
     LB_UNROLL for (int j = 0; j < C; ++j) {
       const __m256 sc = lb_ymm_scales(a.w_scale, a.w_scale16, ((p + j) * a.groups + g) * 8);
-      LB_UNROLL for (int i = 0; i < R; ++i) y[i][j] = _mm256_fmadd_ps(s[i][j], sc, y[i][j]);
+      LB_UNROLL for (int i = 0; i < R; ++i) {
+        __m256 sum = s[0][i][j];
+        LB_UNROLL for (int h = 1; h < kS; ++h) sum = _mm256_add_ps(sum, s[h][i][j]);
+        y[i][j] = _mm256_fmadd_ps(sum, sc, y[i][j]);
+      }
     }
   }
   lb_ymm_store<R, C>(a.bias, a.Y, a.ldy, m, p, y);
