@@ -84,7 +84,9 @@ void ggemm(const lb_ggemm_args &a) {
     };
   };
   const size_t panels = a.N / 8;
-  if (a.M <= 1) {  // groups of 32 unrolled (tile_loop.h): int4 g32 1 x 4096 x 4096 0.225-0.25 -> 0.221-0.23 ms, int2 0.217-0.229 -> 0.202-0.218
+  // One row, groups of 32 unrolled (tile_loop.h): AMD host, 1 x 4096 x 4096, 1 thread, int4 g32
+  // 0.225-0.25 -> 0.221-0.23 ms, int2 0.217-0.229 -> 0.202-0.218.
+  if (a.M <= 1) {
     if constexpr (BITS < 8) if (a.Gp == 32) return lb_for_each_tile_g32<1, 4, 32 / lb_ggemm_kr(BITS)>(a.M, panels,
         [&](auto r, auto c, auto chunks, size_t m, size_t p) { tile<BITS, r.value, c.value, true, kWide, chunks.value>(a, m, p); });
     lb_for_each_tile<1, 4>(a.M, panels, run(std::true_type{}));
