@@ -29,9 +29,9 @@ bool value_table(const lb_wgemm_args &a, float (&t)[16]) {
 // kS partial sums per output, k-steps taking turns: one sum's FMAs form a chain of 4-cycle
 // latencies, and R x C chains were too few to hide them (AMD host, 1 thread, interleaved, nf4
 // g64 x 4096 x 4096: one row in 1 x 4 tiles with four sums 0.311-0.320 -> 0.281-0.295 ms,
-// 2 rows 0.379-0.394 -> 0.349-0.361, 4 rows 0.737-0.760 -> 0.660-0.676). The lookups (8
-// vpermps per 64 bytes) bound it now.
-template <int BITS, int R, int C, bool kTable, int kS = (R == 1 ? 4 : 2)>
+// 2 rows with two 0.379-0.394 -> 0.349-0.361, 4 rows 0.737-0.760 -> 0.660-0.676). The lookups
+// (8 vpermps per 64 bytes) bound it now.
+template <int BITS, int R, int C, bool kTable, int kS = 2>
 void tile(const lb_wgemm_args &a, const __m512 book, size_t m, size_t p) {
   constexpr int kPer = 8 / BITS;
   const size_t kr = lb_ggemm_kr(BITS), chunks = a.Gp / kr, lda = a.groups * a.Gp;
