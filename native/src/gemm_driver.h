@@ -322,6 +322,9 @@ lb_status lb_ggemm_run(size_t M, const lb_packed_weights &w, PackA &&pack_a, con
   // cent of the block's work at 64 rows and more), so the row tiles skip the unpacking.
   const lb_kernel_entry &e = *w.entry;
   const bool expand = M > e.direct_m && e.expand && e.grouped_x8 && lb_ggemm_expand_enabled();
+  // Signed panels (kernels.h, signed_m) where the weights have one zero point.
+  const bool b_signed = expand && e.expand_s8 && M >= e.signed_m && w.zp_uniform &&
+                        (w.Gp <= 64 || w.Gp % 64 == 0);
   const unsigned per = 8 / e.bits;
   // A thread's blocks come column block first, so its next block mostly has the same columns:
   // the expansion it made is reused (keyed by this call, so never across calls). A small gain:
@@ -342,14 +345,16 @@ lb_status lb_ggemm_run(size_t M, const lb_packed_weights &w, PackA &&pack_a, con
     if (expand) {
       if (!x_buf.get()) return ok.store(false);
       if (!x_buf.kept() || last.call != call || last.p != p || last.cols != cols) {
-        e.expand(B, cols / nr * panel_bytes / (4 * nr), (uint8_t *)x_buf.get());
+        const size_t chunks = cols / nr * panel_bytes / (4 * nr);
+        if (b_signed) e.expand_s8(B, chunks, (uint8_t)w.p_zp[0], (uint8_t *)x_buf.get());
+        else e.expand(B, chunks, (uint8_t *)x_buf.get());
         last = x_buf.kept() ? expanded{call, p, cols} : expanded{0, 0, 0};
       }
       B = (const uint8_t *)x_buf.get();
     }
     (expand ? e.grouped_x8 : e.grouped)(lb_ggemm_args{mc, cols, groups, w.Gp, A + m0 * lda, a_scale + m0,
         a_sum + m0 * groups, a_zp ? a_zp + m0 : nullptr, B, lb_panel_scale(w, p), lb_panel_scale16(w, p),
-        w.p_zp + p * groups * nr, w.p_qsum + p * groups * nr, w.zp_uniform, b, y, ld});
+        w.p_zp + p * groups * nr, w.p_qsum + p * groups * nr, w.zp_uniform, b, y, ld, b_signed});
   });
   return st != LB_OK ? st : ok.load() ? LB_OK : LB_ERR_OUT_OF_MEMORY;
 }

@@ -11,20 +11,24 @@ constexpr uint32_t k2 = bit(LB_INT2) | bit(LB_UINT2);
 
 lb_kernel_entry raw(const char *name, int isa, uint16_t mr, uint16_t nr,
                               const lb_gemm_i8_kernel *k, const char *peak) {
-  return {name, isa, LB_KERNEL_RAW_I8, k8, mr, nr, 64, (uint16_t)k->n_align, 8, k, nullptr, nullptr, nullptr, nullptr, 0, 0, peak};
+  return {name, isa, LB_KERNEL_RAW_I8, k8, mr, nr, 64, (uint16_t)k->n_align, 8, k, nullptr, nullptr, nullptr,
+          nullptr, 0, nullptr, 0, 0, peak};
 }
 // wo: the weight-only kernel on the same layout, used up to wo_max rows (beyond, the weights
 // are dequantized a block at a time for the float32 GEMM). The AVX-512 ones beat that at every
 // M measured (AMD host, nf4 g64 x 4096 x 4096: 16 rows 84 vs 29 GOPS, 64 rows 84 vs 52, 512 rows
 // 85 against float32's own 79); the AVX2 ones' 2 x 1 tiles lose to it beyond a few rows (31 vs
 // 79 GOPS for float32 alone at 64 rows).
-// x8 / expand: the 8-bit-layout kernel and the expansion for more than direct_m rows (or null).
+// x8 / expand: the 8-bit-layout kernel and the expansion for more than direct_m rows (or null);
+// expand_s8 / signed_m: its signed form (kernels.h).
 lb_kernel_entry grouped(const char *name, int isa, uint32_t dtypes, uint16_t mr, uint16_t nr,
                         uint16_t panel, uint8_t bits, lb_ggemm_fn fn, lb_wgemm_fn wo, const char *peak,
                         lb_ggemm_fn x8 = nullptr, void (*expand)(const uint8_t *, size_t, uint8_t *) = nullptr,
-                        uint16_t wo_max = 8, uint16_t direct_m = 4) {
+                        uint16_t wo_max = 8, uint16_t direct_m = 4,
+                        void (*expand_s8)(const uint8_t *, size_t, uint8_t, uint8_t *) = nullptr,
+                        uint16_t signed_m = 0) {
   return {name, isa, LB_KERNEL_GROUPED, dtypes, mr, nr, (uint16_t)(32 / bits), panel, bits,
-          nullptr, fn, x8, expand, wo, (uint16_t)(wo ? wo_max : 0), direct_m, peak};
+          nullptr, fn, x8, expand, expand_s8, signed_m, wo, (uint16_t)(wo ? wo_max : 0), direct_m, peak};
 }
 // The AVX-512 VNNI 4 / 2-bit kernels unpack in registers up to 8 rows (ggemm_avx512vnni.cpp).
 constexpr uint16_t kZmmDirect = 8;
@@ -58,13 +62,14 @@ const lb_kernel_entry kKernels[] = {
             "avx512vnni-vpdpbusd", ggemm_u8s8_avx512vnni, expand_u2_avx512, 65535, kZmmDirect),
     raw("gemm_u8s8_amx", LB_ISA_amx, 32, 32, &gemm_i8_amx, "amx-tdpbusd"),
     // The AVX-512 panels: up to 8 rows the AVX-512 VNNI tiles (fn of u4 / u2), from 32 rows
-    // AMX tiles (ggemm_u8s8_amx, on expanded blocks for u4 / u2), the AVX-512 GEMM tiles between.
+    // AMX tiles (ggemm_u8s8_amx, on expanded blocks for u4 / u2; signed ones for symmetric
+    // weights), the AVX-512 GEMM tiles between.
     grouped("ggemm_u8s8_amx", LB_ISA_amx, k8, 32, 32, 16, 8, ggemm_u8s8_amx, wgemm_u8f32_avx512,
             "amx-tdpbusd", nullptr, nullptr, 65535),
     grouped("ggemm_u4s8_amx", LB_ISA_amx, k4, 32, 32, 16, 4, ggemm_u4s8_avx512vnni, wgemm_u4f32_avx512,
-            "amx-tdpbusd", ggemm_u8s8_amx, expand_u4_avx512, 65535, kZmmDirect),
+            "amx-tdpbusd", ggemm_u8s8_amx, expand_u4_avx512, 65535, kZmmDirect, expand_s4_avx512, 32),
     grouped("ggemm_u2s8_amx", LB_ISA_amx, k2, 32, 32, 16, 2, ggemm_u2s8_avx512vnni, wgemm_u2f32_avx512,
-            "amx-tdpbusd", ggemm_u8s8_amx, expand_u2_avx512, 65535, kZmmDirect),
+            "amx-tdpbusd", ggemm_u8s8_amx, expand_u2_avx512, 65535, kZmmDirect, expand_s2_avx512, 32),
 #elif LB_ARCH_ARM
     raw("gemm_u8s8_neon", LB_ISA_neon, 4, 4, &gemm_i8_neon, "neon-smlal"),
     // Panels of 4 columns (the reference's layout), shared with the dotprod kernels.

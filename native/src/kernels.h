@@ -108,6 +108,7 @@ struct lb_ggemm_args {
   const float *bias;     // the block's first column, or null
   float *Y;
   size_t ldy;
+  bool b_signed;         // B holds U - w_zp[0] as int8 (lb_kernel_entry::expand_s8), zp_uniform
 };
 typedef void (*lb_ggemm_fn)(const lb_ggemm_args &a);
 
@@ -316,6 +317,11 @@ struct lb_kernel_entry {
   // grouped_x8, an 8-bit-layout kernel of the same panel width. Null: grouped runs on all M.
   lb_ggemm_fn grouped_x8;
   void (*expand)(const uint8_t *src, size_t chunks, uint8_t *dst);
+  // From signed_m rows (0: never), on weights with one zero point and groups of at most 64 or a
+  // multiple of 64: expand_s8 writes U - zp as int8 and grouped_x8 runs with b_signed, for
+  // every row of its block (AMX: tdpbssd, and no zero-point term in the group ends).
+  void (*expand_s8)(const uint8_t *src, size_t chunks, uint8_t zp, uint8_t *dst);
+  uint16_t signed_m;
   lb_wgemm_fn weight_only;       // GROUPED, compute float32 for up to wo_max_m rows (or null)
   uint16_t wo_max_m;
   uint16_t direct_m;  // GROUPED with expand: up to this many rows grouped runs unexpanded
@@ -346,6 +352,8 @@ void expand_u4_avx2(const uint8_t *, size_t, uint8_t *);
 void expand_u2_avx2(const uint8_t *, size_t, uint8_t *);
 void expand_u4_avx512(const uint8_t *, size_t, uint8_t *);
 void expand_u2_avx512(const uint8_t *, size_t, uint8_t *);
+void expand_s4_avx512(const uint8_t *, size_t, uint8_t, uint8_t *);
+void expand_s2_avx512(const uint8_t *, size_t, uint8_t, uint8_t *);
 void wgemm_u4f32_avx2(const lb_wgemm_args &);
 void wgemm_u2f32_avx2(const lb_wgemm_args &);
 void wgemm_u8f32_avx512(const lb_wgemm_args &);

@@ -232,17 +232,23 @@ void ggemm_u8s8_avx512vnni(const lb_ggemm_args &a) { ggemm<8>(a); }
 // 4- and 2-bit panels -> the 8-bit layout (kernels.h): chunk c's 8 / bits k-steps become chunks
 // c * 8 / bits + t, so the 8-bit kernel runs on them with the same scales and zero points. For
 // larger M the engine expands a block of weights once and every row tile skips the unpacking.
-template <int BITS>
-void expand(const uint8_t *src, size_t chunks, uint8_t *dst) {
+// The signed form (AMX's, kernels.h expand_s8) subtracts the weights' one zero point: U - zp.
+template <int BITS, bool kSigned>
+void expand(const uint8_t *src, size_t chunks, uint8_t zp, uint8_t *dst) {
   constexpr int kPer = 8 / BITS;
-  const __m512i mask = _mm512_set1_epi8((char)((1 << BITS) - 1));
+  const __m512i mask = _mm512_set1_epi8((char)((1 << BITS) - 1)), z = _mm512_set1_epi8((char)zp);
   for (size_t c = 0; c < chunks; ++c) {
     const __m512i x = _mm512_loadu_si512((const void *)(src + c * 64));
-    LB_UNROLL for (int t = 0; t < kPer; ++t) _mm512_storeu_si512(
-        (void *)(dst + (c * kPer + t) * 64), _mm512_and_si512(t ? _mm512_srli_epi16(x, t * BITS) : x, mask));
+    LB_UNROLL for (int t = 0; t < kPer; ++t) {
+      __m512i u = _mm512_and_si512(t ? _mm512_srli_epi16(x, t * BITS) : x, mask);
+      if (kSigned) u = _mm512_sub_epi8(u, z);
+      _mm512_storeu_si512((void *)(dst + (c * kPer + t) * 64), u);
+    }
   }
 }
-void expand_u4_avx512(const uint8_t *src, size_t chunks, uint8_t *dst) { expand<4>(src, chunks, dst); }
-void expand_u2_avx512(const uint8_t *src, size_t chunks, uint8_t *dst) { expand<2>(src, chunks, dst); }
+void expand_u4_avx512(const uint8_t *src, size_t chunks, uint8_t *dst) { expand<4, false>(src, chunks, 0, dst); }
+void expand_u2_avx512(const uint8_t *src, size_t chunks, uint8_t *dst) { expand<2, false>(src, chunks, 0, dst); }
+void expand_s4_avx512(const uint8_t *src, size_t chunks, uint8_t zp, uint8_t *dst) { expand<4, true>(src, chunks, zp, dst); }
+void expand_s2_avx512(const uint8_t *src, size_t chunks, uint8_t zp, uint8_t *dst) { expand<2, true>(src, chunks, zp, dst); }
 void ggemm_u4s8_avx512vnni(const lb_ggemm_args &a) { ggemm<4>(a); }
 void ggemm_u2s8_avx512vnni(const lb_ggemm_args &a) { ggemm<2>(a); }
