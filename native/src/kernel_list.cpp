@@ -61,14 +61,15 @@ const lb_kernel_entry kKernels[] = {
     grouped("ggemm_u2s8_avx512vnni", LB_ISA_avx512vnni, k2, 6, 64, 16, 2, ggemm_u2s8_avx512vnni, wgemm_u2f32_avx512,
             "avx512vnni-vpdpbusd", ggemm_u8s8_avx512vnni, expand_u2_avx512, 65535, kZmmDirect),
     raw("gemm_u8s8_amx", LB_ISA_amx, 32, 32, &gemm_i8_amx, "amx-tdpbusd"),
-    // The AVX-512 panels: up to 8 rows the AVX-512 VNNI tiles (fn of u4 / u2), beyond AMX tiles
-    // (ggemm_u8s8_amx, on expanded blocks for u4 / u2, signed ones for symmetric weights).
+    // The AVX-512 panels: up to 8 rows the AVX-512 VNNI tiles (fn of u4 / u2), from 32 rows
+    // AMX tiles (ggemm_u8s8_amx, on expanded blocks for u4 / u2, signed ones for symmetric
+    // weights), the AVX-512 GEMM tiles between.
     grouped("ggemm_u8s8_amx", LB_ISA_amx, k8, 32, 32, 16, 8, ggemm_u8s8_amx, wgemm_u8f32_avx512,
             "amx-tdpbusd", nullptr, nullptr, 65535),
     grouped("ggemm_u4s8_amx", LB_ISA_amx, k4, 32, 32, 16, 4, ggemm_u4s8_avx512vnni, wgemm_u4f32_avx512,
-            "amx-tdpbusd", ggemm_u8s8_amx, expand_u4_avx512, 65535, kZmmDirect, expand_s4_avx512, kZmmDirect + 1),
+            "amx-tdpbusd", ggemm_u8s8_amx, expand_u4_avx512, 65535, kZmmDirect, expand_s4_avx512, 32),
     grouped("ggemm_u2s8_amx", LB_ISA_amx, k2, 32, 32, 16, 2, ggemm_u2s8_avx512vnni, wgemm_u2f32_avx512,
-            "amx-tdpbusd", ggemm_u8s8_amx, expand_u2_avx512, 65535, kZmmDirect, expand_s2_avx512, kZmmDirect + 1),
+            "amx-tdpbusd", ggemm_u8s8_amx, expand_u2_avx512, 65535, kZmmDirect, expand_s2_avx512, 32),
 #elif LB_ARCH_ARM
     raw("gemm_u8s8_neon", LB_ISA_neon, 4, 4, &gemm_i8_neon, "neon-smlal"),
     // Panels of 4 columns (the reference's layout), shared with the dotprod kernels.

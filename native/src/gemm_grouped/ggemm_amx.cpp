@@ -1,5 +1,5 @@
 // Grouped GEMM, AMX-INT8 (kernels.h, lb_ggemm_args), 8-bit panels (8-bit weights, and the 4 / 2-bit
-// ones the engine expanded) from 9 rows on, every row: strips of 32 or 16, then the last rows
+// ones the engine expanded) from 32 rows on, every row: strips of 32 or 16, then the last rows
 // with tiles of that many rows. Fewer rows, and groups AMX cannot take whole, go to the AVX-512
 // VNNI kernel, which reads the same panels. A panel's group is already a B tile: Gp / 4 rows of
 // 64 bytes, each 16 columns x 4 k. So a group is one tile product per 16 x 16 outputs (K = Gp up
@@ -158,14 +158,15 @@ void run(const lb_ggemm_args &a, size_t ks) {
 }  // namespace
 
 void ggemm_u8s8_amx(const lb_ggemm_args &a) {
-  // Below 9 rows the AVX-512 kernel. From 9 rows AMX is as fast or faster (Xeon host, int4 g32
-  // expanded, x 4096 x 4096, 1 thread, ms, AMX against AVX-512: 9 rows 0.997 / 0.998, 16 rows
-  // 1.21-1.23 / 1.59-1.60, 24 rows 2.00-2.09 / 2.33-2.37, 31 rows 2.11-2.21 / 2.77-2.80; 2
-  // threads, 16 rows 0.68-0.71 / 0.86; int8 g32, 16 rows, 2 threads 0.51 / 0.67). Signed panels
+  // Below 32 rows the AVX-512 kernel. Where AMX overtakes it depends on the CPU: int4 g32
+  // expanded, x 4096 x 4096, ms, AMX against AVX-512, 1 thread: on a 2-vCPU Xeon host, 16 rows
+  // 1.21-1.23 / 1.59-1.60, 24 rows 2.00-2.09 / 2.33-2.37; on the lent 16-core Xeon, 16 rows
+  // 1.85-2.02 / 1.74-2.06, 24 rows 2.65-2.97 / 2.41-2.50, and int8 g32 at 16 rows on 16 threads
+  // 0.124-0.195 / 0.107-0.146. So AMX only from 32 rows, where it wins on both. Signed panels
   // only come here with whole steps (kernels.h, signed_m), and every row of them is AMX's.
   const size_t ks = a.Gp <= 64 ? a.Gp : 64;
   if (a.b_signed) return run<true, true>(a, ks);
-  if (a.M < 9 || a.Gp % ks != 0) return ggemm_u8s8_avx512vnni(a);
+  if (a.M < 32 || a.Gp % ks != 0) return ggemm_u8s8_avx512vnni(a);
   if (a.zp_uniform) run<true, false>(a, ks);
   else run<false, false>(a, ks);
 }
