@@ -160,10 +160,13 @@ void run(const lb_ggemm_args &a, size_t ks) {
 void ggemm_u8s8_amx(const lb_ggemm_args &a) {
   // Below 32 rows the AVX-512 kernel. Where AMX overtakes it depends on the CPU: int4 g32
   // expanded, x 4096 x 4096, ms, AMX against AVX-512, 1 thread: on a 2-vCPU Xeon host, 16 rows
-  // 1.21-1.23 / 1.59-1.60, 24 rows 2.00-2.09 / 2.33-2.37; on the lent 16-core Xeon, 16 rows
+  // 1.26-1.27 / 1.60, 24 rows 2.00-2.09 / 2.33-2.37; on the lent 16-core Xeon, 16 rows
   // 1.85-2.02 / 1.74-2.06, 24 rows 2.65-2.97 / 2.41-2.50, and int8 g32 at 16 rows on 16 threads
-  // 0.124-0.195 / 0.107-0.146. So AMX only from 32 rows, where it wins on both. Signed panels
-  // only come here with whole steps (kernels.h, signed_m), and every row of them is AMX's.
+  // 0.124-0.195 / 0.107-0.146. So AMX only from 32 rows: there the lent Xeon's 16 threads run
+  // it 10-35% faster (int4 g32, 32 / 64 / 512 rows: 0.27-0.31 / 0.48-0.60 / 3.43-3.59 ms against
+  // 0.31-0.38 / 0.58-0.72 / 4.07-5.29), its one thread as fast at 512 rows and within its noise
+  // at 32-64 (64 rows 5.2-8.9 ms against 5.3-5.6). Signed panels only come here with whole
+  // steps (kernels.h, signed_m), and every row of them is AMX's.
   const size_t ks = a.Gp <= 64 ? a.Gp : 64;
   if (a.b_signed) return run<true, true>(a, ks);
   if (a.M < 32 || a.Gp % ks != 0) return ggemm_u8s8_avx512vnni(a);
