@@ -110,7 +110,7 @@ function fill(a: Float32Array | Int8Array | Uint8Array, seed: number, lo: number
   }
 }
 
-interface Operands { a: Uint8Array; b: Int8Array; x: Float32Array; w: Float32Array; out: Float32Array; q: Map<string, QTensor> }
+interface Operands { a: Uint8Array; b: Int8Array; x: Float32Array; w: Float32Array; out: Float32Array; outInt: Int32Array; q: Map<string, QTensor> }
 
 const operandCache = new Map<string, Operands>();
 function operands(s: Shape): Operands {
@@ -118,7 +118,7 @@ function operands(s: Shape): Operands {
   let o = operandCache.get(key);
   if (!o) {
     const { M, N, K } = s;
-    o = { a: new Uint8Array(M * K), b: new Int8Array(K * N), x: new Float32Array(M * K), w: new Float32Array(N * K), out: new Float32Array(M * N), q: new Map() };
+    o = { a: new Uint8Array(M * K), b: new Int8Array(K * N), x: new Float32Array(M * K), w: new Float32Array(N * K), out: new Float32Array(M * N), outInt: new Int32Array(M * N), q: new Map() };
     fill(o.a, 1, 0, 255); fill(o.b, 2, -128, 127); fill(o.x, 3, -127, 127); fill(o.w, 4, -127, 127);
     operandCache.set(key, o);
   }
@@ -165,7 +165,8 @@ const matmulIntegerSuite: Suite = {
       const c = product(s, {
         suite: 'matmulInteger', kernel: 'matmulInteger', isa, threads, peer: false, bytes: s.M * s.K + s.K * s.N + 4 * s.M * s.N,
         peakKind: peakOf(INT8_PEAK, isa),
-        prepare: () => { const o = operands(s); return prepared(() => matmulInteger(o.a, [s.M, s.K], o.b, [s.K, s.N])); },
+        // Into a buffer kept across calls, as the matmul rows it is compared with write theirs.
+        prepare: () => { const o = operands(s); return prepared(() => matmulInteger(o.a, [s.M, s.K], o.b, [s.K, s.N], null, null, { out: o.outInt })); },
       });
       if (isa === 'scalar' && c.ops > scalarMaxOps(ctx.quick)) skipped.push({ id: c.id, reason: `the scalar reference at ~2 GOPS takes too long for ${(c.ops / 1e9).toFixed(1)} GOP per call` });
       else cases.push(c);

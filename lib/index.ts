@@ -2,7 +2,7 @@
  * lowbit — tensor quantization engine for Node.js.
  * Every export here is part of the public API (SPEC §5).
  */
-export { matmulInteger, type ZeroPoint } from './matmul_integer';
+export { matmulInteger, type MatmulIntegerOptions, type ZeroPoint } from './matmul_integer';
 export { quantizeLinear, dequantizeLinear, dynamicQuantizeLinear, type QuantizeLinearOptions, type DequantizeLinearOptions, type QuantZeroPoint, type QuantizedData } from './quantize_linear';
 export { packInt4, unpackInt4, packUint4, unpackUint4, packInt2, unpackInt2, packUint2, unpackUint2 } from './pack';
 export { quantize, dequantize, bitsPerWeight, type QTensor, type QDType, type QuantizeOptions, type Scheme, type ScaleQuant, type ScaleDType } from './qtensor';

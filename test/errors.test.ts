@@ -27,6 +27,10 @@ describe.each(backends)('matmulInteger bad input (%s backend)', (backend) => {
     ['zero point count', () => matmulInteger(a, [2, 3], b, [3, 2], [1, 2, 3]), RangeError, /aZeroPoint must hold 1 value or 2 \(one per row of a\), got 3/],
     ['zero point class differs from its tensor', () => matmulInteger(a, [2, 3], b, [3, 2], new Int8Array([1])), TypeError, /aZeroPoint must be an Uint8Array like its tensor \(dtype uint8\)/],
     ['zero point of a wrong kind', () => matmulInteger(a, [2, 3], b, [3, 2], undefined, 'x' as never), TypeError, /bZeroPoint must be a number/],
+    ['opts.out too short', () => matmulInteger(a, [2, 3], b, [3, 2], null, null, { out: new Int32Array(3) }), TypeError, /opts\.out must be an Int32Array of at least 4 values \(2 x 2\), got Int32Array\(3\)/],
+    ['opts.out of the wrong class', () => matmulInteger(a, [2, 3], b, [3, 2], null, null, { out: new Float32Array(4) as never }), TypeError, /opts\.out must be an Int32Array/],
+    ['opts.out sharing b\'s memory', () => { const buf = new ArrayBuffer(32); return matmulInteger(a, [2, 3], new Int8Array(buf, 10, 6), [3, 2], null, null, { out: new Int32Array(buf, 0, 4) }); }, RangeError, /opts\.out must not share memory with b/],
+    ['opts not an object', () => matmulInteger(a, [2, 3], b, [3, 2], null, null, 7 as never), TypeError, /opts must be an object, got 7/],
   ])('%s', (_name, call, ErrorClass, message) => {
     expect(call).toThrow(ErrorClass);
     expect(call).toThrow(message);

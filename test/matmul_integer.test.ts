@@ -70,6 +70,28 @@ describeTargets('matmulInteger', (it) => {
     expect(Array.from(matmulInteger(a.subarray(0, 20), [4, 5], v, [5]))).toEqual(Array.from(matmulIntegerBigInt(a.subarray(0, 20), v, 4, 1, 5, null, null)));
   });
 
+  it('writes into opts.out and returns it, leaving the values past the result and the error cases untouched', () => {
+    const M = 5, N = 11, K = 37;
+    const a = fill8(false, M * K, 'random', rng.int), b = fill8(true, K * N, 'random', rng.int);
+    const want = matmulInteger(a, [M, K], b, [K, N], 3, -7);
+    const buf = new Int32Array(M * N + 9).fill(-12345);
+    const out = buf.subarray(1);  // a view at an offset
+    expect(matmulInteger(a, [M, K], b, [K, N], 3, -7, { out })).toBe(out);
+    expect(Array.from(out.subarray(0, M * N))).toEqual(Array.from(want));
+    expect(buf[0]).toBe(-12345);
+    expect(Array.from(out.subarray(M * N))).toEqual(new Array(8).fill(-12345));
+    // Batched, into a second buffer; a bad zero point writes nothing.
+    const y = new Int32Array(2 * M * N);
+    matmulInteger(new Uint8Array([...a, ...a]), [2, M, K], b, [K, N], 3, -7, { out: y });
+    expect(Array.from(y.subarray(0, M * N))).toEqual(Array.from(want));
+    expect(Array.from(y.subarray(M * N))).toEqual(Array.from(want));
+    const z = new Int32Array(M * N).fill(9);
+    expect(() => matmulInteger(a, [M, K], b, [K, N], 300, 0, { out: z })).toThrow(RangeError);
+    expect(Array.from(z)).toEqual(new Array(M * N).fill(9));
+    // Zero-sized results return the caller's buffer as it was.
+    expect(matmulInteger(new Uint8Array(0), [0, K], b, [K, N], null, null, { out: z })).toBe(z);
+  });
+
   it('reads unaligned views and SharedArrayBuffer-backed arrays', () => {
     const M = 7, N = 13, K = 67;
     const sab = new SharedArrayBuffer(M * K + N * K + 8);
