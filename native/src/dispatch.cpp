@@ -14,6 +14,7 @@ const lb_isa_entry kTable[LB_ISA_COUNT] = {
 #define LB_GEMV_U8_none nullptr
 #define LB_GEMV_U8_gemv_u8_ref &gemv_u8_ref
 #define LB_GEMV_U8_gemv_u8_avx512vnni &gemv_u8_avx512vnni
+#define LB_GEMV_U8_gemv_u8_amx &gemv_u8_amx
 #define LB_ISA_ROW(id, name, feats, sgemm, quant, epi, gemv, u8) \
   {name, feats, sgemm, &quant, &epi, gemv, LB_GEMV_NK_##gemv, LB_GEMV_U8_##u8},
     LB_ISA_LIST(LB_ISA_ROW)

@@ -158,18 +158,32 @@ void gemv_nk_avx2(size_t M, size_t N, size_t K, const int16_t *a, const uint8_t 
 // uint8), and B' = B ^ flip (the driver flips B where its signedness is A's and moves the 0x80
 // into B's zero point). Wrapping int32:
 //   P[m, n] = sum_k a[m, k] * B'[k, n] (kn; nk: B'[n, k]),  S[n] = sum_k B'[.., ..] if S.
-// a: M (at most 8) rows lda apart, each readable and zero up to K rounded up to 64. P: ldp apart.
+// a: M rows lda apart, each readable and zero up to K rounded up to 64. P: ldp apart.
 typedef void (*lb_gemv_u8_fn)(size_t M, size_t N, size_t K, const uint8_t *a, size_t lda, bool a_u8,
                               const uint8_t *B, size_t ldb, uint8_t flip, int32_t *P, size_t ldp,
                               int32_t *S);
 struct lb_gemv_u8_kernels {
-  lb_gemv_u8_fn kn, nk;
+  lb_gemv_u8_fn kn, nk;  // up to 8 rows a call
+  // K x N from 9 rows up to many_rows a call, or null (then passes of kn, up to 16 rows). It
+  // wants padding: a with M rounded up to m_pad rows (the extra rows zero), P with as many rows
+  // and N rounded up to n_pad columns (writable, 64-byte aligned, ldp a multiple of 16), S as
+  // many columns. What it writes past M and N is no output.
+  lb_gemv_u8_fn kn_many;
+  uint32_t many_rows, m_pad, n_pad;
 };
+// AMX's many_rows: to here its K x N path beats packing B whole, then the product (AMX host,
+// 4096 x 4096, 1 and 2 threads: 12-128 rows 1.2-2.2x faster, 256 rows 0.9-1.1x).
+constexpr uint32_t kGemvKnRowsAmx = 128;
 // The reference: the scalar ISA's (so the tests check it against lb_matmul_integer_ref on every
 // host) and the one the ISA kernels are tested against.
 extern const lb_gemv_u8_kernels gemv_u8_ref;
 #if LB_ARCH_X86
-extern const lb_gemv_u8_kernels gemv_u8_avx512vnni;
+extern const lb_gemv_u8_kernels gemv_u8_avx512vnni, gemv_u8_amx;
+// AMX's kn and nk too (gemv_u8_avx512vnni.cpp).
+void gemv_kn_u8_avx512vnni(size_t M, size_t N, size_t K, const uint8_t *a, size_t lda, bool a_u8, const uint8_t *B,
+                           size_t ldb, uint8_t flip, int32_t *P, size_t ldp, int32_t *S);
+void gemv_nk_u8_avx512vnni(size_t M, size_t N, size_t K, const uint8_t *a, size_t lda, bool a_u8, const uint8_t *B,
+                           size_t ldb, uint8_t flip, int32_t *P, size_t ldp, int32_t *S);
 #endif
 
 // ---- family: float32 GEMM, Y = A * B^T (the benchmark's baseline) ---------------------
@@ -241,7 +255,7 @@ struct lb_epilogue_kernels {
   X(avx512vnni, "avx512vnni", LB_CPU_AVX512F | LB_CPU_AVX512VNNI, sgemm_nt_avx512,          \
     quant_avx512, epilogue_avx512, gemv_kn_avx2, gemv_u8_avx512vnni)                        \
   X(amx, "amx", LB_CPU_AVX512F | LB_CPU_AVX512VNNI | LB_CPU_AMX_INT8, sgemm_nt_avx512,       \
-    quant_avx512, epilogue_avx512, gemv_kn_avx2, gemv_u8_avx512vnni)
+    quant_avx512, epilogue_avx512, gemv_kn_avx2, gemv_u8_amx)
 #define LB_ISA_LIST_ARM(X)                                                                  \
   X(neon, "neon", LB_CPU_NEON, sgemm_nt_neon, quant_neon, epilogue_neon, gemv_kn_ref, none) \
   X(neon_dotprod, "neon-dotprod", LB_CPU_NEON | LB_CPU_NEON_DOTPROD, sgemm_nt_neon,         \

@@ -330,7 +330,13 @@ constexpr size_t kGemvRows = 8;
 // of the prepacked speed (2 threads 0.48-0.53 -> 0.63-0.70). At 24 rows three passes lost on
 // 1 thread.
 constexpr size_t kGemvRowsU8 = 16;
-size_t small_m_rows() { return lb_active()->gemv_u8 ? kGemvRowsU8 : kGemvRows; }
+// K x N where the ISA has kn_many (AMX): that kernel up to its many_rows, one pass.
+size_t small_m_rows(lb_layout layout) {
+  const lb_gemv_u8_kernels *u8 = lb_active()->gemv_u8;
+  if (!u8) return kGemvRows;
+  return layout == LB_LAYOUT_KN && u8->kn_many && u8->many_rows > kGemvRowsU8 ? u8->many_rows : kGemvRowsU8;
+}
+constexpr size_t kSmallRowsMax = kGemvKnRowsAmx > kGemvRowsU8 ? kGemvKnRowsAmx : kGemvRowsU8;
 
 // K x N on several threads: each takes a contiguous range of B's rows (a sequential stream
 // for the prefetchers, where column blocks walk every row at ldb strides) into partial sums
@@ -381,70 +387,81 @@ lb_status small_m_u8(const lb_gemv_u8_kernels &kern, size_t M, size_t N, size_t 
                      lb_dtype a_type, size_t lda, const void *B, lb_dtype b_type, lb_layout layout,
                      size_t ldb, const void *a_zp, size_t a_zp_count, const void *b_zp,
                      size_t b_zp_count, int32_t *Y, size_t ldy) {
-  const bool a_u8 = a_type == LB_UINT8, b_u8 = b_type == LB_UINT8;
+  const bool a_u8 = a_type == LB_UINT8, b_u8 = b_type == LB_UINT8, kn = layout == LB_LAYOUT_KN;
   const uint8_t flip = a_u8 == b_u8 ? 0x80 : 0;
   const int beta = !flip ? 0 : a_u8 ? 128 : -128;
   // The kernels read a's rows to K rounded up to 64; rows a line more apart, so that 8 rows
   // with a power-of-two K do not share one L1 set (with B's rows, which do).
   const size_t Kp = lb_round_up(K, 64), lda_u8 = Kp + 64;
-  uint32_t asum[kGemvRowsU8], za[kGemvRowsU8];
+  // kn_many's rows a call and padding (kernels.h): with padding, P and S go to buffers of
+  // their own (rows a line more than the padded N apart, for the same reason), Y is written after.
+  const bool many = kn && kern.kn_many && M > kGemvRows;
+  const size_t pass = many ? kern.many_rows : kGemvRows, m_pad = many ? kern.m_pad : 1, n_pad = many ? kern.n_pad : 1;
+  const bool padded = m_pad > 1 || n_pad > 1;
+  const size_t Mp = lb_round_up(M, m_pad), Np = lb_round_up(N, n_pad), ldp = padded ? Np + 16 : ldy;
+  uint32_t asum[kSmallRowsMax], za[kSmallRowsMax];
   bool any_za = false, any_zb = false;
   for (size_t m = 0; m < M; ++m) {
     za[m] = a_zp ? (uint32_t)load(a_zp, a_type, a_zp_count == 1 ? 0 : m) : 0;
     any_za |= za[m] != 0;
   }
   // S: B's column sums, wanted only for A's zero points.
-  lb_scratch a_buf(0, M * lda_u8), z_buf(1, N * sizeof(uint32_t)), s_buf(4, any_za ? N * sizeof(int32_t) : 0);
+  lb_scratch a_buf(0, Mp * lda_u8), z_buf(1, N * sizeof(uint32_t)), s_buf(4, any_za ? Np * sizeof(int32_t) : 0),
+      pp_buf(6, padded ? Mp * ldp * sizeof(int32_t) : 0);
   uint8_t *a = (uint8_t *)a_buf.get();
   uint32_t *zb = (uint32_t *)z_buf.get();
-  int32_t *S = any_za ? (int32_t *)s_buf.get() : nullptr;
-  if (!a || !zb || (any_za && !S)) return LB_ERR_OUT_OF_MEMORY;
+  int32_t *S = any_za ? (int32_t *)s_buf.get() : nullptr, *P = padded ? (int32_t *)pp_buf.get() : Y;
+  if (!a || !zb || (any_za && !S) || !P) return LB_ERR_OUT_OF_MEMORY;
   for (size_t m = 0; m < M; ++m) {
     memcpy(a + m * lda_u8, (const uint8_t *)A + m * lda, K);
     memset(a + m * lda_u8 + K, 0, lda_u8 - K);
     asum[m] = 0;
     for (size_t k = 0; k < K; ++k) asum[m] += (uint32_t)load(a + m * lda_u8, a_type, k);
   }
+  memset(a + M * lda_u8, 0, (Mp - M) * lda_u8);
   for (size_t n = 0; n < N; ++n) {
     zb[n] = (uint32_t)((b_zp ? load(b_zp, b_type, b_zp_count == 1 ? 0 : n) : 0) - beta);
     any_zb |= zb[n] != 0;
   }
   const size_t threads = lb_product_threads(M, N, K);
-  const lb_gemv_u8_fn kernel = layout == LB_LAYOUT_KN ? kern.kn : kern.nk;
-  // The kernels take 8 rows at most: passes of 8, S with the first.
+  const lb_gemv_u8_fn kernel = many ? kern.kn_many : kn ? kern.kn : kern.nk;
+  // Passes of `pass` rows over B, S with the first.
   auto fn = [&](size_t M, size_t N, size_t K, const uint8_t *a, size_t lda, bool a_u8, const uint8_t *B,
                 size_t ldb, uint8_t flip, int32_t *P, size_t ldp, int32_t *S) {
-    for (size_t m0 = 0; m0 < M; m0 += kGemvRows)
-      kernel(M - m0 < kGemvRows ? M - m0 : kGemvRows, N, K, a + m0 * lda, lda, a_u8, B, ldb, flip, P + m0 * ldp, ldp,
+    for (size_t m0 = 0; m0 < M; m0 += pass)
+      kernel(M - m0 < pass ? M - m0 : pass, N, K, a + m0 * lda, lda, a_u8, B, ldb, flip, P + m0 * ldp, ldp,
              m0 ? nullptr : S);
   };
   size_t kc;
-  if (const size_t parts = k_parts(M, N, K, layout, threads, &kc)) {
+  if (const size_t parts = padded ? 0 : k_parts(M, N, K, layout, threads, &kc)) {
     lb_scratch p_buf(2, parts * (M + 1) * N * sizeof(int32_t));  // per part: M rows of P, then S
     uint32_t *Pp = (uint32_t *)p_buf.get();
     if (!Pp) return LB_ERR_OUT_OF_MEMORY;
     lb_parallel(parts, [&](size_t t) {
-      const size_t k0 = t * kc, kn = K - k0 < kc ? K - k0 : kc;
+      const size_t k0 = t * kc, kl = K - k0 < kc ? K - k0 : kc;
       int32_t *p = (int32_t *)Pp + t * (M + 1) * N;
-      fn(M, N, kn, a + k0, lda_u8, a_u8, (const uint8_t *)B + k0 * ldb, ldb, flip, p, N, S ? p + M * N : nullptr);
+      fn(M, N, kl, a + k0, lda_u8, a_u8, (const uint8_t *)B + k0 * ldb, ldb, flip, p, N, S ? p + M * N : nullptr);
     });
     add_parts(parts, M + 1, N, Pp, [&](size_t r) { return r < M ? (uint32_t *)(Y + r * ldy) : (uint32_t *)S; });
   } else {
-    const size_t cols = column_block(N, threads);
+    const size_t cols = lb_round_up(column_block(N, threads), n_pad);
     lb_parallel((N + cols - 1) / cols, [&](size_t t) {
       const size_t n0 = t * cols, nc = N - n0 < cols ? N - n0 : cols;
-      fn(M, nc, K, a, lda_u8, a_u8, (const uint8_t *)B + (layout == LB_LAYOUT_KN ? n0 : n0 * ldb), ldb, flip,
-         Y + n0, ldy, S ? S + n0 : nullptr);
+      fn(M, nc, K, a, lda_u8, a_u8, (const uint8_t *)B + (kn ? n0 : n0 * ldb), ldb, flip, P + n0, ldp,
+         S ? S + n0 : nullptr);
     });
   }
-  if (!any_za && !any_zb) return LB_OK;
+  if (!padded && !any_za && !any_zb) return LB_OK;
   for (size_t m = 0; m < M; ++m) {
+    const uint32_t *p = (const uint32_t *)(P + m * ldp);
     uint32_t *y = (uint32_t *)(Y + m * ldy);
     const uint32_t t = (uint32_t)K * za[m] - asum[m], z = za[m];
     if (any_za)
-      for (size_t n = 0; n < N; ++n) y[n] += zb[n] * t - z * (uint32_t)S[n];
+      for (size_t n = 0; n < N; ++n) y[n] = p[n] + zb[n] * t - z * (uint32_t)S[n];
+    else if (any_zb)
+      for (size_t n = 0; n < N; ++n) y[n] = p[n] + zb[n] * t;
     else
-      for (size_t n = 0; n < N; ++n) y[n] += zb[n] * t;
+      memcpy(y, p, N * sizeof(uint32_t));
   }
   return LB_OK;
 }
@@ -506,7 +523,7 @@ extern "C" lb_status lb_matmul_integer(size_t M, size_t N, size_t K, const void 
   lb_status st = lb_check_matmul_integer_args(M, N, K, A, a_type, lda, B, b_type, b_layout, ldb,
                                               a_zp, a_zp_count, b_zp, b_zp_count, Y, ldy);
   if (st != LB_OK || M == 0 || N == 0) return st;
-  if (M <= small_m_rows())
+  if (M <= small_m_rows(b_layout))
     return small_m(M, N, K, A, a_type, lda, B, b_type, b_layout, ldb, a_zp, a_zp_count, b_zp, b_zp_count, Y, ldy);
   lb_packed_weights w{};
   const lb_kernel_entry *e = lb_select_kernel(LB_KERNEL_RAW_I8, b_type, lb_active_index());

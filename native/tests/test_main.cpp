@@ -188,9 +188,10 @@ void test_matmul_integer(const char *isa) {
 
 // Small M on 2 and 3 threads, against the reference: K x N with the rows of B split across
 // threads (partial sums added afterwards), N x K in column blocks; 13 rows: two passes of the
-// byte kernels where the ISA has them.
+// byte kernels where the ISA has them; 70 and 128 rows: AMX's K x N kernel (kn_many) in column
+// blocks, packing B beyond.
 void test_small_m_threads(const char *isa) {
-  const shape shapes[] = {{3, 2000, 1100}, {1, 4100, 1500}, {8, 1200, 2100}, {13, 900, 2600}};
+  const shape shapes[] = {{3, 2000, 1100}, {1, 4100, 1500}, {8, 1200, 2100}, {13, 900, 2600}, {70, 700, 900}, {128, 333, 515}};
   const lb_dtype types[] = {LB_UINT8, LB_INT8};
   const fill fills[] = {fill::random, fill::max_magnitude, fill::alternating};
   const size_t saved = lb_get_threads();
@@ -212,6 +213,53 @@ void test_small_m_threads(const char *isa) {
   lb_set_threads(saved);
   check(bad == 0, first_bad);
   std::printf("  small M KxN and NxK on 2 and 3 threads[%s]: %d cases, %d differ from the reference\n", isa, cases, bad);
+}
+
+// kn_many (K x N from 9 rows) against the reference: rows around its tiles (16, pairs of 32)
+// up to many_rows, columns around its 64-column strips and 256-column chunks, K around its
+// 64-row k-blocks and 256-row slabs (0 included), with the padding it asks for (a's extra
+// rows zero, P's and S's extra rows and columns filled with a marker) and nothing past M x N
+// compared; B misaligned, strides padded.
+void test_gemv_u8_many(const char *isa, const lb_gemv_u8_kernels &kern) {
+  const size_t Ms[] = {9, 15, 16, 17, 31, 32, 33, 47, 48, 63, 64, 65, 100, 127, 128};
+  const size_t Ns[] = {1, 63, 64, 65, 255, 256, 257, 300, 513}, Ks[] = {0, 1, 4, 63, 64, 65, 255, 256, 257, 300, 600};
+  const fill fills[] = {fill::random, fill::max_magnitude, fill::zero, fill::constant, fill::alternating};
+  int cases = 0, bad = 0;
+  std::string first;
+  for (int it = 0; it < 160; ++it) {
+    size_t M = it % 4 ? Ms[rand_below(15)] : 9 + rand_below(kern.many_rows - 8);
+    if (M > kern.many_rows) M = kern.many_rows;
+    const size_t N = it % 5 ? Ns[rand_below(9)] : 1 + rand_below(600), K = it % 6 ? Ks[rand_below(11)] : rand_below(900);
+    const bool a_u8 = rand_below(2), with_s = rand_below(3) != 0;
+    const uint8_t flip = rand_below(2) ? 0x80 : 0;
+    const fill fa = fills[rand_below(5)], fb = fills[rand_below(5)];
+    const size_t Mp = lb_round_up(M, kern.m_pad), Np = lb_round_up(N, kern.n_pad);
+    const size_t lda = lb_round_up(K, 64) + 64 * rand_below(2), ldb = N + rand_below(3), ldp = lb_round_up(Np, 16) + 16 * rand_below(2);
+    const size_t misalign = rand_below(4);
+    std::vector<uint8_t> a(Mp * lda + 1, 0), B(K * ldb + misalign + 1);
+    for (size_t m = 0; m < M; ++m) fill_bytes(a.data() + m * lda, K, a_u8 ? LB_UINT8 : LB_INT8, fa);
+    fill_bytes(B.data(), B.size(), rand_below(2) ? LB_UINT8 : LB_INT8, fb);
+    int32_t *got = (int32_t *)lb_aligned_alloc(Mp * ldp * sizeof(int32_t)), *gs = (int32_t *)lb_aligned_alloc(Np * sizeof(int32_t));
+    for (size_t i = 0; i < Mp * ldp; ++i) got[i] = 0x5A5A5A5A;
+    for (size_t i = 0; i < Np; ++i) gs[i] = 0x5A5A5A5A;
+    std::vector<int32_t> want(M * N), ws(N);
+    kern.kn_many(M, N, K, a.data(), lda, a_u8, B.data() + misalign, ldb, flip, got, ldp, with_s ? gs : nullptr);
+    gemv_u8_ref.kn(M, N, K, a.data(), lda, a_u8, B.data() + misalign, ldb, flip, want.data(), N, with_s ? ws.data() : nullptr);
+    bool p_ok = true, s_ok = true;
+    for (size_t m = 0; m < M; ++m) p_ok = p_ok && !memcmp(got + m * ldp, want.data() + m * N, N * sizeof(int32_t));
+    if (with_s) s_ok = !memcmp(gs, ws.data(), N * sizeof(int32_t));
+    lb_aligned_free(got);
+    lb_aligned_free(gs);
+    ++cases;
+    if ((!p_ok || !s_ok) && !bad++) {
+      char buf[240];
+      std::snprintf(buf, sizeof buf, "gemv_u8 kn_many[%s] M=%zu N=%zu K=%zu a_u8=%d flip=%d S=%d fill=%s/%s: %s", isa, M, N,
+                    K, (int)a_u8, flip != 0, (int)with_s, fill_name(fa), fill_name(fb), !p_ok ? "P differs" : "S differs");
+      first = buf;
+    }
+  }
+  check(bad == 0, first);
+  std::printf("  gemv_u8 kn_many[%s]: %d cases against the reference, %d differ\n", isa, cases, bad);
 }
 
 // The byte kernels of small M (lb_gemv_u8_kernels) against their reference, both layouts: P
@@ -252,6 +300,7 @@ void test_gemv_u8(const char *isa, const lb_gemv_u8_kernels &kern) {
   }
   check(bad == 0, first);
   std::printf("  gemv_u8[%s]: %d cases against the reference, %d differ\n", isa, cases, bad);
+  if (kern.kn_many) test_gemv_u8_many(isa, kern);
 }
 
 // The exact answer for K equal products p: K * p modulo 2^32. Checks the reference itself

@@ -32,29 +32,11 @@
 #include <immintrin.h>
 #include <string.h>
 
+#include "../amx_tiles.h"
 #include "../tile_loop.h"
 #include "ggemm_zmm_common.h"
 
 namespace {
-
-struct alignas(64) tile_config {
-  uint8_t palette_id, start_row, reserved[14];
-  uint16_t colsb[16];
-  uint8_t rows[16];
-};
-
-// C tiles of `rows` rows (16, or a last strip's fewer) for K = ks: A tiles rows x ks bytes,
-// B tiles ks / 4 rows.
-void configure(size_t ks, size_t rows) {
-  tile_config c;
-  memset(&c, 0, sizeof c);
-  c.palette_id = 1;
-  for (int t = 0; t < 8; ++t) {
-    c.rows[t] = (uint8_t)(t >= 6 ? ks / 4 : rows);
-    c.colsb[t] = t == 4 || t == 5 ? (uint16_t)ks : 64;
-  }
-  _tile_loadconfig(&c);
-}
 
 // The tile product: signed activations x unsigned weights U, or x signed weights U - zp.
 #define LB_TDP(C, A, B)                      \
@@ -143,13 +125,13 @@ void run(const lb_ggemm_args &a, size_t ks) {
       else block<decltype(mt)::value, 1, kUniform, kSigned>(a, ks, m, rows, p);
     }
   };
-  configure(ks, 16);  // tile state is per thread: every call (on any pool thread) sets it
+  lb_amx_configure(16, (unsigned)ks);
   for (size_t m = 0; m < M16;) {
     if (m + 32 <= M16) strip(std::integral_constant<int, 2>{}, m, 32), m += 32;
     else strip(std::integral_constant<int, 1>{}, m, 16), m += 16;
   }
   if (M16 < a.M) {
-    configure(ks, a.M - M16);
+    lb_amx_configure((unsigned)(a.M - M16), (unsigned)ks);
     strip(std::integral_constant<int, 1>{}, M16, a.M - M16);
   }
   _tile_release();

@@ -10,28 +10,10 @@
 #include <immintrin.h>
 #include <string.h>
 
+#include "../amx_tiles.h"
 #include "../kernels.h"
 
 namespace {
-
-struct alignas(64) tile_config {
-  uint8_t palette_id;
-  uint8_t start_row;
-  uint8_t reserved[14];
-  uint16_t colsb[16];
-  uint8_t rows[16];
-};
-
-void configure_tiles() {
-  tile_config cfg;
-  memset(&cfg, 0, sizeof cfg);
-  cfg.palette_id = 1;
-  for (int t = 0; t < 8; ++t) {
-    cfg.rows[t] = 16;
-    cfg.colsb[t] = 64;
-  }
-  _tile_loadconfig(&cfg);
-}
 
 // MT x NT tiles of 16 x 16 at (m, n), MT, NT in {1, 2}, over the k-blocks [kb0, kb1): the
 // accumulators start at zero (first) or from C, and go back to C. Software-pipelined: each
@@ -100,7 +82,7 @@ void gemm_u8s8_avx512vnni(size_t M, size_t N, size_t K, const void *A, const int
 void gemm_u8s8_amx(size_t M, size_t N, size_t K, const void *Av, const int8_t *Bp, int32_t *C,
                    size_t ldc) {
   const uint8_t *A = (const uint8_t *)Av;
-  configure_tiles();  // tile state is per thread: every call (on any pool thread) sets it
+  lb_amx_configure(16, 64);
   const size_t KB = K / 64, chunk = 16, n_chunks = KB ? (KB + chunk - 1) / chunk : 1;
   for (size_t ci = 0; ci < n_chunks; ++ci) {
     const size_t kb0 = ci * chunk, kb1 = KB - kb0 < chunk ? KB : kb0 + chunk;

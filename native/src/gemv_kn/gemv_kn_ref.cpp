@@ -58,4 +58,4 @@ void gemv_u8(size_t M, size_t N, size_t K, const uint8_t *a, size_t lda, bool a_
 
 }  // namespace
 
-const lb_gemv_u8_kernels gemv_u8_ref = {gemv_u8<true>, gemv_u8<false>};
+const lb_gemv_u8_kernels gemv_u8_ref = {gemv_u8<true>, gemv_u8<false>, nullptr, 0, 1, 1};

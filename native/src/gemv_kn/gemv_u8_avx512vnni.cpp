@@ -189,8 +189,10 @@ void nk(size_t M, size_t N, size_t K, const uint8_t *a, size_t lda, const uint8_
   else lb_for_each_tile<8, 2>(M, N, at);
 }
 
-void gemv_kn_u8(size_t M, size_t N, size_t K, const uint8_t *a, size_t lda, bool a_u8, const uint8_t *B,
-                size_t ldb, uint8_t flip, int32_t *P, size_t ldp, int32_t *S) {
+}  // namespace
+
+void gemv_kn_u8_avx512vnni(size_t M, size_t N, size_t K, const uint8_t *a, size_t lda, bool a_u8, const uint8_t *B,
+                           size_t ldb, uint8_t flip, int32_t *P, size_t ldp, int32_t *S) {
   lb_for_each_tile<8, 1>(M, 1, [&](auto r, auto, size_t m, size_t) {  // one tile (M <= 8)
     int32_t *s = m ? nullptr : S;
     auto run = [&](auto au8, auto fl) {
@@ -201,12 +203,10 @@ void gemv_kn_u8(size_t M, size_t N, size_t K, const uint8_t *a, size_t lda, bool
   });
 }
 
-void gemv_nk_u8(size_t M, size_t N, size_t K, const uint8_t *a, size_t lda, bool a_u8, const uint8_t *B,
-                size_t ldb, uint8_t flip, int32_t *P, size_t ldp, int32_t *S) {
+void gemv_nk_u8_avx512vnni(size_t M, size_t N, size_t K, const uint8_t *a, size_t lda, bool a_u8, const uint8_t *B,
+                           size_t ldb, uint8_t flip, int32_t *P, size_t ldp, int32_t *S) {
   if (a_u8) nk<true>(M, N, K, a, lda, B, ldb, flip, P, ldp, S);
   else nk<false>(M, N, K, a, lda, B, ldb, flip, P, ldp, S);
 }
 
-}  // namespace
-
-const lb_gemv_u8_kernels gemv_u8_avx512vnni = {gemv_kn_u8, gemv_nk_u8};
+const lb_gemv_u8_kernels gemv_u8_avx512vnni = {gemv_kn_u8_avx512vnni, gemv_nk_u8_avx512vnni, nullptr, 0, 1, 1};

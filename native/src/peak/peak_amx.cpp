@@ -5,28 +5,14 @@
 #include <immintrin.h>
 #include <string.h>
 
+#include "../amx_tiles.h"
 #include "peak.h"
 
 namespace {
 
-struct alignas(64) tile_config {
-  uint8_t palette_id;
-  uint8_t start_row;
-  uint8_t reserved[14];
-  uint16_t colsb[16];
-  uint8_t rows[16];
-};
-
 // 6 accumulator tiles (tmm0-5) on one A (tmm6) and one B (tmm7): tdpbusd issues about one per
 // 16 cycles with a latency near 50, so 4 chains is the least that keeps it busy.
 double dpbusd(uint64_t iters) {
-  tile_config cfg;
-  memset(&cfg, 0, sizeof cfg);
-  cfg.palette_id = 1;
-  for (int t = 0; t < 8; ++t) {
-    cfg.rows[t] = 16;
-    cfg.colsb[t] = 64;
-  }
   alignas(64) int8_t a[16 * 64], b[16 * 64];
   alignas(64) int32_t c[16 * 16];
   for (int i = 0; i < 16 * 64; ++i) {
@@ -36,7 +22,7 @@ double dpbusd(uint64_t iters) {
   // The tile intrinsics' asm names only the pointers, not the bytes behind them: make the
   // stores above happen before it.
   asm volatile("" ::: "memory");
-  _tile_loadconfig(&cfg);
+  lb_amx_configure(16, 64);  // every tile 16 rows x 64 bytes
   _tile_zero(0);
   _tile_zero(1);
   _tile_zero(2);
