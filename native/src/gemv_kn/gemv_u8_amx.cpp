@@ -1,14 +1,12 @@
-// The caller's K x N bytes times up to kn_rows rows of a, AMX-INT8 (kernels.h,
-// lb_gemv_u8_kernels): matmulInteger's K x N path where packing B whole first cost twice the
-// product (64 x 4096 x 4096, one thread: 3.05 ms against 1.09 on prepacked weights). B is read
-// once, as it lies, and never written back: slabs of kSlab rows (a page each, few enough for
-// the second-level TLB), each in strips of 64 columns. Four rows of a strip at a time become
-// (k .. k + 3) quads by two unpack levels (lb_quads) that go straight to four B tiles per 64 k
-// in L1; tdpbusd / tdpbsud multiply them with a's tiles. The unpacks work within 128-bit lanes,
-// so tile j holds the columns 16 l + 4 j + i in its slot 4 l + i: P's tiles keep that order
-// between slabs and a 4 x 4 transpose of lanes puts each strip in column order at the end.
-// N x K bytes go to the AVX-512 VNNI kernel (gemv_u8_avx512vnni.cpp), which reads them as the
-// tiles would.
+// The caller's K x N bytes times 9 to many_rows rows of a, AMX-INT8 (kernels.h,
+// lb_gemv_u8_kernels, kn_many): matmulInteger's K x N path where packing B whole first cost
+// twice the product (64 x 4096 x 4096, one thread: 3.05 ms against 1.09 on prepacked weights).
+// B is read once, as it lies, and never written back. The walk goes in units of kSlab rows x
+// kChunk columns, slab by slab. Four rows at a time along the chunk become (k .. k + 3) quads
+// by two unpack levels (lb_quads), stored as B tiles in a 64 KiB buffer; tdpbusd / tdpbsud
+// then multiply them with a's tiles. The unpacks work within 128-bit lanes, so tile j of a
+// 64-column strip holds the columns 16 l + 4 j + i in its slot 4 l + i: P's tiles keep that
+// order between slabs and a 4 x 4 transpose of lanes puts each strip in column order at the end.
 #pragma GCC target("amx-tile,amx-int8,avx512f,avx512bw,avx512vl,avx512vnni")
 #include <immintrin.h>
 #include <string.h>
@@ -21,7 +19,7 @@
 namespace {
 
 // A unit of the walk: kSlab rows of B (a page each, few enough for the STLB while the slab's
-// chunks pass) x kChunk columns, 64 KiB of B tiles. Against 128 or 512 for either, on this
+// chunks pass) x kChunk columns, 64 KiB of B tiles. Against 128 or 512 for either, on the AMX
 // host: the same or slower at 16 and 64 rows.
 constexpr size_t kSlab = 256, kChunk = 256;
 constexpr size_t kStripBytes = kSlab / 64 * 4096, kUnitBytes = kChunk / 64 * kStripBytes;
@@ -33,18 +31,17 @@ struct unit {
   size_t k0, kc, c0, cn;
 };
 
-// Row groups [g0, g1) (four rows each, from the unit's first) of B' = B ^ flip in the unit, as
-// B tiles at Bt: strip s (64 columns) at Bt + s * kStripBytes, its k-block kb (4 KiB) at
-// + 4096 kb, tile j at + 1024 j. Rows past kc are zero; columns past cn read as 0 ^ flip (no
-// output of the caller's depends on them). Column sums (in the unpacks' order) added to Sq
-// when not null. Each group walks its four rows along the chunk.
+// The unit's B' = B ^ flip as B tiles at Bt: strip s (64 columns) at Bt + s * kStripBytes, its
+// k-block kb (4 KiB) at + 4096 kb, tile j at + 1024 j. Rows past kc (to the k-block's end) are
+// zero; columns past cn read as 0 ^ flip (no output of the caller's depends on them). Column
+// sums (in the unpacks' order) added to Sq when not null.
 template <bool kAU8>
-void pack_groups(const unit &u, size_t g0, size_t g1, const uint8_t *B, size_t ldb, __m512i fl, int8_t *Bt,
-                 int32_t *Sq) {
+void pack_unit(const unit &u, const uint8_t *B, size_t ldb, __m512i fl, int8_t *Bt, int32_t *Sq) {
   const __m512i ones = _mm512_set1_epi8(1);
   const size_t strips = (u.cn + 63) / 64;
   const __mmask64 last = u.cn % 64 ? ((__mmask64)1 << (u.cn % 64)) - 1 : ~(__mmask64)0;
-  for (size_t k = 4 * g0; k < 4 * g1; k += 4) {
+  const size_t kcp = (u.kc + 63) & ~size_t(63);
+  for (size_t k = 0; k < kcp; k += 4) {
     int8_t *t = Bt + (k / 64) * 4096 + (k % 64) * 16;  // row (k % 64) / 4 of the k-block's tiles
     for (size_t s = 0; s < strips; ++s) {
       const __mmask64 cols = s + 1 < strips ? ~(__mmask64)0 : last;
@@ -151,10 +148,11 @@ inline void to_columns(int32_t *p) {
   LB_UNROLL for (int b = 0; b < 4; ++b) _mm512_store_si512(p + 16 * b, c[b]);
 }
 
-// The walk: units slab by slab (a slab's pages stay in the TLB while its chunks pass), chunk
+// The walk: units slab by slab (a slab's pages stay in the STLB while its chunks pass), chunk
 // by chunk, each unpacked into Bt, then multiplied. (Unpacking the next unit between the tile
 // products of this one, into the other half of a double Bt, made 1 x 4096 x 4096 1.15-1.20 ->
-// 1.50-1.57 ms: the two did not overlap.)
+// 1.50-1.57 ms: the two did not overlap. Walking each slab strip by strip, a line from each of
+// its 256 rows at a time: 1.9 ms.)
 template <bool kAU8>
 void kn(size_t M, size_t N, size_t K, const uint8_t *a, size_t lda, const uint8_t *B, size_t ldb, uint8_t flip,
         int32_t *P, size_t ldp, int32_t *S) {
@@ -171,7 +169,7 @@ void kn(size_t M, size_t N, size_t K, const uint8_t *a, size_t lda, const uint8_
     for (size_t c0 = 0; c0 < N; c0 += kChunk) {
       const unit u{k0, K - k0 < kSlab ? K - k0 : kSlab, c0, N - c0 < kChunk ? N - c0 : kChunk};
       const size_t kb_count = (u.kc + 63) / 64;
-      pack_groups<kAU8>(u, 0, kb_count * 16, B, ldb, fl, Bt, S);
+      pack_unit<kAU8>(u, B, ldb, fl, Bt, S);
       for (size_t n = 0; n < u.cn; n += 64) {
         const int8_t *bt = Bt + n / 64 * kStripBytes;
         int32_t *p = P + c0 + n;
