@@ -25,6 +25,9 @@ inline void lb_amx_configure(unsigned rows, unsigned a_bytes) {
     c.rows[t] = (uint8_t)(t >= 6 ? a_bytes / 4 : rows);
     c.colsb[t] = (uint16_t)(t == 4 || t == 5 ? a_bytes : 64);
   }
+  // GCC's _tile_loadconfig tells the compiler it reads 8 bytes of the config, not 64: without
+  // this barrier, inlined, the stores above may come after the ldtilecfg (a fault).
+  __asm__ volatile("" ::: "memory");
   _tile_loadconfig(&c);
 }
 
