@@ -171,9 +171,10 @@ struct lb_gemv_u8_kernels {
   lb_gemv_u8_fn kn_many;
   uint32_t many_rows, m_pad, n_pad;
 };
-// AMX's many_rows: to here its K x N path beats packing B whole, then the product (AMX host,
-// 4096 x 4096, 1 and 2 threads: 12-128 rows 1.2-2.2x faster, 256 rows 0.9-1.1x).
-constexpr uint32_t kGemvKnRowsAmx = 128;
+// The many_rows of AMX and AVX-512 VNNI: to here their K x N path beats packing B whole, then
+// the product (Xeon host, 4096 x 4096, 1 and 2 threads: AMX 12-128 rows 1.2-2.2x faster, 256
+// rows 0.9-1.1x; AVX-512 VNNI 17-128 rows 1.1-2.3x).
+constexpr uint32_t kGemvKnRowsAmx = 128, kGemvKnRowsAvx512 = 128;
 // The reference: the scalar ISA's (so the tests check it against lb_matmul_integer_ref on every
 // host) and the one the ISA kernels are tested against.
 extern const lb_gemv_u8_kernels gemv_u8_ref;

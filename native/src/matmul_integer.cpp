@@ -336,7 +336,8 @@ size_t small_m_rows(lb_layout layout) {
   if (!u8) return kGemvRows;
   return layout == LB_LAYOUT_KN && u8->kn_many && u8->many_rows > kGemvRowsU8 ? u8->many_rows : kGemvRowsU8;
 }
-constexpr size_t kSmallRowsMax = kGemvKnRowsAmx > kGemvRowsU8 ? kGemvKnRowsAmx : kGemvRowsU8;
+constexpr size_t kSmallRowsMax = kGemvKnRowsAmx > kGemvKnRowsAvx512 ? kGemvKnRowsAmx : kGemvKnRowsAvx512;
+static_assert(kSmallRowsMax >= kGemvRowsU8, "the row arrays of small_m_u8");
 
 // K x N on several threads: each takes a contiguous range of B's rows (a sequential stream
 // for the prefetchers, where column blocks walk every row at ldb strides) into partial sums

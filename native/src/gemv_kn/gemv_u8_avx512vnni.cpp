@@ -11,6 +11,7 @@
 #include "../kernels.h"
 #include "../gemm_i8/quads_zmm.h"
 #include "../tile_loop.h"
+#include "kn_units_zmm.h"
 
 #ifndef LB_GEMV_U8_PF  // bytes ahead that each row of B is fetched (a -D for the bench)
 #define LB_GEMV_U8_PF 512
@@ -189,6 +190,51 @@ void nk(size_t M, size_t N, size_t K, const uint8_t *a, size_t lda, const uint8_
   else lb_for_each_tile<8, 2>(M, N, at);
 }
 
+// ---- K x N, 9 rows and more (kn_many) -----------------------------------------------------
+// The walk of kn_units_zmm.h; each strip's quads multiplied by R rows of a at a time (R <= 6:
+// 24 accumulators, the strip's four quad vectors and a broadcast of a's four bytes), the
+// accumulators kept in P between slabs.
+template <int R, bool kAU8>
+void rows_x_strip(size_t kq_count, bool first, const uint8_t *a, size_t lda, const int8_t *quads, int32_t *p,
+                  size_t ldp) {
+  __m512i acc[R][4];
+  LB_UNROLL for (int r = 0; r < R; ++r)
+    LB_UNROLL for (int j = 0; j < 4; ++j) acc[r][j] = first ? _mm512_setzero_si512() : _mm512_load_si512(p + r * ldp + 16 * j);
+  const uint8_t *rows[R];
+  LB_UNROLL for (int r = 0; r < R; ++r) rows[r] = a + r * lda;
+  for (size_t kb = 0; kb < kq_count / 16; ++kb) {  // 64-k blocks: the offsets below constant
+    const int8_t *block = quads + 4096 * kb;
+    LB_UNROLL for (int t = 0; t < 16; ++t) {
+      __m512i b[4];
+      LB_UNROLL for (int j = 0; j < 4; ++j) b[j] = _mm512_load_si512(block + 1024 * j + 64 * t);
+      LB_UNROLL for (int r = 0; r < R; ++r) {
+        int32_t x4;
+        memcpy(&x4, rows[r] + 64 * kb + 4 * t, 4);
+        const __m512i x = _mm512_set1_epi32(x4);
+        LB_UNROLL for (int j = 0; j < 4; ++j) acc[r][j] = dp<kAU8>(acc[r][j], x, b[j]);
+      }
+    }
+  }
+  LB_UNROLL for (int r = 0; r < R; ++r)
+    LB_UNROLL for (int j = 0; j < 4; ++j) _mm512_store_si512(p + r * ldp + 16 * j, acc[r][j]);
+}
+
+template <bool kAU8>
+void kn_many(size_t M, size_t N, size_t K, const uint8_t *a, size_t lda, const uint8_t *B, size_t ldb, uint8_t flip,
+             int32_t *P, size_t ldp, int32_t *S) {
+  kn_walk<kAU8>(M, N, K, B, ldb, flip, P, ldp, S, [&](const kn_unit &u, size_t kq_count, bool first, const int8_t *quads, int32_t *p) {
+    lb_for_each_tile<6, 1>(M, 1, [&](auto r, auto, size_t m, size_t) {
+      rows_x_strip<r.value, kAU8>(kq_count, first, a + m * lda + u.k0, lda, quads, p + m * ldp, ldp);
+    });
+  });
+}
+
+void gemv_kn_many_u8_avx512vnni(size_t M, size_t N, size_t K, const uint8_t *a, size_t lda, bool a_u8,
+                                const uint8_t *B, size_t ldb, uint8_t flip, int32_t *P, size_t ldp, int32_t *S) {
+  if (a_u8) kn_many<true>(M, N, K, a, lda, B, ldb, flip, P, ldp, S);
+  else kn_many<false>(M, N, K, a, lda, B, ldb, flip, P, ldp, S);
+}
+
 }  // namespace
 
 void gemv_kn_u8_avx512vnni(size_t M, size_t N, size_t K, const uint8_t *a, size_t lda, bool a_u8, const uint8_t *B,
@@ -209,4 +255,5 @@ void gemv_nk_u8_avx512vnni(size_t M, size_t N, size_t K, const uint8_t *a, size_
   else nk<false>(M, N, K, a, lda, B, ldb, flip, P, ldp, S);
 }
 
-const lb_gemv_u8_kernels gemv_u8_avx512vnni = {gemv_kn_u8_avx512vnni, gemv_nk_u8_avx512vnni, nullptr, 0, 1, 1};
+const lb_gemv_u8_kernels gemv_u8_avx512vnni = {gemv_kn_u8_avx512vnni, gemv_nk_u8_avx512vnni, gemv_kn_many_u8_avx512vnni,
+                                               kGemvKnRowsAvx512, 1, 64};
