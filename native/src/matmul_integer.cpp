@@ -330,7 +330,7 @@ constexpr size_t kGemvRows = 8;
 // of the prepacked speed (2 threads 0.48-0.53 -> 0.63-0.70). At 24 rows three passes lost on
 // 1 thread.
 constexpr size_t kGemvRowsU8 = 16;
-// K x N where the ISA has kn_many (AMX): that kernel up to its many_rows, one pass.
+// K x N where the ISA has kn_many (AVX-512 VNNI, AMX): that kernel up to its many_rows, one pass.
 size_t small_m_rows(lb_layout layout) {
   const lb_gemv_u8_kernels *u8 = lb_active()->gemv_u8;
   if (!u8) return kGemvRows;

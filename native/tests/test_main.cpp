@@ -215,11 +215,11 @@ void test_small_m_threads(const char *isa) {
   std::printf("  small M KxN and NxK on 2 and 3 threads[%s]: %d cases, %d differ from the reference\n", isa, cases, bad);
 }
 
-// kn_many (K x N from 9 rows) against the reference: rows around its tiles (16, pairs of 32)
-// up to many_rows, columns around its 64-column strips and 256-column chunks, K around its
-// 64-row k-blocks and 256-row slabs (0 included), with the padding it asks for (a's extra
-// rows zero, P's and S's extra rows and columns filled with a marker) and nothing past M x N
-// compared; B misaligned, strides padded.
+// kn_many (K x N from 9 rows) against the reference: rows around its tiles (AMX: 16, pairs of
+// 32; AVX-512: 6) up to many_rows, columns around its 64-column strips and 256-column chunks,
+// K around its 64-row k-blocks and 256-row slabs (0 included), with the padding it asks for
+// (a's extra rows zero, P's and S's extra rows and columns filled with a marker) and nothing
+// past M x N compared; B misaligned, strides padded.
 void test_gemv_u8_many(const char *isa, const lb_gemv_u8_kernels &kern) {
   const size_t Ms[] = {9, 15, 16, 17, 31, 32, 33, 47, 48, 63, 64, 65, 100, 127, 128};
   const size_t Ns[] = {1, 63, 64, 65, 255, 256, 257, 300, 513}, Ks[] = {0, 1, 4, 63, 64, 65, 255, 256, 257, 300, 600};
