@@ -19,6 +19,11 @@ export interface MatmulIntegerOptions {
    * Xeon host).
    */
   out?: Int32Array;
+  /**
+   * Threads for this call (default: `getThreads()`, the pool's setting). Results are identical
+   * for every count. The TS backend runs on the calling thread.
+   */
+  threads?: number;
 }
 
 /** Whether two views share at least one byte of one buffer. */
@@ -106,6 +111,9 @@ export function matmulInteger(
       throw typeError(FN, 'opts.out', `an Int32Array of at least ${size} values (${[...batch, M, N].join(' x ')})`, given);
     if (overlaps(given, a) || overlaps(given, b)) throw rangeError(FN, `opts.out must not share memory with ${overlaps(given, a) ? 'a' : 'b'}`);
   }
+  const threads = opts.threads ?? 0;
+  if (opts.threads !== undefined && (!Number.isInteger(threads) || threads < 1 || threads > 1024))
+    throw rangeError(FN, `opts.threads must be an integer in [1, 1024], got ${describe(opts.threads)}`);
   const out = given ? given.subarray(0, size) : new Int32Array(size);
   const kernel = activeNative()?.matmulInteger ?? matmulIntegerTs;
   const bBatchCount = bBatch.reduce((p, d) => p * d, 1);
@@ -119,7 +127,7 @@ export function matmulInteger(
       zaRows = new (za.constructor as typeof Uint8Array)(rows);
       for (let i = 0; i < batchCount; i++) zaRows.set(za, i * M);
     }
-    kernel(a, b, false, rows, N, K, zaRows, zb, out);
+    kernel(a, b, false, rows, N, K, zaRows, zb, out, threads);
     return given ?? out;
   }
   // General broadcasting: one product per batch index.
@@ -132,7 +140,7 @@ export function matmulInteger(
       bi += idx[d]! * bStrides[d]!;
     }
     kernel(a.subarray(ai * M * K, (ai + 1) * M * K), b.subarray(bi * K * N, (bi + 1) * K * N), false,
-      M, N, K, za, zb, out.subarray(i * M * N, (i + 1) * M * N));
+      M, N, K, za, zb, out.subarray(i * M * N, (i + 1) * M * N), threads);
     for (let d = rank - 1; d >= 0 && ++idx[d]! === batch[d]!; d--) idx[d] = 0;
   }
   return given ?? out;

@@ -21,7 +21,7 @@ export interface NativeBinding {
     a: Int8Array | Uint8Array, b: Int8Array | Uint8Array, bLayoutNK: boolean,
     M: number, N: number, K: number,
     aZeroPoint: Int8Array | Uint8Array | null, bZeroPoint: Int8Array | Uint8Array | null,
-    out: Int32Array,
+    out: Int32Array, threads: number,
   ): void;
   /** lb_quantize_linear; layout as lb_qlayout (block 0 = per tensor / per axis, rowLen 0 = flat). */
   quantizeLinear(

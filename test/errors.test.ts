@@ -31,6 +31,9 @@ describe.each(backends)('matmulInteger bad input (%s backend)', (backend) => {
     ['opts.out of the wrong class', () => matmulInteger(a, [2, 3], b, [3, 2], null, null, { out: new Float32Array(4) as never }), TypeError, /opts\.out must be an Int32Array/],
     ['opts.out sharing b\'s memory', () => { const buf = new ArrayBuffer(32); return matmulInteger(a, [2, 3], new Int8Array(buf, 10, 6), [3, 2], null, null, { out: new Int32Array(buf, 0, 4) }); }, RangeError, /opts\.out must not share memory with b/],
     ['opts not an object', () => matmulInteger(a, [2, 3], b, [3, 2], null, null, 7 as never), TypeError, /opts must be an object, got 7/],
+    ['opts.threads zero', () => matmulInteger(a, [2, 3], b, [3, 2], null, null, { threads: 0 }), RangeError, /opts\.threads must be an integer in \[1, 1024\], got 0/],
+    ['opts.threads fractional', () => matmulInteger(a, [2, 3], b, [3, 2], null, null, { threads: 1.5 }), RangeError, /opts\.threads must be an integer in \[1, 1024\], got 1\.5/],
+    ['opts.threads too many', () => matmulInteger(a, [2, 3], b, [3, 2], null, null, { threads: 1025 }), RangeError, /opts\.threads must be an integer in \[1, 1024\], got 1025/],
   ])('%s', (_name, call, ErrorClass, message) => {
     expect(call).toThrow(ErrorClass);
     expect(call).toThrow(message);
@@ -52,11 +55,14 @@ describe('backend and ISA selection errors', () => {
     const out = new Int32Array(4);
     // Errors made by the addon come from Node's realm, not jest's sandbox: compare by name.
     const errorName = (f: () => void): string => { try { f(); } catch (e) { return (e as Error).name; } return 'no error'; };
-    expect(() => native.matmulInteger(new Uint8Array(3), new Int8Array(6), false, 2, 2, 3, null, null, out)).toThrow(/a holds fewer than M\*K/);
-    expect(() => native.matmulInteger(new Uint8Array(6), new Int8Array(6), false, 2, 2, 3, null, null, new Int32Array(3))).toThrow(/out holds fewer than M\*N/);
-    expect(errorName(() => native.matmulInteger(new Uint8Array(6), new Int8Array(6), false, 2, -1, 3, null, null, out))).toBe('RangeError');
-    expect(errorName(() => native.matmulInteger(new Uint8Array(6), new Int8Array(6), false, 2 ** 40, 2 ** 40, 2 ** 40, null, null, out))).toBe('RangeError');
-    expect(errorName(() => native.matmulInteger(new Uint8Array(6), new Int8Array(6), false, 2, 2, 3, new Int8Array(1), null, out))).toBe('TypeError');
-    expect(errorName(() => native.matmulInteger(new Uint8Array(6), new Int8Array(6), false, 2, 2, 3, null, null, new Float32Array(4) as never))).toBe('TypeError');
+    expect(() => native.matmulInteger(new Uint8Array(3), new Int8Array(6), false, 2, 2, 3, null, null, out, 0)).toThrow(/a holds fewer than M\*K/);
+    expect(() => native.matmulInteger(new Uint8Array(6), new Int8Array(6), false, 2, 2, 3, null, null, new Int32Array(3), 0)).toThrow(/out holds fewer than M\*N/);
+    expect(errorName(() => native.matmulInteger(new Uint8Array(6), new Int8Array(6), false, 2, -1, 3, null, null, out, 0))).toBe('RangeError');
+    expect(errorName(() => native.matmulInteger(new Uint8Array(6), new Int8Array(6), false, 2 ** 40, 2 ** 40, 2 ** 40, null, null, out, 0))).toBe('RangeError');
+    expect(errorName(() => native.matmulInteger(new Uint8Array(6), new Int8Array(6), false, 2, 2, 3, new Int8Array(1), null, out, 0))).toBe('TypeError');
+    expect(errorName(() => native.matmulInteger(new Uint8Array(6), new Int8Array(6), false, 2, 2, 3, null, null, new Float32Array(4) as never, 0))).toBe('TypeError');
+    expect(() => native.matmulInteger(new Uint8Array(6), new Int8Array(6), false, 2, 2, 3, null, null, out, 1025)).toThrow(/matmulInteger/);
+    expect(errorName(() => native.matmulInteger(new Uint8Array(6), new Int8Array(6), false, 2, 2, 3, null, null, out, -1))).toBe('RangeError');
+    expect(() => native.matmulInteger(new Uint8Array(6), new Int8Array(6), false, 2, 2, 3, null, null, out)).toThrow(/expected 10 arguments/);
   });
 });

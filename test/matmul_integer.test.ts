@@ -92,6 +92,17 @@ describeTargets('matmulInteger', (it) => {
     expect(matmulInteger(new Uint8Array(0), [0, K], b, [K, N], null, null, { out: z })).toBe(z);
   });
 
+  it('gives the same result for every opts.threads (up to 8 rows, K x N from 9, B packed beyond)', () => {
+    for (const [M, N, K] of [[5, 300, 700], [40, 300, 700], [200, 70, 300]] as const) {
+      const a = fill8(false, M * K, 'random', rng.int), b = fill8(true, K * N, 'random', rng.int);
+      const want = matmulIntegerBigInt(a, b, M, N, K, [3], [-7]);
+      for (const threads of [1, 2, 3]) {
+        const got = matmulInteger(a, [M, K], b, [K, N], 3, -7, { threads });
+        expect({ M, N, K, threads, equal: Buffer.compare(Buffer.from(got.buffer), Buffer.from(want.buffer)) === 0 }).toEqual({ M, N, K, threads, equal: true });
+      }
+    }
+  });
+
   it('reads unaligned views and SharedArrayBuffer-backed arrays', () => {
     const M = 7, N = 13, K = 67;
     const sab = new SharedArrayBuffer(M * K + N * K + 8);

@@ -8,7 +8,7 @@ export function matmulIntegerTs(
   a: Int8Array | Uint8Array, b: Int8Array | Uint8Array, bLayoutNK: boolean,
   M: number, N: number, K: number,
   aZeroPoint: Int8Array | Uint8Array | null, bZeroPoint: Int8Array | Uint8Array | null,
-  out: Int32Array,
+  out: Int32Array, _threads = 1,  // the addon's signature; the fallback runs on the calling thread
 ): void {
   const bStrideK = bLayoutNK ? 1 : N;
   const bStrideN = bLayoutNK ? K : 1;

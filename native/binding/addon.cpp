@@ -93,12 +93,13 @@ Napi::Value SetIsa(const Napi::CallbackInfo &info) {
   return Napi::Boolean::New(env, lb_set_isa(info[0].As<Napi::String>().Utf8Value().c_str()) == LB_OK);
 }
 
-// matmulInteger(a, b, bLayoutNK, M, N, K, aZp | null, bZp | null, out): 8-bit typed arrays,
-// zero points of the same class as their tensor, out an Int32Array of M*N.
+// matmulInteger(a, b, bLayoutNK, M, N, K, aZp | null, bZp | null, out, threads): 8-bit typed
+// arrays, zero points of the same class as their tensor, out an Int32Array of M*N, threads for
+// this call (0: the pool's).
 Napi::Value MatmulInteger(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   const char *fn = "matmulInteger";
-  if (info.Length() != 9) return throw_type(env, "matmulInteger: expected 9 arguments");
+  if (info.Length() != 10) return throw_type(env, "matmulInteger: expected 10 arguments");
   view a, b, out, azp{}, bzp{};
   size_t M, N, K;
   if (!get_view(info[0], &a) || !is_8bit(a.type)) return throw_type(env, "matmulInteger: a must be an Int8Array or Uint8Array");
@@ -114,6 +115,8 @@ Napi::Value MatmulInteger(const Napi::CallbackInfo &info) {
     return throw_type(env, "matmulInteger: bZeroPoint must be a typed array of b's class");
   if (!get_view(info[8], &out) || out.type != napi_int32_array)
     return throw_type(env, "matmulInteger: out must be an Int32Array");
+  lb_call_opts opts{};
+  if (!get_size(info[9], &opts.threads)) return throw_range(env, "matmulInteger: threads must be a non-negative integer");
   // Sizes, overflow-safe: M*K, K*N, M*N elements must be there.
   size_t mk, kn, mn;
   if (__builtin_mul_overflow(M, K, &mk) || __builtin_mul_overflow(K, N, &kn) ||
@@ -126,11 +129,11 @@ Napi::Value MatmulInteger(const Napi::CallbackInfo &info) {
     return throw_range(env, "matmulInteger: aZeroPoint must hold 1 or M values");
   if (has_bzp && bzp.length != 1 && bzp.length != N)
     return throw_range(env, "matmulInteger: bZeroPoint must hold 1 or N values");
-  lb_status st = lb_matmul_integer(M, N, K, a.data, dtype_of(a.type), K, b.data, dtype_of(b.type),
-                                   nk ? LB_LAYOUT_NK : LB_LAYOUT_KN, nk ? K : N,
-                                   has_azp ? azp.data : nullptr, has_azp ? azp.length : 0,
-                                   has_bzp ? bzp.data : nullptr, has_bzp ? bzp.length : 0,
-                                   (int32_t *)out.data, N);
+  lb_status st = lb_matmul_integer_opts(M, N, K, a.data, dtype_of(a.type), K, b.data, dtype_of(b.type),
+                                        nk ? LB_LAYOUT_NK : LB_LAYOUT_KN, nk ? K : N,
+                                        has_azp ? azp.data : nullptr, has_azp ? azp.length : 0,
+                                        has_bzp ? bzp.data : nullptr, has_bzp ? bzp.length : 0, &opts,
+                                        (int32_t *)out.data, N);
   if (st != LB_OK) return status_error(env, fn, st);
   return env.Undefined();
 }

@@ -181,6 +181,16 @@ typedef struct lb_call_opts {
   size_t threads;      /* threads for this call only; 0 = lb_get_threads() */
 } lb_call_opts;
 
+/* lb_matmul_integer with per-call options: only opts->threads counts (0 = lb_get_threads(); more
+ * than 1024 is an invalid argument); opts NULL is lb_matmul_integer. The result does not
+ * depend on the thread count. */
+LB_API lb_status lb_matmul_integer_opts(size_t M, size_t N, size_t K,
+                                        const void *A, lb_dtype a_type, size_t lda,
+                                        const void *B, lb_dtype b_type, lb_layout b_layout, size_t ldb,
+                                        const void *a_zp, size_t a_zp_count,
+                                        const void *b_zp, size_t b_zp_count,
+                                        const lb_call_opts *opts, int32_t *Y, size_t ldy);
+
 /* lb_matmul_integer with the packed integer-only B (scale NULL): Y[m,n] = sum_k (A[m,k] - a_zp)
  * (B[n,k] - w_zp), with the zero points the weights were packed with; exact modulo 2^32. */
 LB_API lb_status lb_matmul_integer_packed(size_t M, const void *A, lb_dtype a_type, size_t lda,

@@ -539,6 +539,16 @@ extern "C" lb_status lb_matmul_integer(size_t M, size_t N, size_t K, const void 
   return st;
 }
 
+extern "C" lb_status lb_matmul_integer_opts(size_t M, size_t N, size_t K, const void *A, lb_dtype a_type,
+                                            size_t lda, const void *B, lb_dtype b_type, lb_layout b_layout,
+                                            size_t ldb, const void *a_zp, size_t a_zp_count, const void *b_zp,
+                                            size_t b_zp_count, const lb_call_opts *opts, int32_t *Y, size_t ldy) {
+  if (opts && opts->threads > 1024) return LB_ERR_INVALID_ARGUMENT;
+  lb_local_threads scope(opts ? opts->threads : 0);
+  return lb_matmul_integer(M, N, K, A, a_type, lda, B, b_type, b_layout, ldb, a_zp, a_zp_count, b_zp, b_zp_count,
+                           Y, ldy);
+}
+
 extern "C" lb_status lb_matmul_integer_packed(size_t M, const void *A, lb_dtype a_type, size_t lda,
                                               const void *a_zp, size_t a_zp_count,
                                               const lb_packed_weights *W, const lb_call_opts *opts,

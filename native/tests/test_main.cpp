@@ -91,8 +91,9 @@ struct shape {
 
 // One lb_matmul_integer call on the active ISA against the reference. Buffers are offset by
 // `misalign` bytes and rows padded, so kernels never see the caller's alignment or strides.
+// call_threads: through lb_matmul_integer_opts with that many threads (0: lb_matmul_integer).
 bool run_case(shape s, lb_dtype at, lb_dtype bt, lb_layout layout, int zp_mode, fill fa, fill fb,
-              size_t misalign, std::string *why) {
+              size_t misalign, std::string *why, size_t call_threads = 0) {
   const size_t lda = s.K + rand_below(3), ldy = s.N + rand_below(3);
   const size_t ldb = (layout == LB_LAYOUT_KN ? s.N : s.K) + rand_below(3);
   const size_t b_rows = layout == LB_LAYOUT_KN ? s.K : s.N;
@@ -113,8 +114,12 @@ bool run_case(shape s, lb_dtype at, lb_dtype bt, lb_layout layout, int zp_mode, 
   std::vector<int32_t> got(s.M * ldy + 2, 0x5A5A5A5A), want(s.M * ldy + 2, 0x5A5A5A5A);
   // int32 output deliberately misaligned too (by one element).
   int32_t *yg = got.data() + (misalign & 1), *yw = want.data() + (misalign & 1);
-  lb_status st = lb_matmul_integer(s.M, s.N, s.K, A.data() + misalign, at, lda, B.data() + misalign,
-                                   bt, layout, ldb, azp_p, azp_n, bzp_p, bzp_n, yg, ldy);
+  lb_call_opts opts{};
+  opts.threads = call_threads;
+  lb_status st = call_threads ? lb_matmul_integer_opts(s.M, s.N, s.K, A.data() + misalign, at, lda, B.data() + misalign,
+                                                       bt, layout, ldb, azp_p, azp_n, bzp_p, bzp_n, &opts, yg, ldy)
+                              : lb_matmul_integer(s.M, s.N, s.K, A.data() + misalign, at, lda, B.data() + misalign,
+                                                  bt, layout, ldb, azp_p, azp_n, bzp_p, bzp_n, yg, ldy);
   lb_status sr = lb_matmul_integer_ref(s.M, s.N, s.K, A.data() + misalign, at, lda,
                                        B.data() + misalign, bt, layout, ldb, azp_p, azp_n, bzp_p,
                                        bzp_n, yw, ldy);
@@ -210,9 +215,27 @@ void test_small_m_threads(const char *isa) {
           first_bad = std::string("small M ") + (layout == LB_LAYOUT_KN ? "KxN" : "NxK") + " [" + isa + "] " + std::to_string(s.M) + "x" + std::to_string(s.N) +
                       "x" + std::to_string(s.K) + " on " + std::to_string(threads) + " threads: " + why;
       }
+  // The same products with the pool at one thread and 3 asked for per call
+  // (lb_matmul_integer_opts), which leaves the pool's setting as it was.
+  lb_set_threads(1);
+  for (shape s : shapes) {
+    std::string why;
+    ++cases;
+    if (!run_case(s, LB_UINT8, LB_INT8, LB_LAYOUT_KN, 2, fill::random, fill::random, 1, &why, 3) && !bad++)
+      first_bad = std::string("per-call threads [") + isa + "] " + std::to_string(s.M) + "x" + std::to_string(s.N) + "x" +
+                  std::to_string(s.K) + ": " + why;
+  }
+  check(lb_get_threads() == 1, "lb_matmul_integer_opts left the pool's thread count as it was");
+  lb_call_opts too_many{};
+  too_many.threads = 1025;
+  int32_t y = 0;
+  const uint8_t one = 1;
+  check(lb_matmul_integer_opts(1, 1, 1, &one, LB_UINT8, 1, &one, LB_INT8, LB_LAYOUT_KN, 1, nullptr, 0, nullptr, 0,
+                               &too_many, &y, 1) == LB_ERR_INVALID_ARGUMENT,
+        "lb_matmul_integer_opts refuses more than 1024 threads");
   lb_set_threads(saved);
   check(bad == 0, first_bad);
-  std::printf("  small M KxN and NxK on 2 and 3 threads[%s]: %d cases, %d differ from the reference\n", isa, cases, bad);
+  std::printf("  small M KxN and NxK on 2 and 3 threads, and 3 per call[%s]: %d cases, %d differ from the reference\n", isa, cases, bad);
 }
 
 // kn_many (K x N from 9 rows) against the reference: rows around its tiles (AMX: 16, pairs of
