@@ -413,11 +413,11 @@ lb_status small_m_u8(const lb_gemv_u8_kernels &kern, size_t M, size_t N, size_t 
   uint32_t *zb = (uint32_t *)z_buf.get();
   int32_t *S = any_za ? (int32_t *)s_buf.get() : nullptr, *P = padded ? (int32_t *)pp_buf.get() : Y;
   if (!a || !zb || (any_za && !S) || !P) return LB_ERR_OUT_OF_MEMORY;
+  const lb_epilogue_kernels &ek = *lb_active()->epilogue;
   for (size_t m = 0; m < M; ++m) {
     memcpy(a + m * lda_u8, (const uint8_t *)A + m * lda, K);
     memset(a + m * lda_u8 + K, 0, lda_u8 - K);
-    asum[m] = 0;
-    for (size_t k = 0; k < K; ++k) asum[m] += (uint32_t)load(a + m * lda_u8, a_type, k);
+    asum[m] = ek.byte_sum(K, a + m * lda_u8, !a_u8);
   }
   memset(a + M * lda_u8, 0, (Mp - M) * lda_u8);
   for (size_t n = 0; n < N; ++n) {
@@ -433,6 +433,21 @@ lb_status small_m_u8(const lb_gemv_u8_kernels &kern, size_t M, size_t N, size_t 
       kernel(M - m0 < pass ? M - m0 : pass, N, K, a + m0 * lda, lda, a_u8, B, ldb, flip, P + m0 * ldp, ldp,
              m0 ? nullptr : S);
   };
+  // Y's columns n0 .. n0 + nc from P's: P + (zb' (K za' - sum_k a) - za' S), in place when P is Y.
+  auto finish = [&](size_t n0, size_t nc) {
+    if (!padded && !any_za && !any_zb) return;
+    for (size_t m = 0; m < M; ++m) {
+      const uint32_t *p = (const uint32_t *)(P + m * ldp) + n0;
+      uint32_t *y = (uint32_t *)(Y + m * ldy) + n0;
+      const uint32_t t = (uint32_t)K * za[m] - asum[m], z = za[m];
+      if (any_za)
+        for (size_t n = 0; n < nc; ++n) y[n] = p[n] + zb[n0 + n] * t - z * (uint32_t)S[n0 + n];
+      else if (any_zb)
+        for (size_t n = 0; n < nc; ++n) y[n] = p[n] + zb[n0 + n] * t;
+      else
+        memcpy(y, p, nc * sizeof(uint32_t));
+    }
+  };
   size_t kc;
   if (const size_t parts = padded ? 0 : k_parts(M, N, K, layout, threads, &kc)) {
     lb_scratch p_buf(2, parts * (M + 1) * N * sizeof(int32_t));  // per part: M rows of P, then S
@@ -444,26 +459,17 @@ lb_status small_m_u8(const lb_gemv_u8_kernels &kern, size_t M, size_t N, size_t 
       fn(M, N, kl, a + k0, lda_u8, a_u8, (const uint8_t *)B + k0 * ldb, ldb, flip, p, N, S ? p + M * N : nullptr);
     });
     add_parts(parts, M + 1, N, Pp, [&](size_t r) { return r < M ? (uint32_t *)(Y + r * ldy) : (uint32_t *)S; });
-  } else {
-    const size_t cols = lb_round_up(column_block(N, threads), n_pad);
-    lb_parallel((N + cols - 1) / cols, [&](size_t t) {
-      const size_t n0 = t * cols, nc = N - n0 < cols ? N - n0 : cols;
-      fn(M, nc, K, a, lda_u8, a_u8, (const uint8_t *)B + (kn ? n0 : n0 * ldb), ldb, flip, P + n0, ldp,
-         S ? S + n0 : nullptr);
-    });
+    finish(0, N);
+    return LB_OK;
   }
-  if (!padded && !any_za && !any_zb) return LB_OK;
-  for (size_t m = 0; m < M; ++m) {
-    const uint32_t *p = (const uint32_t *)(P + m * ldp);
-    uint32_t *y = (uint32_t *)(Y + m * ldy);
-    const uint32_t t = (uint32_t)K * za[m] - asum[m], z = za[m];
-    if (any_za)
-      for (size_t n = 0; n < N; ++n) y[n] = p[n] + zb[n] * t - z * (uint32_t)S[n];
-    else if (any_zb)
-      for (size_t n = 0; n < N; ++n) y[n] = p[n] + zb[n] * t;
-    else
-      memcpy(y, p, N * sizeof(uint32_t));
-  }
+  // Column blocks, each finished by the task that computed it.
+  const size_t cols = lb_round_up(column_block(N, threads), n_pad);
+  lb_parallel((N + cols - 1) / cols, [&](size_t t) {
+    const size_t n0 = t * cols, nc = N - n0 < cols ? N - n0 : cols;
+    fn(M, nc, K, a, lda_u8, a_u8, (const uint8_t *)B + (kn ? n0 : n0 * ldb), ldb, flip, P + n0, ldp,
+       S ? S + n0 : nullptr);
+    finish(n0, nc);
+  });
   return LB_OK;
 }
 
