@@ -26,22 +26,34 @@ namespace {
 // the slab (a at its first column) and the strip's quads Bt: the C tiles start at zero (first) or from P and go back
 // to P. One row tile: its four column tiles at once (tmm0-3), B tiles alternating in tmm6-7;
 // two row tiles: two column tiles at a time (tmm0-3 a 2 x 2 block).
+// tmm0-3 from zero (first) or from the C tiles at c[0 .. 3]; and back to them.
+inline void c_tiles_load(bool first, int32_t *const (&c)[4], size_t stride) {
+  if (first) {
+    _tile_zero(0);
+    _tile_zero(1);
+    _tile_zero(2);
+    _tile_zero(3);
+  } else {
+    _tile_loadd(0, c[0], stride);
+    _tile_loadd(1, c[1], stride);
+    _tile_loadd(2, c[2], stride);
+    _tile_loadd(3, c[3], stride);
+  }
+}
+inline void c_tiles_store(int32_t *const (&c)[4], size_t stride) {
+  _tile_stored(0, c[0], stride);
+  _tile_stored(1, c[1], stride);
+  _tile_stored(2, c[2], stride);
+  _tile_stored(3, c[3], stride);
+}
+
 template <bool kAU8, bool kTwo>
 void strip_product(size_t kb_count, bool first, const uint8_t *a, size_t lda, const int8_t *Bt, int32_t *P,
                    size_t ldp) {
   const size_t stride = ldp * sizeof(int32_t);
   if (!kTwo) {
-    if (first) {
-      _tile_zero(0);
-      _tile_zero(1);
-      _tile_zero(2);
-      _tile_zero(3);
-    } else {
-      _tile_loadd(0, P, stride);
-      _tile_loadd(1, P + 16, stride);
-      _tile_loadd(2, P + 32, stride);
-      _tile_loadd(3, P + 48, stride);
-    }
+    int32_t *const c[4] = {P, P + 16, P + 32, P + 48};
+    c_tiles_load(first, c, stride);
     for (size_t kb = 0; kb < kb_count; ++kb) {
       const int8_t *b = Bt + kb * 4096;
       _tile_loadd(4, a + kb * 64, lda);
@@ -54,25 +66,12 @@ void strip_product(size_t kb_count, bool first, const uint8_t *a, size_t lda, co
       LB_TDP(2, 4, 6);
       LB_TDP(3, 4, 7);
     }
-    _tile_stored(0, P, stride);
-    _tile_stored(1, P + 16, stride);
-    _tile_stored(2, P + 32, stride);
-    _tile_stored(3, P + 48, stride);
+    c_tiles_store(c, stride);
     return;
   }
   for (size_t jp = 0; jp < 4; jp += 2) {
-    int32_t *c = P + 16 * jp;
-    if (first) {
-      _tile_zero(0);
-      _tile_zero(1);
-      _tile_zero(2);
-      _tile_zero(3);
-    } else {
-      _tile_loadd(0, c, stride);
-      _tile_loadd(1, c + 16, stride);
-      _tile_loadd(2, c + 16 * ldp, stride);
-      _tile_loadd(3, c + 16 * ldp + 16, stride);
-    }
+    int32_t *const c[4] = {P + 16 * jp, P + 16 * jp + 16, P + 16 * ldp + 16 * jp, P + 16 * ldp + 16 * jp + 16};
+    c_tiles_load(first, c, stride);
     for (size_t kb = 0; kb < kb_count; ++kb) {
       const int8_t *b = Bt + kb * 4096 + 1024 * jp;
       _tile_loadd(4, a + kb * 64, lda);
@@ -84,10 +83,7 @@ void strip_product(size_t kb_count, bool first, const uint8_t *a, size_t lda, co
       LB_TDP(2, 5, 6);
       LB_TDP(3, 5, 7);
     }
-    _tile_stored(0, c, stride);
-    _tile_stored(1, c + 16, stride);
-    _tile_stored(2, c + 16 * ldp, stride);
-    _tile_stored(3, c + 16 * ldp + 16, stride);
+    c_tiles_store(c, stride);
   }
 }
 #undef LB_TDP

@@ -42,16 +42,7 @@ inline __mmask64 first_bytes(size_t w) { return w >= 64 ? ~(__mmask64)0 : (((__m
 // The unpacks work within 128-bit lanes, so quad vector j holds in lane l the columns
 // 16 l + 4 j .. 16 l + 4 j + 3: P's blocks are kept in that order until the end, when a 4 x 4
 // transpose of lanes puts each block in column order (a partial last block in a local tile).
-// (lb_quads, lb_quads_to_columns: gemm_i8/quads_zmm.h.)
-
-// The 64 outputs at p, in quad order, into column order (in place).
-inline void to_columns(int32_t *p) {
-  const __m512i q[4] = {_mm512_loadu_si512(p), _mm512_loadu_si512(p + 16), _mm512_loadu_si512(p + 32),
-                        _mm512_loadu_si512(p + 48)};
-  __m512i c[4];
-  lb_quads_to_columns(q, c);
-  LB_UNROLL for (int b = 0; b < 4; ++b) _mm512_storeu_si512(p + 16 * b, c[b]);
-}
+// (lb_quads, lb_quads_to_columns: gemm_i8/quads_zmm.h; kn_to_columns: kn_units_zmm.h.)
 
 template <int M, bool kAU8, bool kFlip>
 void kn(size_t N, size_t K, const uint8_t *a, size_t lda, const uint8_t *B, size_t ldb,
@@ -123,9 +114,9 @@ void kn(size_t N, size_t K, const uint8_t *a, size_t lda, const uint8_t *B, size
       memset(p, 0, N * sizeof(int32_t));
       continue;
     }
-    for (size_t n = 0; n < whole; n += 64) to_columns(p + n);
+    for (size_t n = 0; n < whole; n += 64) kn_to_columns(p + n);
     if (whole < N) {
-      to_columns(tail[m]);
+      kn_to_columns(tail[m]);
       memcpy(p + whole, tail[m], (N - whole) * sizeof(int32_t));
     }
   }

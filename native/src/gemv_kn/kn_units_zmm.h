@@ -67,11 +67,11 @@ void kn_pack_unit(const kn_unit &u, const uint8_t *B, size_t ldb, __m512i fl, in
 
 // The 64 values at p, in the unpacks' order, into column order (in place).
 inline void kn_to_columns(int32_t *p) {
-  const __m512i q[4] = {_mm512_load_si512(p), _mm512_load_si512(p + 16), _mm512_load_si512(p + 32),
-                        _mm512_load_si512(p + 48)};
+  const __m512i q[4] = {_mm512_loadu_si512(p), _mm512_loadu_si512(p + 16), _mm512_loadu_si512(p + 32),
+                        _mm512_loadu_si512(p + 48)};
   __m512i c[4];
   lb_quads_to_columns(q, c);
-  LB_UNROLL for (int b = 0; b < 4; ++b) _mm512_store_si512(p + 16 * b, c[b]);
+  LB_UNROLL for (int b = 0; b < 4; ++b) _mm512_storeu_si512(p + 16 * b, c[b]);
 }
 
 // The walk for kn_many (its contract in kernels.h; P and S padded to 64 columns): each unit
@@ -93,6 +93,9 @@ void kn_walk(size_t M, size_t N, size_t K, const uint8_t *B, size_t ldb, uint8_t
     for (size_t c0 = 0; c0 < N; c0 += kKnChunk) {
       const kn_unit u{k0, K - k0 < kKnSlab ? K - k0 : kKnSlab, c0, N - c0 < kKnChunk ? N - c0 : kKnChunk};
       kn_pack_unit<kAU8>(u, B, ldb, fl, Bt, S);
+      // GCC's tile loads are asm naming no memory: without this barrier the stores to Bt could
+      // move past them (or, unread in C, vanish).
+      __asm__ volatile("" ::: "memory");
       for (size_t n = 0; n < u.cn; n += 64) strip(u, (u.kc + 63) / 64 * 16, k0 == 0, Bt + n / 64 * kKnStripBytes, P + c0 + n);
     }
   for (size_t m = 0; m < M; ++m)
