@@ -59,7 +59,7 @@ it('the gyp-built addon passes the parity suite on every usable ISA', () => {
       const za = iter % 2 ? fill8(aSigned, M || 1, 'random', rng.int) : null;
       const zb = iter % 2 ? fill8(bSigned, N || 1, 'random', rng.int) : null;
       const got = new Int32Array(M * N), want = new Int32Array(M * N);
-      addon.matmulInteger(a, b, false, M, N, K, za, zb, got);
+      addon.matmulInteger(a, b, false, M, N, K, za, zb, got, iter % 3);  // threads: the pool's, 1, 2
       matmulIntegerTs(a, b, false, M, N, K, za, zb, want);
       expect({ isa, M, N, K, same: Buffer.from(got.buffer).equals(Buffer.from(want.buffer)) }).toEqual({ isa, M, N, K, same: true });
     }
