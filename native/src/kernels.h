@@ -68,10 +68,11 @@ bool lb_pack_b_vnni16_kn_avx512(size_t K, size_t Kp, size_t nn, size_t nt, const
 bool lb_pack_b_vnni16_nk_avx512(size_t K, size_t Kp, size_t nn, size_t nt, const uint8_t *B, size_t ldb,
                                 uint8_t flip, int8_t *out, uint32_t *col_sum);
 void lb_pack_b_vnni16_avx512(size_t N, size_t K, const int8_t *rows, int8_t *out);  // the same bytes
+void lb_pack_b_vnni16_avx2(size_t N, size_t K, const int8_t *rows, int8_t *out);  // the same bytes (AVX-VNNI's)
 #endif
 inline bool lb_is_vnni16_layout(void (*pack_b)(size_t, size_t, const int8_t *, int8_t *)) {
 #if LB_ARCH_X86
-  if (pack_b == lb_pack_b_vnni16_avx512) return true;
+  if (pack_b == lb_pack_b_vnni16_avx512 || pack_b == lb_pack_b_vnni16_avx2) return true;
 #endif
   return pack_b == lb_pack_b_vnni16;
 }

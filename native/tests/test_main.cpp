@@ -1679,6 +1679,23 @@ void test_grouped(const char *isa) {
 // of 16 and 64 as the driver pads them).
 void test_pack_vnni16() {
 #if defined(__x86_64__)
+  if (lb_cpu_features() & LB_CPU_AVX2) {  // AVX-VNNI's packer
+    int bad = 0, cases = 0;
+    for (int it = 0; it < 20; ++it) {
+      const size_t N = 16 * (1 + rand_below(6)), K = 64 * (1 + rand_below(20));
+      std::vector<int8_t> rows(N * K), a(N * K), b(N * K);
+      for (auto &v : rows) v = (int8_t)g_rng();
+      lb_pack_b_vnni16(N, K, rows.data(), a.data());
+      lb_pack_b_vnni16_avx2(N, K, rows.data(), b.data());
+      bad += a != b;
+      ++cases;
+    }
+    check(bad == 0, "pack_b_vnni16_avx2 differs from lb_pack_b_vnni16");
+    std::printf("  pack_b_vnni16_avx2: %d cases, %d differ from the portable packer\n", cases, bad);
+  } else {
+    ++g_skipped;
+    std::printf("SKIP pack_b_vnni16_avx2: this CPU lacks AVX2\n");
+  }
   if ((lb_cpu_features() & (LB_CPU_AVX512F | LB_CPU_AVX512VNNI)) != (LB_CPU_AVX512F | LB_CPU_AVX512VNNI)) {
     ++g_skipped;
     std::printf("SKIP pack_b_vnni16_avx512: this CPU lacks AVX-512 VNNI\n");
