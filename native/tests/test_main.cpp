@@ -1675,51 +1675,40 @@ void test_grouped(const char *isa) {
               isa, cases.size(), bad, names.c_str());
 }
 
-// The AVX-512 VNNI layout packer gives the portable one's bytes (random rows, N and K multiples
-// of 16 and 64 as the driver pads them).
+// The layout packers in registers (AVX2 for AVX-VNNI, AVX-512) give the portable one's bytes
+// (random rows, N and K multiples of 16 and 64 as the driver pads them), each where the CPU
+// has its ISA.
 void test_pack_vnni16() {
 #if defined(__x86_64__)
-  if (lb_cpu_features() & LB_CPU_AVX2) {  // AVX-VNNI's packer
+  auto against_portable = [](const char *name, uint64_t needs, void (*pack)(size_t, size_t, const int8_t *, int8_t *)) {
+    if ((lb_cpu_features() & needs) != needs) {
+      ++g_skipped;
+      std::printf("SKIP %s: this CPU lacks its ISA\n", name);
+      return false;
+    }
     int bad = 0, cases = 0;
     for (int it = 0; it < 20; ++it) {
       const size_t N = 16 * (1 + rand_below(6)), K = 64 * (1 + rand_below(20));
       std::vector<int8_t> rows(N * K), a(N * K), b(N * K);
       for (auto &v : rows) v = (int8_t)g_rng();
       lb_pack_b_vnni16(N, K, rows.data(), a.data());
-      lb_pack_b_vnni16_avx2(N, K, rows.data(), b.data());
+      pack(N, K, rows.data(), b.data());
       bad += a != b;
       ++cases;
     }
-    check(bad == 0, "pack_b_vnni16_avx2 differs from lb_pack_b_vnni16");
-    std::printf("  pack_b_vnni16_avx2: %d cases, %d differ from the portable packer\n", cases, bad);
-  } else {
-    ++g_skipped;
-    std::printf("SKIP pack_b_vnni16_avx2: this CPU lacks AVX2\n");
-  }
-  if ((lb_cpu_features() & (LB_CPU_AVX512F | LB_CPU_AVX512VNNI)) != (LB_CPU_AVX512F | LB_CPU_AVX512VNNI)) {
-    ++g_skipped;
-    std::printf("SKIP pack_b_vnni16_avx512: this CPU lacks AVX-512 VNNI\n");
-    return;
-  }
-  int bad = 0, cases = 0;
-  for (int it = 0; it < 20; ++it) {
-    const size_t N = 16 * (1 + rand_below(6)), K = 64 * (1 + rand_below(20));
-    std::vector<int8_t> rows(N * K), a(N * K), b(N * K);
-    for (auto &v : rows) v = (int8_t)g_rng();
-    lb_pack_b_vnni16(N, K, rows.data(), a.data());
-    lb_pack_b_vnni16_avx512(N, K, rows.data(), b.data());
-    bad += a != b;
-    ++cases;
-  }
-  check(bad == 0, "pack_b_vnni16_avx512 differs from lb_pack_b_vnni16");
-  std::printf("  pack_b_vnni16_avx512: %d cases, %d differ from the portable packer\n", cases, bad);
+    check(bad == 0, std::string(name) + " differs from lb_pack_b_vnni16");
+    std::printf("  %s: %d cases, %d differ from the portable packer\n", name, cases, bad);
+    return true;
+  };
+  against_portable("pack_b_vnni16_avx2", LB_CPU_AVX2, lb_pack_b_vnni16_avx2);
+  if (!against_portable("pack_b_vnni16_avx512", LB_CPU_AVX512F | LB_CPU_AVX512VNNI, lb_pack_b_vnni16_avx512)) return;
   // K x N and N x K straight into the layout (pack_b_kn, pack_b_nk): against the rows
   // B'[n, k] = B ^ flip padded with zeros to Kp and 16-column blocks, packed by the portable
   // packer; the column sums and the -128 flag against plain loops. Partial strips (nn < nt), K
   // not a multiple of 4 or 64, values at the extremes, B misaligned and its rows padded.
   const fill fills[] = {fill::random, fill::max_magnitude, fill::zero, fill::constant, fill::alternating};
   for (const bool kn : {true, false}) {
-    bad = cases = 0;
+    int bad = 0, cases = 0;
     for (int it = 0; it < 60; ++it) {
       const size_t K = it % 4 ? 1 + rand_below(300) : 64 * (1 + rand_below(4)), Kp = (K + 63) / 64 * 64;
       const size_t nt = 16 * (1 + rand_below(it % 5 ? 16 : 64)), nn = it % 3 ? nt : 1 + rand_below(nt);
