@@ -21,15 +21,6 @@ namespace {
 
 constexpr size_t kPF = LB_GEMV_U8_PF;
 
-// acc + the four-byte dot products of a's bytes x and B's bytes b, each as its signedness says.
-// Through asm: with the intrinsic GCC 12 copied the 8 x 2 tile's accumulators between
-// registers and the stack every step (perf; 8 x 4096 x 4096 N x K ran at a third of its peak).
-inline void dpbusd(__m512i &acc, __m512i u, __m512i s) { __asm__("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(u), "v"(s)); }
-template <bool kAU8>
-inline __m512i dp(__m512i acc, __m512i x, __m512i b) {
-  kAU8 ? dpbusd(acc, x, b) : dpbusd(acc, b, x);
-  return acc;
-}
 
 inline __mmask64 first_bytes(size_t w) { return w >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << w) - 1); }
 
@@ -93,7 +84,7 @@ void kn(size_t N, size_t K, const uint8_t *a, size_t lda, const uint8_t *B, size
         }
         LB_UNROLL for (int j = 0; j < 4; ++j) {
           __m512i acc = k ? _mm512_loadu_si512(p + 16 * j) : _mm512_setzero_si512();
-          LB_UNROLL for (int h = 0; h < H; ++h) acc = dp<kAU8>(acc, v[h], q[h][j]);
+          LB_UNROLL for (int h = 0; h < H; ++h) acc = kn_dp<kAU8>(acc, v[h], q[h][j]);
           _mm512_storeu_si512(p + 16 * j, acc);
         }
       };
@@ -156,11 +147,11 @@ void dots(size_t K, const uint8_t *a, size_t lda, const uint8_t *B, size_t ldb, 
         const __mmask64 m = first_bytes(K - k);
         b[j] = _mm512_maskz_mov_epi8(m, _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, src), fl));
       }
-      if (S) cs[j] = dp<kAU8>(cs[j], ones, b[j]);
+      if (S) cs[j] = kn_dp<kAU8>(cs[j], ones, b[j]);
     }
     LB_UNROLL for (int i = 0; i < R; ++i) {
       const __m512i x = _mm512_loadu_si512(a + i * lda + k);
-      LB_UNROLL for (int j = 0; j < C; ++j) acc[i][j] = dp<kAU8>(acc[i][j], x, b[j]);
+      LB_UNROLL for (int j = 0; j < C; ++j) acc[i][j] = kn_dp<kAU8>(acc[i][j], x, b[j]);
     }
   }
   LB_UNROLL for (int j = 0; j < C; ++j) {
@@ -202,7 +193,7 @@ void rows_x_strip(size_t kq_count, bool first, const uint8_t *a, size_t lda, con
         int32_t x4;
         memcpy(&x4, rows[r] + 64 * kb + 4 * t, 4);
         const __m512i x = _mm512_set1_epi32(x4);
-        LB_UNROLL for (int j = 0; j < 4; ++j) acc[r][j] = dp<kAU8>(acc[r][j], x, b[j]);
+        LB_UNROLL for (int j = 0; j < 4; ++j) acc[r][j] = kn_dp<kAU8>(acc[r][j], x, b[j]);
       }
     }
   }
