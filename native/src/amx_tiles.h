@@ -31,4 +31,28 @@ inline void lb_amx_configure(unsigned rows, unsigned a_bytes) {
   _tile_loadconfig(&c);
 }
 
+// Tile instructions with the tile numbers as template arguments (GCC's _tile_* macros paste
+// their argument's spelling into the register name, so they take only literal numbers). These
+// name memory (a "memory" clobber), unlike GCC's, so stores before a load stay before it.
+template <int T>
+inline void lb_tile_load(const void *p, size_t stride) {
+  __asm__ volatile("tileloadd (%0,%1,1), %%tmm%c2" ::"r"(p), "r"((long)stride), "i"(T) : "memory");
+}
+template <int T>
+inline void lb_tile_store(void *p, size_t stride) {
+  __asm__ volatile("tilestored %%tmm%c2, (%0,%1,1)" ::"r"(p), "r"((long)stride), "i"(T) : "memory");
+}
+template <int T>
+inline void lb_tile_zero() {
+  __asm__ volatile("tilezero %%tmm%c0" ::"i"(T));
+}
+// C += A x B with A's bytes unsigned when kAU8, B's when kBU8.
+template <bool kAU8, bool kBU8, int C, int A, int B>
+inline void lb_tile_dp() {
+  if constexpr (kAU8 && kBU8) __asm__ volatile("tdpbuud %%tmm%c2, %%tmm%c1, %%tmm%c0" ::"i"(C), "i"(A), "i"(B));
+  else if constexpr (kAU8) __asm__ volatile("tdpbusd %%tmm%c2, %%tmm%c1, %%tmm%c0" ::"i"(C), "i"(A), "i"(B));
+  else if constexpr (kBU8) __asm__ volatile("tdpbsud %%tmm%c2, %%tmm%c1, %%tmm%c0" ::"i"(C), "i"(A), "i"(B));
+  else __asm__ volatile("tdpbssd %%tmm%c2, %%tmm%c1, %%tmm%c0" ::"i"(C), "i"(A), "i"(B));
+}
+
 }  // namespace

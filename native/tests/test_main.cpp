@@ -287,17 +287,20 @@ void test_gemv_u8_many(const char *isa, const lb_gemv_u8_kernels &kern) {
 
 // The byte kernels of small M (lb_gemv_u8_kernels) against their reference, both layouts: P
 // and S bit for bit, every row count up to 8, columns around the 64-column blocks, K around the
-// 8-row groups and 64-byte steps (0 included), both signednesses and flips, values at the
-// extremes; a's rows zero past K as the driver leaves them, strides padded, B misaligned.
+// 8-row groups, 16-row tile steps, 32-row sweeps and 64-byte steps (0 included), both
+// signednesses and flips, values at the extremes; a's rows zero past K as the driver leaves
+// them, strides padded, B misaligned. The last 16 cases are K x N, 5 to 8 rows and wide (11000
+// columns and more), for the AMX kernel's column chunks.
 void test_gemv_u8(const char *isa, const lb_gemv_u8_kernels &kern) {
-  const size_t Ns[] = {1, 15, 63, 64, 65, 130, 200}, Ks[] = {0, 1, 7, 8, 9, 63, 64, 65, 129, 300};
+  const size_t Ns[] = {1, 15, 63, 64, 65, 130, 200}, Ks[] = {0, 1, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 129, 300};
   const fill fills[] = {fill::random, fill::max_magnitude, fill::zero, fill::constant, fill::alternating};
   int cases = 0, bad = 0;
   std::string first;
-  for (int it = 0; it < 400; ++it) {
-    const size_t M = 1 + it % 8, N = it % 5 ? Ns[rand_below(7)] : 1 + rand_below(300);
-    const size_t K = it % 7 ? Ks[rand_below(10)] : rand_below(700);
-    const bool kn = it & 1, a_u8 = rand_below(2), with_s = rand_below(4) != 0;
+  for (int it = 0; it < 416; ++it) {
+    const bool wide = it >= 400;
+    const size_t M = wide ? 5 + it % 4 : 1 + it % 8, N = wide ? 11000 + rand_below(1000) : it % 5 ? Ns[rand_below(7)] : 1 + rand_below(300);
+    const size_t K = wide ? 1 + rand_below(70) : it % 7 ? Ks[rand_below(16)] : rand_below(700);
+    const bool kn = wide || it & 1, a_u8 = rand_below(2), with_s = wide ? it % 2 : rand_below(4) != 0;
     const uint8_t flip = rand_below(2) ? 0x80 : 0;
     const fill fa = fills[rand_below(5)], fb = fills[rand_below(5)];
     const size_t lda = (K + 63) / 64 * 64 + 64 * rand_below(2), ldb = (kn ? N : K) + rand_below(3), ldp = N + rand_below(3);
