@@ -186,7 +186,7 @@ inline void raw_rows(const uint8_t *ap, size_t a_stride) {
 // Rows of B a sweep: 2 steps of 16.
 constexpr size_t kRawSweep = 32;
 
-// kR row tiles (2 or 3): sweeps of 32 rows of B along the chunk's cs strips at c0 (32
+// kR row tiles (1 to 3): sweeps of 32 rows of B along the chunk's cs strips at c0 (32
 // sequential streams for the prefetchers), each strip's C tiles loaded from Q and stored back
 // around its two B tiles; the sweep's A tiles are read from L1. Xeon host, 1 thread, 8 rows,
 // ms: x 4096 x 4096 0.87-0.90 (sweeps of 64 rows the same, of 16 1.01-1.08: Q's traffic);
@@ -228,8 +228,8 @@ void raw_sweeps(size_t M, size_t N, size_t K, const uint8_t *a, size_t lda, cons
   }
 }
 
-// The kernel (kernels.h, lb_gemv_u8_fn) for a's and B's signedness, 5 to 8 rows (with S's row
-// of ones two or three row tiles).
+// The kernel (kernels.h, lb_gemv_u8_fn) for a's and B's signedness, up to 8 rows (with S's row
+// of ones, one to three row tiles).
 template <bool kAU8, bool kBU8>
 bool kn_rows(size_t M, size_t N, size_t K, const uint8_t *a, size_t lda, const uint8_t *B, size_t ldb, int32_t *P,
              size_t ldp, int32_t *S) {
@@ -259,10 +259,11 @@ bool kn_rows(size_t M, size_t N, size_t K, const uint8_t *a, size_t lda, const u
       _mm512_store_si512(l, acc);
       for (int i = 0; i < 16; ++i) asum[m] += l[i];
     }
-  lb_amx_configure(16, 64);
+  lb_amx_configure(R == 1 ? (unsigned)(4 * rows) : 16, 64);
   for (size_t c0 = 0; c0 < N; c0 += chunk * 64) {
     const size_t cs = (N - c0 + 63) / 64 < chunk ? (N - c0 + 63) / 64 : chunk;
-    if (R == 2) raw_sweeps<kAU8, kBU8, 2>(M, N, K, a, lda, B, ldb, ones, c0, cs, Q, Ap);
+    if (R == 1) raw_sweeps<kAU8, kBU8, 1>(M, N, K, a, lda, B, ldb, ones, c0, cs, Q, Ap);
+    else if (R == 2) raw_sweeps<kAU8, kBU8, 2>(M, N, K, a, lda, B, ldb, ones, c0, cs, Q, Ap);
     else raw_sweeps<kAU8, kBU8, 3>(M, N, K, a, lda, B, ldb, ones, c0, cs, Q, Ap);
     for (size_t g = 0; g < cs; ++g) {
       const size_t n = c0 + 64 * g, w = N - n < 64 ? N - n : 64;
@@ -275,15 +276,17 @@ bool kn_rows(size_t M, size_t N, size_t K, const uint8_t *a, size_t lda, const u
   return true;
 }
 
-// Up to 8 rows (kernels.h, lb_gemv_u8_kernels::kn): to 4 rows the vpdpbusd kernel, which
-// streams B at the prepacked product's speed there; from 5 the tiles (Xeon host, x 4096 x 4096,
-// 1 thread, against that kernel: 4 rows 0.86 against 0.83-0.84 ms, 8 rows 0.85 against 1.26).
+// Up to 8 rows (kernels.h, lb_gemv_u8_kernels::kn): 1 and 2 rows the vpdpbusd kernel, which
+// streams B at the prepacked product's speed there; from 3 the tiles. Xeon host, x 4096 x 4096,
+// 1 thread, ms, that kernel -> the tiles: 1 row 0.59 -> 0.73, 2 rows 0.67-0.69 -> 0.72-0.73,
+// 3 rows 0.78-0.80 -> 0.75, 4 rows 0.84 -> 0.78-0.80 (with S, 5 rows of tiles: 0.86 -> 0.89),
+// 8 rows 1.26-1.29 -> 0.85-0.90.
 void gemv_kn_u8_amx_rows(size_t M, size_t N, size_t K, const uint8_t *a, size_t lda, bool a_u8, const uint8_t *B,
                          size_t ldb, uint8_t flip, int32_t *P, size_t ldp, int32_t *S) {
   const bool b_u8 = a_u8 == (flip != 0);
   // The tiles need Q and the A tiles' buffer (up to 512 KiB, kept by the thread); without them
   // the vpdpbusd kernel.
-  const bool done = M > 4 && (a_u8 ? b_u8 ? kn_rows<true, true>(M, N, K, a, lda, B, ldb, P, ldp, S)
+  const bool done = M >= 3 && (a_u8 ? b_u8 ? kn_rows<true, true>(M, N, K, a, lda, B, ldb, P, ldp, S)
                                           : kn_rows<true, false>(M, N, K, a, lda, B, ldb, P, ldp, S)
                                    : b_u8 ? kn_rows<false, true>(M, N, K, a, lda, B, ldb, P, ldp, S)
                                           : kn_rows<false, false>(M, N, K, a, lda, B, ldb, P, ldp, S));
