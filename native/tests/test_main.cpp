@@ -329,6 +329,51 @@ void test_gemv_u8(const char *isa, const lb_gemv_u8_kernels &kern) {
   if (kern.kn_many) test_gemv_u8_many(isa, kern);
 }
 
+// The int16 small-M kernels (kernels.h, gemv_kn / gemv_nk: AVX2, AVX-VNNI) against their
+// reference, bit for bit: every row count up to 8, columns around the 16-column strips, K
+// around the kernels' row pairs and 16-row groups (0 included), a at the extremes (|a| <= 255
+// as the driver gives it) and B's zero points or none, strides padded, B misaligned, and Y's
+// padding left alone.
+void test_gemv_kn(const char *isa, lb_gemv_kn_fn kn, lb_gemv_nk_fn nk) {
+  const size_t Ns[] = {1, 15, 16, 17, 31, 32, 33, 64, 100}, Ks[] = {0, 1, 2, 3, 15, 16, 17, 31, 32, 33, 64, 129};
+  int cases = 0, bad = 0;
+  std::string first;
+  for (int it = 0; it < 300; ++it) {
+    const size_t M = 1 + it % 8, N = it % 5 ? Ns[rand_below(9)] : 1 + rand_below(300);
+    const size_t K = it % 7 ? Ks[rand_below(12)] : rand_below(500);
+    const bool is_kn = it & 1, b_signed = rand_below(2), with_zb = rand_below(2);
+    const int amode = (int)rand_below(3);  // random, +255 / -255 only, zero
+    const size_t ldb = (is_kn ? N : K) + rand_below(3), ldy = N + rand_below(3), misalign = rand_below(4);
+    std::vector<int16_t> a(M * K), zb(N);
+    for (auto &v : a) v = amode == 2 ? 0 : amode == 1 ? (rand_below(2) ? 255 : -255) : (int16_t)((int)rand_below(511) - 255);
+    std::vector<uint8_t> B((is_kn ? K : N) * ldb + misalign + 1);
+    fill_bytes(B.data(), B.size(), b_signed ? LB_INT8 : LB_UINT8, rand_below(2) ? fill::random : fill::max_magnitude);
+    for (auto &z : zb) z = (int16_t)(b_signed ? (int)rand_below(256) - 128 : (int)rand_below(256));
+    std::vector<uint32_t> asum(M, 0);
+    for (size_t m = 0; m < M; ++m)
+      for (size_t k = 0; k < K; ++k) asum[m] += (uint32_t)(int32_t)a[m * K + k];
+    std::vector<int32_t> got(M * ldy, 0x5A5A5A5A), want(M * ldy, 0x5A5A5A5A);
+    const int16_t *z = with_zb ? zb.data() : nullptr;
+    const uint8_t *b = B.data() + misalign;
+    if (is_kn) {
+      kn(M, N, K, a.data(), b, ldb, b_signed, z, got.data(), ldy);
+      gemv_kn_ref(M, N, K, a.data(), b, ldb, b_signed, z, want.data(), ldy);
+    } else {
+      nk(M, N, K, a.data(), b, ldb, b_signed, z, asum.data(), got.data(), ldy);
+      gemv_nk_ref(M, N, K, a.data(), b, ldb, b_signed, z, asum.data(), want.data(), ldy);
+    }
+    ++cases;
+    if (got != want && !bad++) {
+      char buf[200];
+      std::snprintf(buf, sizeof buf, "gemv_kn[%s] %s M=%zu N=%zu K=%zu b_signed=%d zb=%d a=%d: Y differs", isa,
+                    is_kn ? "KxN" : "NxK", M, N, K, (int)b_signed, (int)with_zb, amode);
+      first = buf;
+    }
+  }
+  check(bad == 0, first);
+  std::printf("  gemv_kn / gemv_nk[%s]: %d cases against the reference, %d differ\n", isa, cases, bad);
+}
+
 // The exact answer for K equal products p: K * p modulo 2^32. Checks the reference itself
 // and every kernel where the int32 sum wraps (K > 33025 at the extreme product).
 void test_wraparound(const char *isa) {
@@ -1883,6 +1928,7 @@ int main() {
     test_grouped(isa);
     test_small_m_threads(isa);
     if (const lb_gemv_u8_kernels *u8 = lb_isa_table()[i].gemv_u8; u8 && u8 != &gemv_u8_ref) test_gemv_u8(isa, *u8);
+    if (lb_isa_table()[i].gemv_kn != gemv_kn_ref) test_gemv_kn(isa, lb_isa_table()[i].gemv_kn, lb_isa_table()[i].gemv_nk);
     test_gemm_engine(isa);
     test_linear(isa);
     test_quant_kernels(isa, *lb_isa_table()[i].quant);

@@ -1,76 +1,82 @@
 // Small-M product on row-major K x N weights, AVX2 (kernels.h, gemv_kn), for the ISAs without a
 // byte dot product (AVX-512 VNNI runs gemv_u8_avx512vnni.cpp): B read once, as it lies. Two rows
-// of B at a time: 16 columns of each widened to int16 with the column zero points subtracted,
-// interleaved into (k, k + 1) pairs, and vpmaddwd by the pair (a[k], a[k + 1]) of each row of A:
-// exact (|a|, |b - zb| <= 255), the sums wrapping as the driver's. A tail of fewer than 16
-// columns runs the reference.
+// of B at a time: 16 columns of each interleaved into (k, k + 1) byte pairs, widened to int16
+// with the column zero points subtracted, and vpmaddwd by the pair (a[k], a[k + 1]) of each row
+// of A: exact (|a|, |b - zb| <= 255), the sums wrapping as the driver's. (Interleaving the bytes
+// before widening halves the 256-bit shuffles and leaves the sums in column order.) A tail of
+// fewer than 16 columns runs the reference.
 #pragma GCC target("avx2,fma")
 #include <immintrin.h>
 
 #include "../kernels.h"
 #include "../tile_loop.h"
 
-#ifndef LB_GEMV_KN_KB  // rows of B per pass (a -D for the bench)
-#define LB_GEMV_KN_KB 128
-#endif
 
 namespace {
 
-// Rows of B per pass: a strip walked down all of K read B at 1-3 GB/s (AMD host, 1 x 4096 x
-// 4096); in passes of kKB rows the strips walk along the rows' lines.
-constexpr size_t kKB = LB_GEMV_KN_KB;
+// Groups of kKG rows of B, each walked along its whole rows (kKG sequential streams), the
+// sums of a group kept in registers along a 16-column strip and added into Y at its end.
+// Xeon host (LOWBIT_ISA avx2), 1 thread, x 4096 x 4096, p10 ms, against 16-column strips walked
+// down passes of 128 rows (the strips along the rows' lines): 1 row 2.13-2.17 -> 0.87-0.89, 4
+// rows 2.87 -> 1.78-1.93, 8 rows 5.53-5.82 -> 3.44-3.85 (prepacked 0.57, 1.23, 2.49-2.52);
+// 1 x 11008 x 4096 9.34 -> 2.08-2.29 (1.52). Groups of 8 rows: 0.91 / 2.15 / 4.30; of 32:
+// 1.11 / 1.84 / 3.64; of 64: 1.20 / 1.95 / 3.64; software prefetch 256 or 512 bytes ahead
+// along the rows: slower by 3-10%.
+constexpr size_t kKG = 16;
 
+// Rows k0 .. k1 of B times R rows of a into Y (from zero when k0 == 0, else adding).
 template <int R>
-void block(size_t N16, size_t K, const int16_t *a, const uint8_t *B, size_t ldb, bool b_signed,
+void group(size_t N16, size_t K, size_t k0, size_t k1, const int16_t *a, const uint8_t *B, size_t ldb, bool b_signed,
            const int16_t *zb, int32_t *Y, size_t ldy) {
-  for (size_t k0 = 0; k0 < K || k0 == 0; k0 += kKB) {
-    const size_t k1 = K - k0 < kKB ? K : k0 + kKB;
-    for (size_t n = 0; n < N16; n += 16) {
-      const __m256i z = zb ? _mm256_loadu_si256((const __m256i *)(zb + n)) : _mm256_setzero_si256();
-      auto row = [&](size_t k) {
-        const __m128i v = _mm_loadu_si128((const __m128i *)(B + k * ldb + n));
-        return _mm256_sub_epi16(b_signed ? _mm256_cvtepi8_epi16(v) : _mm256_cvtepu8_epi16(v), z);
-      };
-      __m256i lo[R], hi[R];
-      LB_UNROLL for (int i = 0; i < R; ++i) lo[i] = hi[i] = _mm256_setzero_si256();
-      // At a line's first strip, the rows' next lines into L2 for the strips after this line's.
-      const bool fetch = (n & 63) == 0 && n + 64 < N16;
-      size_t k = k0;
-      for (; k + 2 <= k1; k += 2) {
-        if (fetch) {
-          _mm_prefetch((const char *)(B + k * ldb + n + 64), _MM_HINT_T1);
-          _mm_prefetch((const char *)(B + (k + 1) * ldb + n + 64), _MM_HINT_T1);
-        }
-        const __m256i r0 = row(k), r1 = row(k + 1);
-        const __m256i p0 = _mm256_unpacklo_epi16(r0, r1), p1 = _mm256_unpackhi_epi16(r0, r1);
-        LB_UNROLL for (int i = 0; i < R; ++i) {
-          uint32_t pair;
-          __builtin_memcpy(&pair, a + i * K + k, 4);
-          const __m256i av = _mm256_set1_epi32((int32_t)pair);
-          lo[i] = _mm256_add_epi32(lo[i], _mm256_madd_epi16(p0, av));
-          hi[i] = _mm256_add_epi32(hi[i], _mm256_madd_epi16(p1, av));
-        }
-      }
-      if (k < k1) {  // odd K: the last row with a zero partner (kKB is even)
-        const __m256i r0 = row(k), r1 = _mm256_setzero_si256();
-        const __m256i p0 = _mm256_unpacklo_epi16(r0, r1), p1 = _mm256_unpackhi_epi16(r0, r1);
-        LB_UNROLL for (int i = 0; i < R; ++i) {
-          const __m256i av = _mm256_set1_epi32((int32_t)(uint16_t)a[i * K + k]);
-          lo[i] = _mm256_add_epi32(lo[i], _mm256_madd_epi16(p0, av));
-          hi[i] = _mm256_add_epi32(hi[i], _mm256_madd_epi16(p1, av));
-        }
-      }
-      // lo: columns 0-3 | 8-11, hi: 4-7 | 12-15. The first pass stores, later ones add (wrapping).
+  for (size_t n = 0; n < N16; n += 16) {
+    // B's zero points as (zb, zb) pairs of columns 0-7 and 8-15.
+    __m256i z0 = _mm256_setzero_si256(), z1 = z0;
+    if (zb) {
+      const __m256i lo = _mm256_cvtepi16_epi32(_mm_loadu_si128((const __m128i *)(zb + n))),
+                    hi = _mm256_cvtepi16_epi32(_mm_loadu_si128((const __m128i *)(zb + n + 8)));
+      const __m256i mask = _mm256_set1_epi32(0xFFFF);
+      z0 = _mm256_or_si256(_mm256_and_si256(lo, mask), _mm256_slli_epi32(lo, 16));
+      z1 = _mm256_or_si256(_mm256_and_si256(hi, mask), _mm256_slli_epi32(hi, 16));
+    }
+    // Rows k and k + 1 (x1: the second's bytes) as (k, k + 1) pairs of int16, columns 0-7 and 8-15:
+    // the bytes interleaved in xmm, then widened.
+    auto pairs = [&](__m128i x0, __m128i x1, __m256i *p0, __m256i *p1) {
+      const __m128i l = _mm_unpacklo_epi8(x0, x1), h = _mm_unpackhi_epi8(x0, x1);
+      *p0 = _mm256_sub_epi16(b_signed ? _mm256_cvtepi8_epi16(l) : _mm256_cvtepu8_epi16(l), z0);
+      *p1 = _mm256_sub_epi16(b_signed ? _mm256_cvtepi8_epi16(h) : _mm256_cvtepu8_epi16(h), z1);
+    };
+    auto load = [&](size_t k) { return _mm_loadu_si128((const __m128i *)(B + k * ldb + n)); };
+    __m256i lo[R], hi[R];
+    LB_UNROLL for (int i = 0; i < R; ++i) lo[i] = hi[i] = _mm256_setzero_si256();
+    size_t k = k0;
+    for (; k + 2 <= k1; k += 2) {
+      __m256i p0, p1;
+      pairs(load(k), load(k + 1), &p0, &p1);
       LB_UNROLL for (int i = 0; i < R; ++i) {
-        __m256i *y = (__m256i *)(Y + i * ldy + n);
-        __m256i v0 = _mm256_permute2x128_si256(lo[i], hi[i], 0x20), v1 = _mm256_permute2x128_si256(lo[i], hi[i], 0x31);
-        if (k0) {
-          v0 = _mm256_add_epi32(v0, _mm256_loadu_si256(y));
-          v1 = _mm256_add_epi32(v1, _mm256_loadu_si256(y + 1));
-        }
-        _mm256_storeu_si256(y, v0);
-        _mm256_storeu_si256(y + 1, v1);
+        uint32_t pair;
+        __builtin_memcpy(&pair, a + i * K + k, 4);
+        const __m256i av = _mm256_set1_epi32((int32_t)pair);
+        lo[i] = _mm256_add_epi32(lo[i], _mm256_madd_epi16(p0, av));
+        hi[i] = _mm256_add_epi32(hi[i], _mm256_madd_epi16(p1, av));
       }
+    }
+    if (k < k1) {  // odd K: the last row, its partner multiplied by zero (kKG is even)
+      __m256i p0, p1;
+      pairs(load(k), _mm_setzero_si128(), &p0, &p1);
+      LB_UNROLL for (int i = 0; i < R; ++i) {
+        const __m256i av = _mm256_set1_epi32((int32_t)(uint16_t)a[i * K + k]);
+        lo[i] = _mm256_add_epi32(lo[i], _mm256_madd_epi16(p0, av));
+        hi[i] = _mm256_add_epi32(hi[i], _mm256_madd_epi16(p1, av));
+      }
+    }
+    LB_UNROLL for (int i = 0; i < R; ++i) {
+      __m256i *y = (__m256i *)(Y + i * ldy + n);
+      if (k0) {
+        lo[i] = _mm256_add_epi32(lo[i], _mm256_loadu_si256(y));
+        hi[i] = _mm256_add_epi32(hi[i], _mm256_loadu_si256(y + 1));
+      }
+      _mm256_storeu_si256(y, lo[i]);
+      _mm256_storeu_si256(y + 1, hi[i]);
     }
   }
 }
@@ -80,9 +86,14 @@ void block(size_t N16, size_t K, const int16_t *a, const uint8_t *B, size_t ldb,
 void gemv_kn_avx2(size_t M, size_t N, size_t K, const int16_t *a, const uint8_t *B, size_t ldb,
                   bool b_signed, const int16_t *zb, int32_t *Y, size_t ldy) {
   const size_t N16 = N / 16 * 16;
-  lb_for_each_tile<4, 1>(M, 1, [&](auto r, auto, size_t m, size_t) {
-    block<r.value>(N16, K, a + m * K, B, ldb, b_signed, zb, Y + m * ldy, ldy);
-  });
+  // Each group's rows for every tile of 4 rows of a: B from memory once, the later tiles'
+  // reads from L2.
+  for (size_t k0 = 0; k0 < K || k0 == 0; k0 += kKG) {
+    const size_t k1 = K - k0 < kKG ? K : k0 + kKG;
+    lb_for_each_tile<4, 1>(M, 1, [&](auto r, auto, size_t m, size_t) {
+      group<r.value>(N16, K, k0, k1, a + m * K, B, ldb, b_signed, zb, Y + m * ldy, ldy);
+    });
+  }
   if (N16 < N) gemv_kn_ref(M, N - N16, K, a, B + N16, ldb, b_signed, zb ? zb + N16 : nullptr, Y + N16, ldy);
 }
 
