@@ -330,10 +330,16 @@ constexpr size_t kGemvRows = 8;
 // of the prepacked speed (2 threads 0.48-0.53 -> 0.63-0.70). At 24 rows three passes lost on
 // 1 thread.
 constexpr size_t kGemvRowsU8 = 16;
+// K x N on the int16 kernels of AVX2 and AVX-VNNI (gemv_kn_avx2, every row of A against each
+// group of B's rows while it is in L2): up to 48 rows, against packing B (a transpose) and the
+// GEMM. Xeon host, LOWBIT_ISA avx2, x 4096 x 4096, p10 ms, packing -> the kernel: 1 thread 16
+// rows 11.9 -> 6.7, 32 rows 19.9 -> 13.7, 64 rows 32.2 -> 27.5, 96 rows 36.8 -> 42.4; 2 threads
+// 16 rows 5.2 -> 3.3, 64 rows 13.7 -> 14.2, 128 rows 25.4 -> 27.1.
+constexpr size_t kGemvRowsKn16 = 48;
 // K x N where the ISA has kn_many (AVX-512 VNNI, AMX): that kernel up to its many_rows, one pass.
 size_t small_m_rows(lb_layout layout) {
   const lb_gemv_u8_kernels *u8 = lb_active()->gemv_u8;
-  if (!u8) return kGemvRows;
+  if (!u8) return layout == LB_LAYOUT_KN && lb_active()->gemv_kn != gemv_kn_ref ? kGemvRowsKn16 : kGemvRows;
   return layout == LB_LAYOUT_KN && u8->kn_many && u8->many_rows > kGemvRowsU8 ? u8->many_rows : kGemvRowsU8;
 }
 constexpr size_t kSmallRowsMax = kGemvKnRowsAmx > kGemvKnRowsAvx512 ? kGemvKnRowsAmx : kGemvKnRowsAvx512;
@@ -481,7 +487,7 @@ lb_status small_m(size_t M, size_t N, size_t K, const void *A, lb_dtype a_type, 
   lb_scratch a_buf(0, M * K * sizeof(int16_t)), z_buf(1, b_zp ? N * sizeof(int16_t) : 0);
   int16_t *a = (int16_t *)a_buf.get(), *zb = b_zp ? (int16_t *)z_buf.get() : nullptr;
   if (!a || (b_zp && !zb)) return LB_ERR_OUT_OF_MEMORY;
-  uint32_t asum[kGemvRows];
+  uint32_t asum[kGemvRowsKn16];
   for (size_t m = 0; m < M; ++m) {
     const int za = a_zp ? load(a_zp, a_type, a_zp_count == 1 ? 0 : m) : 0;
     asum[m] = 0;

@@ -330,7 +330,7 @@ void test_gemv_u8(const char *isa, const lb_gemv_u8_kernels &kern) {
 }
 
 // The int16 small-M kernels (kernels.h, gemv_kn / gemv_nk: AVX2, AVX-VNNI) against their
-// reference, bit for bit: every row count up to 8, columns around the 16-column strips, K
+// reference, bit for bit: every row count up to 8 (K x N, as the driver runs it, to 48), columns around the 16-column strips, K
 // around the kernels' row pairs and 16-row groups (0 included), a at the extremes (|a| <= 255
 // as the driver gives it) and B's zero points or none, strides padded, B misaligned, and Y's
 // padding left alone.
@@ -339,9 +339,9 @@ void test_gemv_kn(const char *isa, lb_gemv_kn_fn kn, lb_gemv_nk_fn nk) {
   int cases = 0, bad = 0;
   std::string first;
   for (int it = 0; it < 300; ++it) {
-    const size_t M = 1 + it % 8, N = it % 5 ? Ns[rand_below(9)] : 1 + rand_below(300);
+    const size_t M = it % 10 == 9 ? 9 + rand_below(40) : 1 + it % 8, N = it % 5 ? Ns[rand_below(9)] : 1 + rand_below(300);
     const size_t K = it % 7 ? Ks[rand_below(12)] : rand_below(500);
-    const bool is_kn = it & 1, b_signed = rand_below(2), with_zb = rand_below(2);
+    const bool is_kn = it & 1 || M > 8, b_signed = rand_below(2), with_zb = rand_below(2);
     const int amode = (int)rand_below(3);  // random, +255 / -255 only, zero
     const size_t ldb = (is_kn ? N : K) + rand_below(3), ldy = N + rand_below(3), misalign = rand_below(4);
     std::vector<int16_t> a(M * K), zb(N);
