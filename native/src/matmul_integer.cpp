@@ -330,20 +330,6 @@ constexpr size_t kGemvRows = 8;
 // of the prepacked speed (2 threads 0.48-0.53 -> 0.63-0.70). At 24 rows three passes lost on
 // 1 thread.
 constexpr size_t kGemvRowsU8 = 16;
-// K x N on the int16 kernels of AVX2 and AVX-VNNI (gemv_kn_avx2, every row of A against each
-// group of B's rows while it is in L2): up to 48 rows, against packing B (a transpose) and the
-// GEMM. Xeon host, LOWBIT_ISA avx2, x 4096 x 4096, p10 ms, packing -> the kernel: 1 thread 16
-// rows 11.9 -> 6.7, 32 rows 19.9 -> 13.7, 64 rows 32.2 -> 27.5, 96 rows 36.8 -> 42.4; 2 threads
-// 16 rows 5.2 -> 3.3, 64 rows 13.7 -> 14.2, 128 rows 25.4 -> 27.1.
-constexpr size_t kGemvRowsKn16 = 48;
-// K x N where the ISA has kn_many (AVX-512 VNNI, AMX): that kernel up to its many_rows, one pass.
-size_t small_m_rows(lb_layout layout) {
-  const lb_gemv_u8_kernels *u8 = lb_active()->gemv_u8;
-  if (!u8) return layout == LB_LAYOUT_KN && lb_active()->gemv_kn != gemv_kn_ref ? kGemvRowsKn16 : kGemvRows;
-  return layout == LB_LAYOUT_KN && u8->kn_many && u8->many_rows > kGemvRowsU8 ? u8->many_rows : kGemvRowsU8;
-}
-constexpr size_t kSmallRowsMax = kGemvKnRowsAmx > kGemvKnRowsAvx512 ? kGemvKnRowsAmx : kGemvKnRowsAvx512;
-static_assert(kSmallRowsMax >= kGemvRowsU8, "the row arrays of small_m_u8");
 
 // K x N on several threads: each takes a contiguous range of B's rows (a sequential stream
 // for the prefetchers, where column blocks walk every row at ldb strides) into partial sums
@@ -361,6 +347,29 @@ size_t k_parts(size_t M, size_t N, size_t K, lb_layout layout, size_t threads, s
   return layout == LB_LAYOUT_KN && threads > 1 && parts > 1 && 16 * parts * M <= K &&
                  parts * M * N <= (size_t(4) << 20) ? parts : 0;
 }
+
+// K x N on the int16 kernels of AVX2 and AVX-VNNI (gemv_kn_avx2, every row of A against each
+// group of B's rows): up to 48 rows, against packing B (a transpose) and the GEMM, while one
+// thread runs it or the threads split K (in column blocks each walks short rows: on the lent
+// 16-core Xeon 32 x 4096 x 4096 took 3.3-3.8 ms so, against 1.4-1.6 packing). Xeon host,
+// LOWBIT_ISA avx2, x 4096 x 4096, p10 ms, packing -> the kernel: 1 thread 16 rows 11.9 -> 6.7,
+// 32 rows 19.9 -> 13.7, 64 rows 32.2 -> 27.5, 96 rows 36.8 -> 42.4; 2 threads (K split) 16 rows
+// 5.2 -> 3.3, 64 rows 13.7 -> 14.2, 128 rows 25.4 -> 27.1.
+constexpr size_t kGemvRowsKn16 = 48;
+// Whether M rows go to the small-M path. K x N where the ISA has kn_many (AVX-512 VNNI, AMX):
+// that kernel up to its many_rows, one pass.
+bool small_m_fits(size_t M, size_t N, size_t K, lb_layout layout) {
+  const lb_gemv_u8_kernels *u8 = lb_active()->gemv_u8;
+  const bool kn = layout == LB_LAYOUT_KN;
+  if (u8) return M <= (kn && u8->kn_many && u8->many_rows > kGemvRowsU8 ? u8->many_rows : kGemvRowsU8);
+  if (M <= kGemvRows) return true;
+  size_t kc;
+  const size_t threads = lb_product_threads(M, N, K);
+  return kn && lb_active()->gemv_kn != gemv_kn_ref && M <= kGemvRowsKn16 &&
+         (threads == 1 || k_parts(M, N, K, layout, threads, &kc));
+}
+constexpr size_t kSmallRowsMax = kGemvKnRowsAmx > kGemvKnRowsAvx512 ? kGemvKnRowsAmx : kGemvKnRowsAvx512;
+static_assert(kSmallRowsMax >= kGemvRowsU8, "the row arrays of small_m_u8");
 
 // The K split's partial sums P (parts x rows rows of N, ldp apart, wrapping) added into dst(r)
 // for each of the rows r (a row whose dst is null is skipped), in column blocks across the pool.
@@ -540,7 +549,7 @@ extern "C" lb_status lb_matmul_integer(size_t M, size_t N, size_t K, const void 
   lb_status st = lb_check_matmul_integer_args(M, N, K, A, a_type, lda, B, b_type, b_layout, ldb,
                                               a_zp, a_zp_count, b_zp, b_zp_count, Y, ldy);
   if (st != LB_OK || M == 0 || N == 0) return st;
-  if (M <= small_m_rows(b_layout))
+  if (small_m_fits(M, N, K, b_layout))
     return small_m(M, N, K, A, a_type, lda, B, b_type, b_layout, ldb, a_zp, a_zp_count, b_zp, b_zp_count, Y, ldy);
   lb_packed_weights w{};
   const lb_kernel_entry *e = lb_select_kernel(LB_KERNEL_RAW_I8, b_type, lb_active_index());
