@@ -249,16 +249,8 @@ bool kn_rows(size_t M, size_t N, size_t K, const uint8_t *a, size_t lda, const u
   int32_t *Q = (int32_t *)q_buf.get();
   uint8_t *Ap = (uint8_t *)a_buf.get();
   if (!Q || !Ap) return false;
-  uint32_t asum[8] = {};
-  if (beta)
-    for (size_t m = 0; m < M; ++m) {
-      const __m512i ones8 = _mm512_set1_epi8(1);
-      __m512i acc = _mm512_setzero_si512();
-      for (size_t k = 0; k < K; k += 64) acc = kn_dp<kAU8>(acc, _mm512_loadu_si512(a + m * lda + k), ones8);
-      alignas(64) uint32_t l[16];
-      _mm512_store_si512(l, acc);
-      for (int i = 0; i < 16; ++i) asum[m] += l[i];
-    }
+  uint32_t asum[8] = {};  // a's row sums, for the flip (this ISA's epilogue kernel)
+  for (size_t m = 0; beta && m < M; ++m) asum[m] = epilogue_avx512.byte_sum(K, a + m * lda, !kAU8);
   lb_amx_configure(R == 1 ? (unsigned)(4 * rows) : 16, 64);
   for (size_t c0 = 0; c0 < N; c0 += chunk * 64) {
     const size_t cs = (N - c0 + 63) / 64 < chunk ? (N - c0 + 63) / 64 : chunk;
