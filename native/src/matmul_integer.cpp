@@ -51,36 +51,95 @@ inline void transpose16x16(lb_v16u8 x[16]) {
   }
 }
 
-// dst[n * ldd + k] = src[k * lds + n] ^ flip in 64 x 64 tiles: the tile's source lines are
-// copied into a contiguous buffer, transposed there in 16 x 16 blocks in registers, and the
-// result leaves as whole lines. With power-of-two strides (N = 4096) every row of a tile falls
-// in the same L1 set, so transposing in place re-read each source line from L2 four times and
-// wrote each destination line in four partial stores; the edges (K or N not a multiple of 64)
-// byte by byte. (8 x 8 blocks in 64-bit registers, before: a 64 x 4096 x 4096 K x N
-// matmulInteger spent half its time here.)
-void transpose_kn_to_nk(size_t K, size_t N, const uint8_t *src, size_t lds, uint8_t *dst,
-                        size_t ldd, uint8_t flip) {
+// The 64 bytes of B' at p added into *sum; their smallest byte (as uint8 b' + 128, SSE2's
+// pminub) into *low.
+#if LB_ARCH_X86
+inline void add_line(const uint8_t *p, uint32_t *sum, __m128i *low) {
+  const __m128i bias = _mm_set1_epi8((char)0x80), zero = _mm_setzero_si128();
+  __m128i acc = zero;
+  for (int j = 0; j < 64; j += 16) {
+    const __m128i u = _mm_xor_si128(_mm_load_si128((const __m128i *)(p + j)), bias);
+    acc = _mm_add_epi64(acc, _mm_sad_epu8(u, zero));
+    *low = _mm_min_epu8(*low, u);
+  }
+  *sum += (uint32_t)(_mm_cvtsi128_si64(acc) + _mm_cvtsi128_si64(_mm_unpackhi_epi64(acc, acc))) - 128u * 64;
+}
+#endif
+
+// dst[n * ldd + k] = src[k * lds + n] ^ flip for n < N, k < K, with sums[n] = sum_k of those
+// bytes as int8 (wrapping); returns the smallest. In 64 x 64 tiles, each row of tiles walked
+// along: a tile's source lines are copied into a buffer, transposed there in 16 x 16 blocks in
+// registers, summed and written out as whole lines; the edges (K or N not a multiple of 64)
+// byte by byte. Along a row of tiles, the source lines of the tile two ahead are fetched
+// first: 64 lines from 64 pages a tile are too many streams for the hardware's prefetchers
+// (down a strip one tile wide, the fetches slowed AVX-VNNI's 64 x 4096 x 4096 by 1 ms of 16).
+// With `stream` (x86: the destination is the packed B, read again only by the GEMM) the lines
+// leave through streaming stores, which skip reading each destination line before writing it.
+// (Xeon host, 4096 x 4096 standalone: 14.3-15.0 ms in tasks of 64 columns with a pass of sums
+// after; 3.4-3.7 in tasks of 1024 so.) Before that, 8 x 8 blocks in 64-bit registers had cost
+// half of a 64 x 4096 x 4096 K x N matmulInteger.
+int8_t transpose_kn_to_nk(size_t K, size_t N, const uint8_t *src, size_t lds, uint8_t *dst, size_t ldd,
+                          uint8_t flip, bool stream, uint32_t *sums) {
   lb_v16u8 flip16;
   for (int i = 0; i < 16; ++i) flip16[i] = flip;
   alignas(64) uint8_t in[64][64], out[64][64];
-  const size_t K64 = K & ~size_t(63), N64 = N & ~size_t(63);
-  for (size_t k0 = 0; k0 < K64; k0 += 64)
-    for (size_t n0 = 0; n0 < N64; n0 += 64) {
-      for (int r = 0; r < 64; ++r) memcpy(in[r], src + (k0 + r) * lds + n0, 64);
-      for (int k = 0; k < 64; k += 16)
-        for (int n = 0; n < 64; n += 16) {
-          lb_v16u8 x[16];
-          for (int r = 0; r < 16; ++r) memcpy(&x[r], &in[k + r][n], 16);
-          transpose16x16(x);
-          for (int c = 0; c < 16; ++c) {
-            const lb_v16u8 v = x[c] ^ flip16;
-            memcpy(&out[n + c][k], &v, 16);
-          }
-        }
-      for (int c = 0; c < 64; ++c) memcpy(dst + (n0 + c) * ldd + k0, out[c], 64);
+  const size_t K64 = K & ~size_t(63), N64 = N & ~size_t(63), across = N64 / 64, tiles = K64 / 64 * across;
+  for (size_t n = 0; n < N; ++n) sums[n] = 0;
+  int8_t lowest = 0;
+#if LB_ARCH_X86
+  __m128i low = _mm_set1_epi8((char)0xFF);
+#else
+  (void)stream;
+#endif
+  for (size_t t = 0; t < tiles; ++t) {
+    const size_t k0 = t / across * 64, n0 = t % across * 64;
+    if (across > 1 && t + 2 < tiles) {
+      const uint8_t *next = src + (t + 2) / across * 64 * lds + (t + 2) % across * 64;
+      for (int r = 0; r < 64; ++r) __builtin_prefetch(next + r * lds);
     }
+    for (int r = 0; r < 64; ++r) memcpy(in[r], src + (k0 + r) * lds + n0, 64);
+    for (int k = 0; k < 64; k += 16)
+      for (int n = 0; n < 64; n += 16) {
+        lb_v16u8 x[16];
+        for (int r = 0; r < 16; ++r) memcpy(&x[r], &in[k + r][n], 16);
+        transpose16x16(x);
+        for (int c = 0; c < 16; ++c) {
+          const lb_v16u8 v = x[c] ^ flip16;
+          memcpy(&out[n + c][k], &v, 16);
+        }
+      }
+    for (int c = 0; c < 64; ++c) {
+      uint8_t *line = dst + (n0 + c) * ldd + k0;
+#if LB_ARCH_X86
+      add_line(out[c], sums + n0 + c, &low);
+      if (stream) {
+        for (int j = 0; j < 64; j += 16) _mm_stream_si128((__m128i *)(line + j), _mm_load_si128((const __m128i *)(out[c] + j)));
+        continue;
+      }
+#else
+      for (int j = 0; j < 64; ++j) {
+        sums[n0 + c] += (uint32_t)(int8_t)out[c][j];
+        lowest = (int8_t)out[c][j] < lowest ? (int8_t)out[c][j] : lowest;
+      }
+#endif
+      memcpy(line, out[c], 64);
+    }
+  }
+#if LB_ARCH_X86
+  if (stream) _mm_sfence();  // streaming stores are weakly ordered: all of them before the caller's next step
+  if (tiles) {
+    alignas(16) uint8_t m16[16];
+    _mm_store_si128((__m128i *)m16, low);
+    for (int i = 0; i < 16; ++i) lowest = (int8_t)(m16[i] ^ 0x80) < lowest ? (int8_t)(m16[i] ^ 0x80) : lowest;
+  }
+#endif
   for (size_t n = 0; n < N; ++n)
-    for (size_t k = n < N64 ? K64 : 0; k < K; ++k) dst[n * ldd + k] = src[k * lds + n] ^ flip;
+    for (size_t k = n < N64 ? K64 : 0; k < K; ++k) {
+      const int8_t b = (int8_t)(dst[n * ldd + k] = src[k * lds + n] ^ flip);
+      sums[n] += (uint32_t)(int32_t)b;
+      lowest = b < lowest ? b : lowest;
+    }
+  return lowest;
 }
 
 // dst[n * ldd + k] = src[n * lds + k] ^ flip. A function of its own, not lambda code: byte
@@ -232,11 +291,13 @@ lb_status lb_pack_raw(const lb_gemm_i8_kernel &kern, const void *B, lb_dtype b_t
   // of its own while they are in L2. (The layout pass ran after, on one thread: 1 x 4096 x 4096
   // matmulInteger packed its weights in ~20 ms.)
   const auto direct = direct_packer(kern, layout);
+  // Without a layout pass (kern.pack_b), a K x N B is transposed straight into Bp: tasks of up
+  // to 1024 columns walk 16 tiles along each row of tiles (3.7 ms against 5.2 in tasks of 64
+  // for 4096 x 4096, standalone). With one, the rows stay 64 a task, in L2 for the pass.
   size_t rows_per_task = 64;
-  if (direct) {
-    const size_t threads = lb_region_threads(), share = lb_round_up((Np + threads - 1) / threads, 64);
-    rows_per_task = share < 256 ? 256 : share > kDirectCols ? kDirectCols : share;
-  }
+  const size_t threads = lb_region_threads(), share = lb_round_up((Np + threads - 1) / threads, 64);
+  if (direct) rows_per_task = share < 256 ? 256 : share > kDirectCols ? kDirectCols : share;
+  else if (layout == LB_LAYOUT_KN && !kern.pack_b) rows_per_task = share > kDirectCols ? kDirectCols : share;
   const size_t n_tasks = (Np + rows_per_task - 1) / rows_per_task;
   std::atomic<bool> sym_all{true}, ok{true};
   lb_parallel(n_tasks, [&](size_t t) {
@@ -250,14 +311,17 @@ lb_status lb_pack_raw(const lb_gemm_i8_kernel &kern, const void *B, lb_dtype b_t
     lb_scratch buf(3, kern.pack_b ? nt * Kp : 0);
     int8_t *rows = kern.pack_b ? (int8_t *)buf.get() : w->Bp + n0 * Kp;
     if (!rows) return ok.store(false);
+    int8_t lowest;
     if (layout == LB_LAYOUT_NK) {
       copy_rows_xor(nn, K, (const uint8_t *)B + n0 * ldb, ldb, (uint8_t *)rows, Kp, b_flip);
+      lowest = sum_rows(nn, K, rows, Kp, w->col_sum + n0);
     } else {
-      transpose_kn_to_nk(K, nn, (const uint8_t *)B + n0, ldb, (uint8_t *)rows, Kp, b_flip);
+      lowest = transpose_kn_to_nk(K, nn, (const uint8_t *)B + n0, ldb, (uint8_t *)rows, Kp, b_flip, !kern.pack_b,
+                                  w->col_sum + n0);
     }
     for (size_t n = 0; n < nn; ++n) memset(rows + n * Kp + K, 0, Kp - K);
     memset(rows + nn * Kp, 0, (nt - nn) * Kp);
-    if (sum_rows(nn, K, rows, Kp, w->col_sum + n0) == -128) sym_all.store(false);
+    if (lowest == -128) sym_all.store(false);
     if (kern.pack_b) kern.pack_b(nt, Kp, rows, w->Bp + n0 * Kp);
   });
   if (!ok.load()) return release(w), LB_ERR_OUT_OF_MEMORY;
@@ -349,24 +413,30 @@ size_t k_parts(size_t M, size_t N, size_t K, lb_layout layout, size_t threads, s
 }
 
 // K x N on the int16 kernels of AVX2 and AVX-VNNI (gemv_kn_avx2, every row of A against each
-// group of B's rows): up to 48 rows, against packing B (a transpose) and the GEMM, while one
-// thread runs it or the threads split K (in column blocks each walks short rows: on the lent
-// 16-core Xeon 32 x 4096 x 4096 took 3.3-3.8 ms so, against 1.4-1.6 packing). Xeon host,
-// LOWBIT_ISA avx2, x 4096 x 4096, p10 ms, packing -> the kernel: 1 thread 16 rows 11.9 -> 6.7,
-// 32 rows 19.9 -> 13.7, 64 rows 32.2 -> 27.5, 96 rows 36.8 -> 42.4; 2 threads (K split) 16 rows
-// 5.2 -> 3.3, 64 rows 13.7 -> 14.2, 128 rows 25.4 -> 27.1.
+// group of B's rows), beyond 8 rows: against packing B and the GEMM, while one thread runs it or
+// the threads split K (in column blocks each walks short rows: on the lent 16-core Xeon 32 x 4096
+// x 4096 took 3.3-3.8 ms so, against 1.4-1.6 packing). Up to kn16_rows(): Xeon host, x 4096 x
+// 4096, p10 ms, the kernel / packing. AVX2 (a transpose, then the GEMM): 1 thread 24 rows 11.0 /
+// 12.0, 32 rows 15.0-15.7 / 14.5-15.3, 40 rows 18.3 / 17.6, 48 rows 22.1 / 19.3; 2 threads 48 rows
+// 9.6 / 10.4. AVX-VNNI (packed straight from K x N): 1 thread 9 rows 4.4 / 6.0, 12 rows 5.2 /
+// 5.8, 16 rows 7.6 / 6.3; 2 threads 9 rows 2.1 / 2.1, 12 rows 2.5 / 2.0.
 constexpr size_t kGemvRowsKn16 = 48;
+size_t kn16_rows(bool direct_packer, size_t threads) {
+  if (direct_packer) return threads == 1 ? 12 : kGemvRows;
+  return threads == 1 ? 32 : kGemvRowsKn16;
+}
 // Whether M rows go to the small-M path. K x N where the ISA has kn_many (AVX-512 VNNI, AMX):
 // that kernel up to its many_rows, one pass.
-bool small_m_fits(size_t M, size_t N, size_t K, lb_layout layout) {
+bool small_m_fits(size_t M, size_t N, size_t K, lb_dtype b_type, lb_layout layout) {
   const lb_gemv_u8_kernels *u8 = lb_active()->gemv_u8;
   const bool kn = layout == LB_LAYOUT_KN;
   if (u8) return M <= (kn && u8->kn_many && u8->many_rows > kGemvRowsU8 ? u8->many_rows : kGemvRowsU8);
   if (M <= kGemvRows) return true;
+  if (!kn || lb_active()->gemv_kn == gemv_kn_ref) return false;
   size_t kc;
   const size_t threads = lb_product_threads(M, N, K);
-  return kn && lb_active()->gemv_kn != gemv_kn_ref && M <= kGemvRowsKn16 &&
-         (threads == 1 || k_parts(M, N, K, layout, threads, &kc));
+  const bool direct = lb_select_kernel(LB_KERNEL_RAW_I8, b_type, lb_active_index())->raw->pack_b_kn != nullptr;
+  return M <= kn16_rows(direct, threads) && (threads == 1 || k_parts(M, N, K, layout, threads, &kc));
 }
 constexpr size_t kSmallRowsMax = kGemvKnRowsAmx > kGemvKnRowsAvx512 ? kGemvKnRowsAmx : kGemvKnRowsAvx512;
 static_assert(kSmallRowsMax >= kGemvRowsU8, "the row arrays of small_m_u8");
@@ -549,7 +619,7 @@ extern "C" lb_status lb_matmul_integer(size_t M, size_t N, size_t K, const void 
   lb_status st = lb_check_matmul_integer_args(M, N, K, A, a_type, lda, B, b_type, b_layout, ldb,
                                               a_zp, a_zp_count, b_zp, b_zp_count, Y, ldy);
   if (st != LB_OK || M == 0 || N == 0) return st;
-  if (small_m_fits(M, N, K, b_layout))
+  if (small_m_fits(M, N, K, b_type, b_layout))
     return small_m(M, N, K, A, a_type, lda, B, b_type, b_layout, ldb, a_zp, a_zp_count, b_zp, b_zp_count, Y, ldy);
   lb_packed_weights w{};
   const lb_kernel_entry *e = lb_select_kernel(LB_KERNEL_RAW_I8, b_type, lb_active_index());

@@ -148,8 +148,9 @@ void test_matmul_integer(const char *isa) {
                          {1, 1, 129}, {5, 7, 9},     {17, 33, 65},  {31, 45, 127}, {33, 35, 200},
                          {1, 300, 513}, {64, 64, 64}, {3, 4, 63},    {48, 48, 192}, {4, 19, 1000},
                          {8, 70, 33},  {2, 1000, 5},  {7, 65, 2},    {6, 31, 1},    {8, 16, 4},
-                         {20, 130, 200}, {9, 70, 130}, {16, 65, 257}, {20, 37, 0}};
-  // 64 x 64 transpose tiles and both edges (K x N); 9-16 rows: the byte kernels in passes;
+                         {20, 130, 200}, {9, 70, 130}, {16, 65, 257}, {20, 37, 0}, {40, 300, 130}};
+  // 64 x 64 transpose tiles and both edges (K x N; 40 x 300: rows of tiles walked along, on AVX2
+  // one thread packs beyond 32 rows); 9-16 rows: the byte kernels in passes;
   // K = 0 beyond 16 rows: B packed whole or block by block, with nothing in it.
   const lb_dtype types[] = {LB_UINT8, LB_INT8};
   const fill fills[] = {fill::random, fill::max_magnitude, fill::zero, fill::constant,
@@ -1749,13 +1750,19 @@ void test_pack_vnni16() {
     return true;
   };
   against_portable("pack_b_vnni16_avx2", LB_CPU_AVX2, lb_pack_b_vnni16_avx2);
-  if (!against_portable("pack_b_vnni16_avx512", LB_CPU_AVX512F | LB_CPU_AVX512VNNI, lb_pack_b_vnni16_avx512)) return;
+  against_portable("pack_b_vnni16_avx512", LB_CPU_AVX512F | LB_CPU_AVX512VNNI, lb_pack_b_vnni16_avx512);
   // K x N and N x K straight into the layout (pack_b_kn, pack_b_nk): against the rows
   // B'[n, k] = B ^ flip padded with zeros to Kp and 16-column blocks, packed by the portable
   // packer; the column sums and the -128 flag against plain loops. Partial strips (nn < nt), K
   // not a multiple of 4 or 64, values at the extremes, B misaligned and its rows padded.
-  const fill fills[] = {fill::random, fill::max_magnitude, fill::zero, fill::constant, fill::alternating};
-  for (const bool kn : {true, false}) {
+  typedef bool (*direct_fn)(size_t, size_t, size_t, size_t, const uint8_t *, size_t, uint8_t, int8_t *, uint32_t *);
+  auto against_rows = [](const char *name, uint64_t needs, direct_fn pack, bool kn) {
+    if ((lb_cpu_features() & needs) != needs) {
+      ++g_skipped;
+      std::printf("SKIP %s: this CPU lacks its ISA\n", name);
+      return;
+    }
+    const fill fills[] = {fill::random, fill::max_magnitude, fill::zero, fill::constant, fill::alternating};
     int bad = 0, cases = 0;
     for (int it = 0; it < 60; ++it) {
       const size_t K = it % 4 ? 1 + rand_below(300) : 64 * (1 + rand_below(4)), Kp = (K + 63) / 64 * 64;
@@ -1777,16 +1784,18 @@ void test_pack_vnni16() {
           low |= v == -128;
         }
       lb_pack_b_vnni16(nt, Kp, rows.data(), want.data());
-      const bool got_low = (kn ? lb_pack_b_vnni16_kn_avx512 : lb_pack_b_vnni16_nk_avx512)(K, Kp, nn, nt, b, ldb, flip,
-                                                                                           got.data(), got_sums.data());
+      const bool got_low = pack(K, Kp, nn, nt, b, ldb, flip, got.data(), got_sums.data());
       bad += got != want || !std::equal(sums.begin(), sums.end(), got_sums.begin()) || got_sums[nn] != 0x5A5A5A5A ||
              got_low != low;
       ++cases;
     }
-    const char *name = kn ? "pack_b_vnni16_kn_avx512" : "pack_b_vnni16_nk_avx512";
     check(bad == 0, std::string(name) + " differs from the rows packed by lb_pack_b_vnni16");
     std::printf("  %s: %d cases, %d differ from the rows' packing\n", name, cases, bad);
-  }
+  };
+  const uint64_t avx512 = LB_CPU_AVX512F | LB_CPU_AVX512VNNI;
+  against_rows("pack_b_vnni16_kn_avx512", avx512, lb_pack_b_vnni16_kn_avx512, true);
+  against_rows("pack_b_vnni16_nk_avx512", avx512, lb_pack_b_vnni16_nk_avx512, false);
+  against_rows("pack_b_vnni16_kn_avxvnni", LB_CPU_AVX2 | LB_CPU_AVXVNNI, lb_pack_b_vnni16_kn_avxvnni, true);
 #endif
 }
 

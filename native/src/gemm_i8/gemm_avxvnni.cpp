@@ -115,5 +115,66 @@ void lb_pack_b_vnni16_avx2(size_t N, size_t K, const int8_t *B, int8_t *out) {
   }
 }
 
+// K x N bytes straight into the VNNI layout (kernels.h, pack_b_kn), as the AVX-512 packer does
+// it (gemm_avx512vnni.cpp) on 32 columns: four rows make their quads by two unpack levels within
+// 128-bit lanes, and a swap of lanes puts 16 columns' quads, in column order, into the two
+// halves of a row of each block; vpdpbusd by ones adds them into the column sums. (The K x N
+// bytes were transposed to N x K rows and packed from there: 64 x 4096 x 4096 matmulInteger
+// spent twice the GEMM's time packing.) Rows in chunks of 64 across all the columns, so that
+// each row is read along; a partial strip (past nn) goes through a buffer.
+bool lb_pack_b_vnni16_kn_avxvnni(size_t K, size_t Kp, size_t nn, size_t nt, const uint8_t *B, size_t ldb,
+                                 uint8_t flip, int8_t *out, uint32_t *col_sum) {
+  constexpr size_t kRows = 64, kMaxCols = 1024;
+  const __m256i fl = _mm256_set1_epi8((char)flip), ones = _mm256_set1_epi8(1), m128 = _mm256_set1_epi8((char)0x80);
+  alignas(32) uint32_t sums[kMaxCols];
+  memset(sums, 0, sizeof sums);
+  __m256i low = _mm256_setzero_si256();  // bytes equal to -128
+  for (size_t k0 = 0; k0 < Kp; k0 += kRows) {
+    const size_t k1 = Kp - k0 < kRows ? Kp : k0 + kRows;
+    for (size_t n = 0; n < nt; n += 32) {
+      const size_t w = nn > n ? (nn - n < 32 ? nn - n : 32) : 0, blocks = nt - n < 32 ? 1 : 2;
+      __m256i cs[4];
+      LB_UNROLL for (int j = 0; j < 4; ++j) cs[j] = _mm256_load_si256((const __m256i *)(sums + n + 8 * j));
+      for (size_t k = k0; k < k1; k += 4) {
+        __m256i r[4];
+        LB_UNROLL for (int i = 0; i < 4; ++i) {
+          const uint8_t *src = B + (k + i) * ldb + n;
+          if (k + i >= K || !w) {
+            r[i] = _mm256_setzero_si256();
+            continue;
+          }
+          if (k + i + kRows < K) _mm_prefetch((const char *)(src + kRows * ldb), _MM_HINT_T0);
+          if (w == 32) {
+            r[i] = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)src), fl);
+          } else {  // columns past nn are zero, not 0 ^ flip
+            alignas(32) uint8_t part[32] = {};
+            for (size_t c = 0; c < w; ++c) part[c] = src[c] ^ flip;
+            r[i] = _mm256_load_si256((const __m256i *)part);
+          }
+          low = _mm256_or_si256(low, _mm256_cmpeq_epi8(r[i], m128));
+        }
+        const __m256i t0 = _mm256_unpacklo_epi8(r[0], r[1]), t1 = _mm256_unpackhi_epi8(r[0], r[1]);
+        const __m256i t2 = _mm256_unpacklo_epi8(r[2], r[3]), t3 = _mm256_unpackhi_epi8(r[2], r[3]);
+        // q[j], lane l: the quads of columns 16 l + 4 j .. 16 l + 4 j + 3
+        const __m256i q0 = _mm256_unpacklo_epi16(t0, t2), q1 = _mm256_unpackhi_epi16(t0, t2);
+        const __m256i q2 = _mm256_unpacklo_epi16(t1, t3), q3 = _mm256_unpackhi_epi16(t1, t3);
+        // c[2 b + h]: columns 16 b + 8 h .. 16 b + 8 h + 7, half h of block b's row k / 4
+        const __m256i c[4] = {_mm256_permute2x128_si256(q0, q1, 0x20), _mm256_permute2x128_si256(q2, q3, 0x20),
+                              _mm256_permute2x128_si256(q0, q1, 0x31), _mm256_permute2x128_si256(q2, q3, 0x31)};
+        LB_UNROLL for (int j = 0; j < 4; ++j) cs[j] = _mm256_dpbusd_avx_epi32(cs[j], ones, c[j]);
+        for (size_t b = 0; b < blocks; ++b) {
+          int8_t *row = out + (n / 16 + b) * 16 * Kp + k * 16;
+          _mm256_storeu_si256((__m256i *)row, c[2 * b]);
+          _mm256_storeu_si256((__m256i *)(row + 32), c[2 * b + 1]);
+        }
+      }
+      LB_UNROLL for (int j = 0; j < 4; ++j) _mm256_store_si256((__m256i *)(sums + n + 8 * j), cs[j]);
+    }
+  }
+  memcpy(col_sum, sums, nn * sizeof(uint32_t));
+  return !_mm256_testz_si256(low, low);
+}
+
 const lb_gemm_i8_kernel gemm_i8_avxvnni = {gemm_u8s8_avxvnni, false, 1, 16, nullptr, nullptr,
-                                           lb_pack_b_vnni16_avx2, false, nullptr, 0, nullptr, nullptr};
+                                           lb_pack_b_vnni16_avx2, false, nullptr, 0,
+                                           lb_pack_b_vnni16_kn_avxvnni, nullptr};
