@@ -67,6 +67,8 @@ bool lb_pack_b_vnni16_kn_avx512(size_t K, size_t Kp, size_t nn, size_t nt, const
                                 uint8_t flip, int8_t *out, uint32_t *col_sum);
 bool lb_pack_b_vnni16_nk_avx512(size_t K, size_t Kp, size_t nn, size_t nt, const uint8_t *B, size_t ldb,
                                 uint8_t flip, int8_t *out, uint32_t *col_sum);
+bool lb_pack_rows_kn_avx2(size_t K, size_t Kp, size_t nn, size_t nt, const uint8_t *B, size_t ldb, uint8_t flip,
+                          int8_t *out, uint32_t *col_sum);  // N x K rows (gemm_avx2.cpp)
 bool lb_pack_b_vnni16_kn_avxvnni(size_t K, size_t Kp, size_t nn, size_t nt, const uint8_t *B, size_t ldb,
                                  uint8_t flip, int8_t *out, uint32_t *col_sum);
 void lb_pack_b_vnni16_avx512(size_t N, size_t K, const int8_t *rows, int8_t *out);  // the same bytes

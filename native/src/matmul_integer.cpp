@@ -51,46 +51,53 @@ inline void transpose16x16(lb_v16u8 x[16]) {
   }
 }
 
-// The 64 bytes of B' at p added into *sum; their smallest byte (as uint8 b' + 128, SSE2's
-// pminub) into *low.
+// The 64 bytes of B' at p added into *sum; the smaller of their smallest and low. (The plain
+// loop on x86, as GCC 12 compiled it, took 10 of the 16 ms of the transpose below at 4096 x
+// 4096; SSE2's psadbw and pminub as in sum_rows.)
+inline int8_t add_line(const uint8_t *p, uint32_t *sum, int8_t low) {
 #if LB_ARCH_X86
-inline void add_line(const uint8_t *p, uint32_t *sum, __m128i *low) {
   const __m128i bias = _mm_set1_epi8((char)0x80), zero = _mm_setzero_si128();
-  __m128i acc = zero;
+  __m128i acc = zero, mn = _mm_set1_epi8((char)0xFF);
   for (int j = 0; j < 64; j += 16) {
     const __m128i u = _mm_xor_si128(_mm_load_si128((const __m128i *)(p + j)), bias);
     acc = _mm_add_epi64(acc, _mm_sad_epu8(u, zero));
-    *low = _mm_min_epu8(*low, u);
+    mn = _mm_min_epu8(mn, u);
   }
   *sum += (uint32_t)(_mm_cvtsi128_si64(acc) + _mm_cvtsi128_si64(_mm_unpackhi_epi64(acc, acc))) - 128u * 64;
-}
+  mn = _mm_min_epu8(mn, _mm_srli_si128(mn, 8));
+  mn = _mm_min_epu8(mn, _mm_srli_si128(mn, 4));
+  mn = _mm_min_epu8(mn, _mm_srli_si128(mn, 2));
+  mn = _mm_min_epu8(mn, _mm_srli_si128(mn, 1));
+  const int8_t m = (int8_t)((uint8_t)_mm_cvtsi128_si32(mn) ^ 0x80);
+#else
+  int16_t s = 0;  // |64 x int8| fits
+  int8_t m = 0;
+  for (int j = 0; j < 64; ++j) {
+    s = (int16_t)(s + (int8_t)p[j]);
+    m = (int8_t)p[j] < m ? (int8_t)p[j] : m;
+  }
+  *sum += (uint32_t)(int32_t)s;
 #endif
+  return m < low ? m : low;
+}
 
 // dst[n * ldd + k] = src[k * lds + n] ^ flip for n < N, k < K, with sums[n] = sum_k of those
-// bytes as int8 (wrapping); returns the smallest. In 64 x 64 tiles, each row of tiles walked
-// along: a tile's source lines are copied into a buffer, transposed there in 16 x 16 blocks in
-// registers, summed and written out as whole lines; the edges (K or N not a multiple of 64)
-// byte by byte. Along a row of tiles, the source lines of the tile two ahead are fetched
-// first: 64 lines from 64 pages a tile are too many streams for the hardware's prefetchers
-// (down a strip one tile wide, the fetches slowed AVX-VNNI's 64 x 4096 x 4096 by 1 ms of 16).
-// With `stream` (x86: the destination is the packed B, read again only by the GEMM) the lines
-// leave through streaming stores, which skip reading each destination line before writing it.
-// (Xeon host, 4096 x 4096 standalone: 14.3-15.0 ms in tasks of 64 columns with a pass of sums
-// after; 3.4-3.7 in tasks of 1024 so.) Before that, 8 x 8 blocks in 64-bit registers had cost
-// half of a 64 x 4096 x 4096 K x N matmulInteger.
+// bytes as int8 (wrapping); returns the smallest. The portable K x N packing of the ISAs without
+// a packer of their own (kernels.h, pack_b_kn: the AVX2 one does this in 256-bit registers). In
+// 64 x 64 tiles, each row of tiles walked along: a tile's source lines are copied into a
+// buffer, transposed there in 16 x 16 blocks in registers, summed and written out as whole
+// lines; the edges (K or N not a multiple of 64) byte by byte. Along a row of tiles, the source
+// lines of the tile two ahead are fetched first: 64 lines from 64 pages a tile are too many
+// streams for the hardware's prefetchers. (Xeon host, 4096 x 4096 standalone, ms: in tasks of
+// 64 columns with a pass of sums after, 14.3-15.0; in tasks of 1024 so, 8.5-10.4.)
 int8_t transpose_kn_to_nk(size_t K, size_t N, const uint8_t *src, size_t lds, uint8_t *dst, size_t ldd,
-                          uint8_t flip, bool stream, uint32_t *sums) {
+                          uint8_t flip, uint32_t *sums) {
   lb_v16u8 flip16;
   for (int i = 0; i < 16; ++i) flip16[i] = flip;
   alignas(64) uint8_t in[64][64], out[64][64];
   const size_t K64 = K & ~size_t(63), N64 = N & ~size_t(63), across = N64 / 64, tiles = K64 / 64 * across;
   for (size_t n = 0; n < N; ++n) sums[n] = 0;
   int8_t lowest = 0;
-#if LB_ARCH_X86
-  __m128i low = _mm_set1_epi8((char)0xFF);
-#else
-  (void)stream;
-#endif
   for (size_t t = 0; t < tiles; ++t) {
     const size_t k0 = t / across * 64, n0 = t % across * 64;
     if (across > 1 && t + 2 < tiles) {
@@ -109,30 +116,10 @@ int8_t transpose_kn_to_nk(size_t K, size_t N, const uint8_t *src, size_t lds, ui
         }
       }
     for (int c = 0; c < 64; ++c) {
-      uint8_t *line = dst + (n0 + c) * ldd + k0;
-#if LB_ARCH_X86
-      add_line(out[c], sums + n0 + c, &low);
-      if (stream) {
-        for (int j = 0; j < 64; j += 16) _mm_stream_si128((__m128i *)(line + j), _mm_load_si128((const __m128i *)(out[c] + j)));
-        continue;
-      }
-#else
-      for (int j = 0; j < 64; ++j) {
-        sums[n0 + c] += (uint32_t)(int8_t)out[c][j];
-        lowest = (int8_t)out[c][j] < lowest ? (int8_t)out[c][j] : lowest;
-      }
-#endif
-      memcpy(line, out[c], 64);
+      lowest = add_line(out[c], sums + n0 + c, lowest);
+      memcpy(dst + (n0 + c) * ldd + k0, out[c], 64);
     }
   }
-#if LB_ARCH_X86
-  if (stream) _mm_sfence();  // streaming stores are weakly ordered: all of them before the caller's next step
-  if (tiles) {
-    alignas(16) uint8_t m16[16];
-    _mm_store_si128((__m128i *)m16, low);
-    for (int i = 0; i < 16; ++i) lowest = (int8_t)(m16[i] ^ 0x80) < lowest ? (int8_t)(m16[i] ^ 0x80) : lowest;
-  }
-#endif
   for (size_t n = 0; n < N; ++n)
     for (size_t k = n < N64 ? K64 : 0; k < K; ++k) {
       const int8_t b = (int8_t)(dst[n * ldd + k] = src[k * lds + n] ^ flip);
@@ -291,9 +278,8 @@ lb_status lb_pack_raw(const lb_gemm_i8_kernel &kern, const void *B, lb_dtype b_t
   // of its own while they are in L2. (The layout pass ran after, on one thread: 1 x 4096 x 4096
   // matmulInteger packed its weights in ~20 ms.)
   const auto direct = direct_packer(kern, layout);
-  // Without a layout pass (kern.pack_b), a K x N B is transposed straight into Bp: tasks of up
-  // to 1024 columns walk 16 tiles along each row of tiles (3.7 ms against 5.2 in tasks of 64
-  // for 4096 x 4096, standalone). With one, the rows stay 64 a task, in L2 for the pass.
+  // Without a layout pass (kern.pack_b), a K x N B is transposed straight into Bp, in tasks of
+  // up to 1024 columns (each row of tiles walked along); with one, 64 rows a task, in L2 for it.
   size_t rows_per_task = 64;
   const size_t threads = lb_region_threads(), share = lb_round_up((Np + threads - 1) / threads, 64);
   if (direct) rows_per_task = share < 256 ? 256 : share > kDirectCols ? kDirectCols : share;
@@ -316,8 +302,7 @@ lb_status lb_pack_raw(const lb_gemm_i8_kernel &kern, const void *B, lb_dtype b_t
       copy_rows_xor(nn, K, (const uint8_t *)B + n0 * ldb, ldb, (uint8_t *)rows, Kp, b_flip);
       lowest = sum_rows(nn, K, rows, Kp, w->col_sum + n0);
     } else {
-      lowest = transpose_kn_to_nk(K, nn, (const uint8_t *)B + n0, ldb, (uint8_t *)rows, Kp, b_flip, !kern.pack_b,
-                                  w->col_sum + n0);
+      lowest = transpose_kn_to_nk(K, nn, (const uint8_t *)B + n0, ldb, (uint8_t *)rows, Kp, b_flip, w->col_sum + n0);
     }
     for (size_t n = 0; n < nn; ++n) memset(rows + n * Kp + K, 0, Kp - K);
     memset(rows + nn * Kp, 0, (nt - nn) * Kp);
@@ -416,13 +401,14 @@ size_t k_parts(size_t M, size_t N, size_t K, lb_layout layout, size_t threads, s
 // group of B's rows), beyond 8 rows: against packing B and the GEMM, while one thread runs it or
 // the threads split K (in column blocks each walks short rows: on the lent 16-core Xeon 32 x 4096
 // x 4096 took 3.3-3.8 ms so, against 1.4-1.6 packing). Up to kn16_rows(): Xeon host, x 4096 x
-// 4096, p10 ms, the kernel / packing. AVX2 (a transpose, then the GEMM): 1 thread 24 rows 11.0 /
-// 12.0, 32 rows 15.0-15.7 / 14.5-15.3, 40 rows 18.3 / 17.6, 48 rows 22.1 / 19.3; 2 threads 48 rows
-// 9.6 / 10.4. AVX-VNNI (packed straight from K x N): 1 thread 9 rows 4.4 / 6.0, 12 rows 5.2 /
-// 5.8, 16 rows 7.6 / 6.3; 2 threads 9 rows 2.1 / 2.1, 12 rows 2.5 / 2.0.
+// 4096, p10 ms, the kernel / packing. AVX2 (the GEMM on N x K rows, vpmaddwd): 1 thread 24 rows
+// 11.0 / 12.0, 32 rows 15.0-15.7 / 14.5-15.3, 40 rows 18.3 / 17.6, 48 rows 22.1 / 19.3; 2 threads
+// 48 rows 9.6 / 10.4. AVX-VNNI (the GEMM on the VNNI layout, vpdpbusd, three times as fast):
+// 1 thread 9 rows 4.4 / 6.0, 12 rows 5.2 / 5.8, 16 rows 7.6 / 6.3; 2 threads 9 rows 2.1 / 2.1,
+// 12 rows 2.5 / 2.0.
 constexpr size_t kGemvRowsKn16 = 48;
-size_t kn16_rows(bool direct_packer, size_t threads) {
-  if (direct_packer) return threads == 1 ? 12 : kGemvRows;
+size_t kn16_rows(bool vnni_gemm, size_t threads) {
+  if (vnni_gemm) return threads == 1 ? 12 : kGemvRows;
   return threads == 1 ? 32 : kGemvRowsKn16;
 }
 // Whether M rows go to the small-M path. K x N where the ISA has kn_many (AVX-512 VNNI, AMX):
@@ -435,8 +421,8 @@ bool small_m_fits(size_t M, size_t N, size_t K, lb_dtype b_type, lb_layout layou
   if (!kn || lb_active()->gemv_kn == gemv_kn_ref) return false;
   size_t kc;
   const size_t threads = lb_product_threads(M, N, K);
-  const bool direct = lb_select_kernel(LB_KERNEL_RAW_I8, b_type, lb_active_index())->raw->pack_b_kn != nullptr;
-  return M <= kn16_rows(direct, threads) && (threads == 1 || k_parts(M, N, K, layout, threads, &kc));
+  const bool vnni = lb_is_vnni16_layout(lb_select_kernel(LB_KERNEL_RAW_I8, b_type, lb_active_index())->raw->pack_b);
+  return M <= kn16_rows(vnni, threads) && (threads == 1 || k_parts(M, N, K, layout, threads, &kc));
 }
 constexpr size_t kSmallRowsMax = kGemvKnRowsAmx > kGemvKnRowsAvx512 ? kGemvKnRowsAmx : kGemvKnRowsAvx512;
 static_assert(kSmallRowsMax >= kGemvRowsU8, "the row arrays of small_m_u8");

@@ -1756,7 +1756,8 @@ void test_pack_vnni16() {
   // packer; the column sums and the -128 flag against plain loops. Partial strips (nn < nt), K
   // not a multiple of 4 or 64, values at the extremes, B misaligned and its rows padded.
   typedef bool (*direct_fn)(size_t, size_t, size_t, size_t, const uint8_t *, size_t, uint8_t, int8_t *, uint32_t *);
-  auto against_rows = [](const char *name, uint64_t needs, direct_fn pack, bool kn) {
+  // (vnni: the VNNI layout; else N x K rows, the AVX2 kernel's layout.)
+  auto against_rows = [](const char *name, uint64_t needs, direct_fn pack, bool kn, bool vnni) {
     if ((lb_cpu_features() & needs) != needs) {
       ++g_skipped;
       std::printf("SKIP %s: this CPU lacks its ISA\n", name);
@@ -1773,7 +1774,10 @@ void test_pack_vnni16() {
       std::vector<uint8_t> B((kn ? K : nn) * ldb + misalign + 64);
       fill_bytes(B.data(), B.size(), rand_below(2) ? LB_UINT8 : LB_INT8, fills[rand_below(5)]);
       const uint8_t *b = B.data() + misalign;
-      std::vector<int8_t> rows(nt * Kp, 0), want(nt * Kp), got(nt * Kp, 0x55);
+      std::vector<int8_t> rows(nt * Kp, 0), want(nt * Kp), out(nt * Kp + 64, 0x55);
+      // out 64-byte aligned (as Bp is: streaming stores) or a byte past
+      int8_t *gp = out.data() + (64 - (uintptr_t)out.data() % 64) % 64 + (it % 2);
+      std::vector<int8_t> got;
       std::vector<uint32_t> sums(nn, 0), got_sums(nn + 1, 0x5A5A5A5A);
       bool low = false;
       for (size_t n = 0; n < nn; ++n)
@@ -1783,19 +1787,22 @@ void test_pack_vnni16() {
           sums[n] += (uint32_t)(int32_t)v;
           low |= v == -128;
         }
-      lb_pack_b_vnni16(nt, Kp, rows.data(), want.data());
-      const bool got_low = pack(K, Kp, nn, nt, b, ldb, flip, got.data(), got_sums.data());
+      if (vnni) lb_pack_b_vnni16(nt, Kp, rows.data(), want.data());
+      else want = rows;
+      const bool got_low = pack(K, Kp, nn, nt, b, ldb, flip, gp, got_sums.data());
+      got.assign(gp, gp + nt * Kp);
       bad += got != want || !std::equal(sums.begin(), sums.end(), got_sums.begin()) || got_sums[nn] != 0x5A5A5A5A ||
              got_low != low;
       ++cases;
     }
-    check(bad == 0, std::string(name) + " differs from the rows packed by lb_pack_b_vnni16");
-    std::printf("  %s: %d cases, %d differ from the rows' packing\n", name, cases, bad);
+    check(bad == 0, std::string(name) + " differs from the rows (packed by lb_pack_b_vnni16)");
+    std::printf("  %s: %d cases, %d differ from the rows%s\n", name, cases, bad, vnni ? "' packing" : "");
   };
   const uint64_t avx512 = LB_CPU_AVX512F | LB_CPU_AVX512VNNI;
-  against_rows("pack_b_vnni16_kn_avx512", avx512, lb_pack_b_vnni16_kn_avx512, true);
-  against_rows("pack_b_vnni16_nk_avx512", avx512, lb_pack_b_vnni16_nk_avx512, false);
-  against_rows("pack_b_vnni16_kn_avxvnni", LB_CPU_AVX2 | LB_CPU_AVXVNNI, lb_pack_b_vnni16_kn_avxvnni, true);
+  against_rows("pack_b_vnni16_kn_avx512", avx512, lb_pack_b_vnni16_kn_avx512, true, true);
+  against_rows("pack_b_vnni16_nk_avx512", avx512, lb_pack_b_vnni16_nk_avx512, false, true);
+  against_rows("pack_b_vnni16_kn_avxvnni", LB_CPU_AVX2 | LB_CPU_AVXVNNI, lb_pack_b_vnni16_kn_avxvnni, true, true);
+  against_rows("pack_rows_kn_avx2", LB_CPU_AVX2, lb_pack_rows_kn_avx2, true, false);
 #endif
 }
 
