@@ -13,6 +13,7 @@ const lb_isa_entry kTable[LB_ISA_COUNT] = {
 // gemv_u8: "none", or the name of the ISA's lb_gemv_u8_kernels.
 #define LB_GEMV_U8_none nullptr
 #define LB_GEMV_U8_gemv_u8_ref &gemv_u8_ref
+#define LB_GEMV_U8_gemv_u8_avxvnni &gemv_u8_avxvnni
 #define LB_GEMV_U8_gemv_u8_avx512vnni &gemv_u8_avx512vnni
 #define LB_GEMV_U8_gemv_u8_amx &gemv_u8_amx
 #define LB_ISA_ROW(id, name, feats, sgemm, quant, epi, gemv, u8) \

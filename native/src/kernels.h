@@ -184,7 +184,7 @@ constexpr uint32_t kGemvKnRowsAmx = 128, kGemvKnRowsAvx512 = 128;
 // host) and the one the ISA kernels are tested against.
 extern const lb_gemv_u8_kernels gemv_u8_ref;
 #if LB_ARCH_X86
-extern const lb_gemv_u8_kernels gemv_u8_avx512vnni, gemv_u8_amx;
+extern const lb_gemv_u8_kernels gemv_u8_avxvnni, gemv_u8_avx512vnni, gemv_u8_amx;
 // AMX's kn and nk too (gemv_u8_avx512vnni.cpp).
 void gemv_kn_u8_avx512vnni(size_t M, size_t N, size_t K, const uint8_t *a, size_t lda, bool a_u8, const uint8_t *B,
                            size_t ldb, uint8_t flip, int32_t *P, size_t ldp, int32_t *S);
@@ -257,7 +257,7 @@ struct lb_epilogue_kernels {
 #define LB_ISA_LIST_X86(X)                                                                  \
   X(avx2, "avx2", LB_CPU_AVX2, sgemm_nt_avx2, quant_avx2, epilogue_avx2, gemv_kn_avx2, none) \
   X(avxvnni, "avxvnni", LB_CPU_AVX2 | LB_CPU_AVXVNNI, sgemm_nt_avx2, quant_avx2,           \
-    epilogue_avx2, gemv_kn_avx2, none)                                                      \
+    epilogue_avx2, gemv_kn_avx2, gemv_u8_avxvnni)                                           \
   X(avx512vnni, "avx512vnni", LB_CPU_AVX512F | LB_CPU_AVX512VNNI, sgemm_nt_avx512,          \
     quant_avx512, epilogue_avx512, gemv_kn_avx2, gemv_u8_avx512vnni)                        \
   X(amx, "amx", LB_CPU_AVX512F | LB_CPU_AVX512VNNI | LB_CPU_AMX_INT8, sgemm_nt_avx512,       \

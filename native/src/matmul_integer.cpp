@@ -397,23 +397,16 @@ size_t k_parts(size_t M, size_t N, size_t K, lb_layout layout, size_t threads, s
                  parts * M * N <= (size_t(4) << 20) ? parts : 0;
 }
 
-// K x N on the int16 kernels of AVX2 and AVX-VNNI (gemv_kn_avx2, every row of A against each
-// group of B's rows), beyond 8 rows: against packing B and the GEMM, while one thread runs it or
-// the threads split K (in column blocks each walks short rows: on the lent 16-core Xeon 32 x 4096
-// x 4096 took 3.3-3.8 ms so, against 1.4-1.6 packing). Up to kn16_rows(): Xeon host, x 4096 x
-// 4096, p10 ms, the kernel / packing. AVX2 (the GEMM on N x K rows, vpmaddwd): 1 thread 24 rows
-// 11.0 / 12.0, 32 rows 15.0-15.7 / 14.5-15.3, 40 rows 18.3 / 17.6, 48 rows 22.1 / 19.3; 2 threads
-// 48 rows 9.6 / 10.4. AVX-VNNI (the GEMM on the VNNI layout, vpdpbusd, three times as fast):
-// 1 thread 9 rows 4.4 / 6.0, 12 rows 5.2 / 5.8, 16 rows 7.6 / 6.3; 2 threads 9 rows 2.1 / 2.1,
-// 12 rows 2.5 / 2.0.
-constexpr size_t kGemvRowsKn16 = 48;
-size_t kn16_rows(bool vnni_gemm, size_t threads) {
-  if (vnni_gemm) return threads == 1 ? 12 : kGemvRows;
-  return threads == 1 ? 32 : kGemvRowsKn16;
-}
+// K x N on AVX2's int16 kernel (gemv_kn_avx2, every row of A against each group of B's rows),
+// beyond 8 rows: against packing B and the GEMM, while one thread runs it or the threads split
+// K (in column blocks each walks short rows: on the lent 16-core Xeon 32 x 4096 x 4096 took
+// 3.3-3.8 ms so, against 1.4-1.6 packing); to 32 rows on one thread and 48 on more. Xeon host,
+// x 4096 x 4096, p10 ms, the kernel / packing: 1 thread 24 rows 11.0 / 12.0, 32 rows 15.0-15.7 /
+// 14.5-15.3, 40 rows 18.3 / 17.6, 48 rows 22.1 / 19.3; 2 threads 48 rows 9.6 / 10.4.
+constexpr size_t kGemvRowsKn16 = 48, kGemvRowsKn16One = 32;
 // Whether M rows go to the small-M path. K x N where the ISA has kn_many (AVX-512 VNNI, AMX):
 // that kernel up to its many_rows, one pass.
-bool small_m_fits(size_t M, size_t N, size_t K, lb_dtype b_type, lb_layout layout) {
+bool small_m_fits(size_t M, size_t N, size_t K, lb_layout layout) {
   const lb_gemv_u8_kernels *u8 = lb_active()->gemv_u8;
   const bool kn = layout == LB_LAYOUT_KN;
   if (u8) return M <= (kn && u8->kn_many && u8->many_rows > kGemvRowsU8 ? u8->many_rows : kGemvRowsU8);
@@ -421,8 +414,7 @@ bool small_m_fits(size_t M, size_t N, size_t K, lb_dtype b_type, lb_layout layou
   if (!kn || lb_active()->gemv_kn == gemv_kn_ref) return false;
   size_t kc;
   const size_t threads = lb_product_threads(M, N, K);
-  const bool vnni = lb_is_vnni16_layout(lb_select_kernel(LB_KERNEL_RAW_I8, b_type, lb_active_index())->raw->pack_b);
-  return M <= kn16_rows(vnni, threads) && (threads == 1 || k_parts(M, N, K, layout, threads, &kc));
+  return threads == 1 ? M <= kGemvRowsKn16One : M <= kGemvRowsKn16 && k_parts(M, N, K, layout, threads, &kc);
 }
 constexpr size_t kSmallRowsMax = kGemvKnRowsAmx > kGemvKnRowsAvx512 ? kGemvKnRowsAmx : kGemvKnRowsAvx512;
 static_assert(kSmallRowsMax >= kGemvRowsU8, "the row arrays of small_m_u8");
@@ -605,7 +597,7 @@ extern "C" lb_status lb_matmul_integer(size_t M, size_t N, size_t K, const void 
   lb_status st = lb_check_matmul_integer_args(M, N, K, A, a_type, lda, B, b_type, b_layout, ldb,
                                               a_zp, a_zp_count, b_zp, b_zp_count, Y, ldy);
   if (st != LB_OK || M == 0 || N == 0) return st;
-  if (small_m_fits(M, N, K, b_type, b_layout))
+  if (small_m_fits(M, N, K, b_layout))
     return small_m(M, N, K, A, a_type, lda, B, b_type, b_layout, ldb, a_zp, a_zp_count, b_zp, b_zp_count, Y, ldy);
   lb_packed_weights w{};
   const lb_kernel_entry *e = lb_select_kernel(LB_KERNEL_RAW_I8, b_type, lb_active_index());
