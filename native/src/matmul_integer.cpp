@@ -51,34 +51,43 @@ inline void transpose16x16(lb_v16u8 x[16]) {
   }
 }
 
-// The 64 bytes of B' at p added into *sum; the smaller of their smallest and low. (The plain
-// loop on x86, as GCC 12 compiled it, took 10 of the 16 ms of the transpose below at 4096 x
-// 4096; SSE2's psadbw and pminub as in sum_rows.)
-inline int8_t add_line(const uint8_t *p, uint32_t *sum, int8_t low) {
+// The len bytes of B' at p added into *sum (modulo 2^32); the smaller of their smallest and
+// low. On x86, SSE2 (the baseline) 16 bytes a step as unsigned b' ^ 0x80 = b' + 128: psadbw
+// sums them, pminub finds the smallest; the compiler's own loop widened every byte to int32,
+// about ten instructions per 16 bytes (perf: a third of a 64 x 4096 x 4096 N x K
+// matmulInteger; in the K x N transpose below, 10 of its 16 ms at 4096 x 4096).
+int8_t add_bytes(const int8_t *p, size_t len, uint32_t *sum, int8_t low) {
+  uint32_t s = 0;
+  size_t k = 0;
 #if LB_ARCH_X86
   const __m128i bias = _mm_set1_epi8((char)0x80), zero = _mm_setzero_si128();
   __m128i acc = zero, mn = _mm_set1_epi8((char)0xFF);
-  for (int j = 0; j < 64; j += 16) {
-    const __m128i u = _mm_xor_si128(_mm_load_si128((const __m128i *)(p + j)), bias);
+  for (; k + 16 <= len; k += 16) {
+    const __m128i u = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(p + k)), bias);
     acc = _mm_add_epi64(acc, _mm_sad_epu8(u, zero));
     mn = _mm_min_epu8(mn, u);
   }
-  *sum += (uint32_t)(_mm_cvtsi128_si64(acc) + _mm_cvtsi128_si64(_mm_unpackhi_epi64(acc, acc))) - 128u * 64;
-  mn = _mm_min_epu8(mn, _mm_srli_si128(mn, 8));
-  mn = _mm_min_epu8(mn, _mm_srli_si128(mn, 4));
-  mn = _mm_min_epu8(mn, _mm_srli_si128(mn, 2));
-  mn = _mm_min_epu8(mn, _mm_srli_si128(mn, 1));
-  const int8_t m = (int8_t)((uint8_t)_mm_cvtsi128_si32(mn) ^ 0x80);
-#else
-  int16_t s = 0;  // |64 x int8| fits
-  int8_t m = 0;
-  for (int j = 0; j < 64; ++j) {
-    s = (int16_t)(s + (int8_t)p[j]);
-    m = (int8_t)p[j] < m ? (int8_t)p[j] : m;
-  }
-  *sum += (uint32_t)(int32_t)s;
+  s = (uint32_t)(_mm_cvtsi128_si64(acc) + _mm_cvtsi128_si64(_mm_unpackhi_epi64(acc, acc))) - 128u * (uint32_t)k;
+  alignas(16) uint8_t m16[16];
+  _mm_store_si128((__m128i *)m16, mn);
+  for (int i = 0; i < 16 && k; ++i) low = (int8_t)(m16[i] ^ 0x80) < low ? (int8_t)(m16[i] ^ 0x80) : low;
 #endif
-  return m < low ? m : low;
+  for (; k < len; ++k) {
+    s += (uint32_t)(int32_t)p[k];
+    low = p[k] < low ? p[k] : low;
+  }
+  *sum += s;
+  return low;
+}
+
+// Column sums of N rows of B' (row stride ldb) modulo 2^32, and their smallest value.
+int8_t sum_rows(size_t N, size_t K, const int8_t *rows, size_t ldb, uint32_t *sums) {
+  int8_t lowest = 0;
+  for (size_t n = 0; n < N; ++n) {
+    sums[n] = 0;
+    lowest = add_bytes(rows + n * ldb, K, sums + n, lowest);
+  }
+  return lowest;
 }
 
 // dst[n * ldd + k] = src[k * lds + n] ^ flip for n < N, k < K, with sums[n] = sum_k of those
@@ -116,7 +125,7 @@ int8_t transpose_kn_to_nk(size_t K, size_t N, const uint8_t *src, size_t lds, ui
         }
       }
     for (int c = 0; c < 64; ++c) {
-      lowest = add_line(out[c], sums + n0 + c, lowest);
+      lowest = add_bytes((const int8_t *)out[c], 64, sums + n0 + c, lowest);
       memcpy(dst + (n0 + c) * ldd + k0, out[c], 64);
     }
   }
@@ -137,40 +146,6 @@ void copy_rows_xor(size_t N, size_t K, const uint8_t *__restrict src, size_t lds
     for (size_t k = 0; k < K; ++k) dst[n * ldd + k] = src[n * lds + k] ^ flip;
 }
 
-// Column sums of N rows of B' (row stride ldb) modulo 2^32, and their smallest value. On x86,
-// SSE2 (the baseline) 16 bytes a step as unsigned b' ^ 0x80 = b' + 128: psadbw sums them, pminub
-// finds the smallest; the compiler's own loop widened every byte to int32, about ten
-// instructions per 16 bytes (perf: a third of a 64 x 4096 x 4096 N x K matmulInteger).
-int8_t sum_rows(size_t N, size_t K, const int8_t *__restrict rows, size_t ldb,
-                uint32_t *__restrict sums) {
-  int8_t lowest = 0;
-  for (size_t n = 0; n < N; ++n) {
-    const int8_t *row = rows + n * ldb;
-    uint32_t sum = 0;
-    int8_t low = 0;
-    size_t k = 0;
-#if LB_ARCH_X86
-    const __m128i bias = _mm_set1_epi8((char)0x80), zero = _mm_setzero_si128();
-    __m128i acc = zero, mn = _mm_set1_epi8((char)0xFF);
-    for (; k + 16 <= K; k += 16) {
-      const __m128i u = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(row + k)), bias);
-      acc = _mm_add_epi64(acc, _mm_sad_epu8(u, zero));
-      mn = _mm_min_epu8(mn, u);
-    }
-    sum = (uint32_t)(_mm_cvtsi128_si64(acc) + _mm_cvtsi128_si64(_mm_unpackhi_epi64(acc, acc))) - 128u * (uint32_t)k;
-    alignas(16) uint8_t m16[16];
-    _mm_store_si128((__m128i *)m16, mn);
-    for (int i = 0; i < 16 && k; ++i) low = (int8_t)(m16[i] ^ 0x80) < low ? (int8_t)(m16[i] ^ 0x80) : low;
-#endif
-    for (; k < K; ++k) {
-      sum += (uint32_t)(int32_t)row[k];
-      low = row[k] < low ? row[k] : low;
-    }
-    sums[n] = sum;
-    lowest = low < lowest ? low : lowest;
-  }
-  return lowest;
-}
 
 // matmulInteger's per-call B', kept by the calling thread between calls up to kKeptB bytes:
 // fresh memory each call was mapped, faulted in as huge pages (each cleared whole) and unmapped
