@@ -12,6 +12,7 @@
 #include "../gemm_i8/quads_zmm.h"
 #include "../tile_loop.h"
 #include "kn_units_zmm.h"
+#include "kn_finish.h"
 
 #ifndef LB_GEMV_U8_PF  // bytes ahead that each row of B is fetched (a -D for the bench)
 #define LB_GEMV_U8_PF 512
@@ -98,19 +99,7 @@ void kn(size_t N, size_t K, const uint8_t *a, size_t lda, const uint8_t *B, size
       }
     }
   }
-  for (int m = 0; m <= M; ++m) {
-    int32_t *p = m < M ? P + m * ldp : S;
-    if (!p) break;
-    if (K == 0) {  // no row group ran
-      memset(p, 0, N * sizeof(int32_t));
-      continue;
-    }
-    for (size_t n = 0; n < whole; n += 64) kn_to_columns(p + n);
-    if (whole < N) {
-      kn_to_columns(tail[m]);
-      memcpy(p + whole, tail[m], (N - whole) * sizeof(int32_t));
-    }
-  }
+  kn_finish<64>(M, N, K, P, ldp, S, tail, kn_to_columns);
 }
 
 // ---- N x K ---------------------------------------------------------------------------------

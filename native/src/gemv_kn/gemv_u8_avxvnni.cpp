@@ -12,6 +12,7 @@
 
 #include "../kernels.h"
 #include "../tile_loop.h"
+#include "kn_finish.h"
 
 namespace {
 
@@ -138,18 +139,7 @@ void kn(size_t M, size_t N, size_t K, const uint8_t *a, size_t lda, const uint8_
       });
     }
   }
-  for (size_t m = 0; m < rows; ++m) {
-    int32_t *row = m < M ? P + m * ldp : S;
-    if (K == 0) {  // no block ran
-      memset(row, 0, N * sizeof(int32_t));
-      continue;
-    }
-    for (size_t n = 0; n < whole; n += 32) to_columns(row + n);
-    if (whole < N) {
-      to_columns(tail[m]);
-      memcpy(row + whole, tail[m], (N - whole) * sizeof(int32_t));
-    }
-  }
+  kn_finish<32>(M, N, K, P, ldp, S, tail, to_columns);
 }
 
 // ---- N x K ---------------------------------------------------------------------------------
