@@ -40,45 +40,77 @@ inline __m256i broadcast4(const uint8_t *p) {
 // fetched kPF bytes ahead, and near a row's end the next block's row.
 constexpr size_t kPF = 512, kMaxKB = 32;
 
-// The quads of rows k .. k + kr (kr <= kKB; rows past kr zero) at columns n .. n + cols (cols
-// <= 32; the columns past it read as 0 ^ flip: no output depends on them) into Q.
+// The quads q[0 .. 3] of rows k + 4 t .. k + 4 t + 3 (rows past kr, at most kKB, zero) at
+// columns n .. n + cols (cols <= 32; the columns past it read as 0 ^ flip: no output depends on
+// them).
+// (along: N >= 4 kPF, fl: the flip in every byte; the callers' loop invariants.)
+template <bool kFlip, size_t kKB>
+inline void load_quads(const uint8_t *B, size_t ldb, size_t k, size_t kr, size_t K, size_t n, size_t cols, size_t N,
+                       bool along, __m256i fl, size_t t, __m256i (&q)[4]) {
+  __m256i r[4];
+  LB_UNROLL for (int i = 0; i < 4; ++i) {
+    const size_t row = 4 * t + i;
+    if (row >= kr) {  // rows past K stay zero: no product, no column sum
+      r[i] = _mm256_setzero_si256();
+      continue;
+    }
+    const uint8_t *src = B + (k + row) * ldb + n;
+    if (along) {
+      if (n + kPF < N) _mm_prefetch((const char *)src + kPF, _MM_HINT_T0);
+      else if (k + row + kKB < K) _mm_prefetch((const char *)(src + kKB * ldb + kPF - N), _MM_HINT_T0);
+    } else if (k + row + kKB < K) {  // rows too short to fetch along: the next block's
+      _mm_prefetch((const char *)src + kKB * ldb, _MM_HINT_T0);
+    }
+    if (cols == 32) {
+      r[i] = _mm256_loadu_si256((const __m256i *)src);
+    } else {
+      alignas(32) uint8_t part[32] = {};
+      memcpy(part, src, cols);
+      r[i] = _mm256_load_si256((const __m256i *)part);
+    }
+    if (kFlip) r[i] = _mm256_xor_si256(r[i], fl);
+  }
+  const __m256i t0 = _mm256_unpacklo_epi8(r[0], r[1]), t1 = _mm256_unpackhi_epi8(r[0], r[1]);
+  const __m256i t2 = _mm256_unpacklo_epi8(r[2], r[3]), t3 = _mm256_unpackhi_epi8(r[2], r[3]);
+  q[0] = _mm256_unpacklo_epi16(t0, t2);
+  q[1] = _mm256_unpackhi_epi16(t0, t2);
+  q[2] = _mm256_unpacklo_epi16(t1, t3);
+  q[3] = _mm256_unpackhi_epi16(t1, t3);
+}
+
+// The block's quads into Q: quad vector j of k-quad t at Q + 128 t + 32 j.
 template <bool kFlip, size_t kKB>
 void block_quads(const uint8_t *B, size_t ldb, size_t k, size_t kr, size_t K, size_t n, size_t cols, size_t N,
                  int8_t *Q) {
   const __m256i fl = _mm256_set1_epi8(kFlip ? (char)0x80 : 0);
-  const bool along = N >= 4 * kPF;
   for (size_t t = 0; t < (kr + 3) / 4; ++t) {
-    __m256i r[4];
-    LB_UNROLL for (int i = 0; i < 4; ++i) {
-      const size_t row = 4 * t + i;
-      if (row >= kr) {  // rows past K stay zero: no product, no column sum
-        r[i] = _mm256_setzero_si256();
-        continue;
-      }
-      const uint8_t *src = B + (k + row) * ldb + n;
-      if (along) {
-        if (n + kPF < N) _mm_prefetch((const char *)src + kPF, _MM_HINT_T0);
-        else if (k + row + kKB < K) _mm_prefetch((const char *)(src + kKB * ldb + kPF - N), _MM_HINT_T0);
-      } else if (k + row + kKB < K) {  // rows too short to fetch along: the next block's
-        _mm_prefetch((const char *)src + kKB * ldb, _MM_HINT_T0);
-      }
-      if (cols == 32) {
-        r[i] = _mm256_loadu_si256((const __m256i *)src);
-      } else {
-        alignas(32) uint8_t part[32] = {};
-        memcpy(part, src, cols);
-        r[i] = _mm256_load_si256((const __m256i *)part);
-      }
-      if (kFlip) r[i] = _mm256_xor_si256(r[i], fl);
-    }
-    const __m256i t0 = _mm256_unpacklo_epi8(r[0], r[1]), t1 = _mm256_unpackhi_epi8(r[0], r[1]);
-    const __m256i t2 = _mm256_unpacklo_epi8(r[2], r[3]), t3 = _mm256_unpackhi_epi8(r[2], r[3]);
-    int8_t *q = Q + 128 * t;
-    _mm256_store_si256((__m256i *)q, _mm256_unpacklo_epi16(t0, t2));
-    _mm256_store_si256((__m256i *)(q + 32), _mm256_unpackhi_epi16(t0, t2));
-    _mm256_store_si256((__m256i *)(q + 64), _mm256_unpacklo_epi16(t1, t3));
-    _mm256_store_si256((__m256i *)(q + 96), _mm256_unpackhi_epi16(t1, t3));
+    __m256i q[4];
+    load_quads<kFlip, kKB>(B, ldb, k, kr, K, n, cols, N, N >= 4 * kPF, fl, t, q);
+    LB_UNROLL for (int j = 0; j < 4; ++j) _mm256_store_si256((__m256i *)(Q + 128 * t + 32 * j), q[j]);
   }
+}
+
+// One or two rows of A (with S's row, at most two in all): one pass over the block, so its
+// quads go straight from the unpacks into the products, no Q (Xeon host, 1 thread, x 4096 x 4096:
+// 1 row 0.91-0.99 -> 0.80-0.83 ms, 2 rows 1.07-1.17 -> 0.95).
+template <int R, bool kAU8, bool kFlip, size_t kKB>
+void rows_x_block_direct(const uint8_t *B, size_t ldb, size_t k, size_t kr, size_t K, size_t n, size_t cols,
+                         size_t N, const uint8_t *const *x, int32_t *const *p) {
+  __m256i acc[R][4];
+  LB_UNROLL for (int r = 0; r < R; ++r)
+    LB_UNROLL for (int j = 0; j < 4; ++j) acc[r][j] =
+        k == 0 ? _mm256_setzero_si256() : _mm256_loadu_si256((const __m256i *)(p[r] + 8 * j));
+  const __m256i fl = _mm256_set1_epi8(kFlip ? (char)0x80 : 0);
+  for (size_t t = 0; t < (kr + 3) / 4; ++t) {
+    __m256i q[4];
+    load_quads<kFlip, kKB>(B, ldb, k, kr, K, n, cols, N, N >= 4 * kPF, fl, t, q);
+    LB_UNROLL for (int r = 0; r < R; ++r) {
+      const __m256i v = broadcast4(x[r] + 4 * t);
+      LB_UNROLL for (int j = 0; j < 4; ++j) acc[r][j] = dp<kAU8>(acc[r][j], v, q[j]);
+    }
+  }
+  LB_UNROLL for (int r = 0; r < R; ++r)
+    LB_UNROLL for (int j = 0; j < 4; ++j) _mm256_storeu_si256((__m256i *)(p[r] + 8 * j), acc[r][j]);
 }
 
 // R rows (x[r]: their bytes at the block's k; p[r]: their 32 sums) over kq quads of Q: P from
@@ -112,7 +144,7 @@ inline void to_columns(int32_t *p) {
   _mm256_storeu_si256((__m256i *)(p + 24), _mm256_permute2x128_si256(q2, q3, 0x31));
 }
 
-template <bool kAU8, bool kFlip, size_t kKB>
+template <bool kAU8, bool kFlip, size_t kKB, bool kDirect>
 void kn(size_t M, size_t N, size_t K, const uint8_t *a, size_t lda, const uint8_t *B, size_t ldb, int32_t *P,
         size_t ldp, int32_t *S) {
   alignas(32) static const uint8_t ones[kMaxKB] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
@@ -125,7 +157,8 @@ void kn(size_t M, size_t N, size_t K, const uint8_t *a, size_t lda, const uint8_
   for (size_t k = 0; k < K; k += kKB) {
     const size_t kr = K - k < kKB ? K - k : kKB;
     for (size_t n = 0; n < N; n += 32) {
-      block_quads<kFlip, kKB>(B, ldb, k, kr, K, n, N - n < 32 ? N - n : 32, N, Q);
+      const size_t cols = N - n < 32 ? N - n : 32;
+      if constexpr (!kDirect) block_quads<kFlip, kKB>(B, ldb, k, kr, K, n, cols, N, Q);
       for (size_t m = 0; m < M; ++m) {
         x[m] = a + m * lda + k;
         p[m] = n < whole ? P + m * ldp + n : tail[m];
@@ -135,7 +168,8 @@ void kn(size_t M, size_t N, size_t K, const uint8_t *a, size_t lda, const uint8_
         p[M] = n < whole ? S + n : tail[M];
       }
       lb_for_each_tile<2, 1>(rows, 1, [&](auto r, auto, size_t m, size_t) {
-        rows_x_block<r.value, kAU8>((kr + 3) / 4, Q, x + m, p + m, k == 0);
+        if constexpr (kDirect) rows_x_block_direct<r.value, kAU8, kFlip, kKB>(B, ldb, k, kr, K, n, cols, N, x + m, p + m);
+        else rows_x_block<r.value, kAU8>((kr + 3) / 4, Q, x + m, p + m, k == 0);
       });
     }
   }
@@ -204,15 +238,18 @@ void nk(size_t M, size_t N, size_t K, const uint8_t *a, size_t lda, const uint8_
 
 void gemv_kn_u8_avxvnni(size_t M, size_t N, size_t K, const uint8_t *a, size_t lda, bool a_u8, const uint8_t *B,
                         size_t ldb, uint8_t flip, int32_t *P, size_t ldp, int32_t *S) {
-  auto run = [&](auto kb) {
+  auto run = [&](auto kb, auto direct) {
     constexpr size_t KB = decltype(kb)::value;
-    if (a_u8) (flip ? kn<true, true, KB> : kn<true, false, KB>)(M, N, K, a, lda, B, ldb, P, ldp, S);
-    else (flip ? kn<false, true, KB> : kn<false, false, KB>)(M, N, K, a, lda, B, ldb, P, ldp, S);
+    constexpr bool D = decltype(direct)::value;
+    if (a_u8) (flip ? kn<true, true, KB, D> : kn<true, false, KB, D>)(M, N, K, a, lda, B, ldb, P, ldp, S);
+    else (flip ? kn<false, true, KB, D> : kn<false, false, KB, D>)(M, N, K, a, lda, B, ldb, P, ldp, S);
   };
   // Blocks of 16 rows for one or two rows of A: fewer streams, and P's round trips weigh little
   // (Xeon host, 1 x 4096 x 4096, 1 thread: 32 rows 1.23-1.27 ms, 16 rows 0.94-0.98, 8 rows 1.04).
-  if (M <= 2) run(std::integral_constant<size_t, 16>{});
-  else run(std::integral_constant<size_t, kMaxKB>{});
+  using std::integral_constant;
+  if (M + (S ? 1 : 0) <= 2) run(integral_constant<size_t, 16>{}, std::true_type{});
+  else if (M <= 2) run(integral_constant<size_t, 16>{}, std::false_type{});
+  else run(integral_constant<size_t, kMaxKB>{}, std::false_type{});
 }
 
 void gemv_nk_u8_avxvnni(size_t M, size_t N, size_t K, const uint8_t *a, size_t lda, bool a_u8, const uint8_t *B,
