@@ -227,8 +227,9 @@ bool lb_pack_rows_kn_avx2(size_t K, size_t Kp, size_t nn, size_t nt, const uint8
     if (kr == 64 && nc == 64) {
       for (int r = 0; r < 64; ++r) {
         const uint8_t *s = B + (k0 + r) * ldb + n0;
-        _mm256_store_si256((__m256i *)in[r], _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)s), fl));
-        _mm256_store_si256((__m256i *)(in[r] + 32), _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(s + 32)), fl));
+        const __m256i lo = _mm256_loadu_si256((const __m256i *)s), hi = _mm256_loadu_si256((const __m256i *)(s + 32));
+        _mm256_store_si256((__m256i *)in[r], _mm256_xor_si256(lo, fl));
+        _mm256_store_si256((__m256i *)(in[r] + 32), _mm256_xor_si256(hi, fl));
       }
     } else {  // an edge tile: zeros past K and nn (B' = 0 there, not 0 ^ flip)
       memset(in, 0, sizeof in);
@@ -272,4 +273,5 @@ bool lb_pack_rows_kn_avx2(size_t K, size_t Kp, size_t nn, size_t nt, const uint8
 }
 
 extern const lb_gemm_i8_kernel gemm_i8_avx2 = {gemm_u8s8_avx2, false, 1, 1, gemm_s8s8_sym_avx2,
-                                               gemm_u7s8_avx2, nullptr, false, nullptr, 0, lb_pack_rows_kn_avx2, nullptr};
+                                               gemm_u7s8_avx2, nullptr, false, nullptr, 0,
+                                               lb_pack_rows_kn_avx2, nullptr};

@@ -16,6 +16,7 @@
 
 #include "../kernels.h"
 #include "../tile_loop.h"
+#include "quads_ymm.h"
 
 namespace {
 
@@ -153,14 +154,12 @@ bool lb_pack_b_vnni16_kn_avxvnni(size_t K, size_t Kp, size_t nn, size_t nt, cons
           }
           low = _mm256_or_si256(low, _mm256_cmpeq_epi8(r[i], m128));
         }
-        const __m256i t0 = _mm256_unpacklo_epi8(r[0], r[1]), t1 = _mm256_unpackhi_epi8(r[0], r[1]);
-        const __m256i t2 = _mm256_unpacklo_epi8(r[2], r[3]), t3 = _mm256_unpackhi_epi8(r[2], r[3]);
-        // q[j], lane l: the quads of columns 16 l + 4 j .. 16 l + 4 j + 3
-        const __m256i q0 = _mm256_unpacklo_epi16(t0, t2), q1 = _mm256_unpackhi_epi16(t0, t2);
-        const __m256i q2 = _mm256_unpacklo_epi16(t1, t3), q3 = _mm256_unpackhi_epi16(t1, t3);
+        __m256i q[4];  // q[j], lane l: the quads of columns 16 l + 4 j .. 16 l + 4 j + 3
+        lb_quads256(r, q);
         // c[2 b + h]: columns 16 b + 8 h .. 16 b + 8 h + 7, half h of block b's row k / 4
-        const __m256i c[4] = {_mm256_permute2x128_si256(q0, q1, 0x20), _mm256_permute2x128_si256(q2, q3, 0x20),
-                              _mm256_permute2x128_si256(q0, q1, 0x31), _mm256_permute2x128_si256(q2, q3, 0x31)};
+        const __m256i c[4] = {
+            _mm256_permute2x128_si256(q[0], q[1], 0x20), _mm256_permute2x128_si256(q[2], q[3], 0x20),
+            _mm256_permute2x128_si256(q[0], q[1], 0x31), _mm256_permute2x128_si256(q[2], q[3], 0x31)};
         LB_UNROLL for (int j = 0; j < 4; ++j) cs[j] = _mm256_dpbusd_avx_epi32(cs[j], ones, c[j]);
         for (size_t b = 0; b < blocks; ++b) {
           int8_t *row = out + (n / 16 + b) * 16 * Kp + k * 16;

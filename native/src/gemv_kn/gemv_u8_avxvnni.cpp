@@ -11,6 +11,7 @@
 #include <type_traits>
 
 #include "../kernels.h"
+#include "../gemm_i8/quads_ymm.h"
 #include "../tile_loop.h"
 #include "kn_finish.h"
 
@@ -31,8 +32,8 @@ inline __m256i broadcast4(const uint8_t *p) {
 
 // ---- K x N ---------------------------------------------------------------------------------
 // B in blocks of kKB rows (32; 16 for one or two rows of A) x 32 columns. A block's rows become
-// (k .. k + 3) quads by two unpack levels within 128-bit lanes (quad vector j holds in lane l
-// the columns 16 l + 4 j .. + 3) in an L1 buffer Q; then the rows of A, two at a time, run over
+// (k .. k + 3) quads by two unpack levels within 128-bit lanes (lb_quads256: quad vector j holds
+// in lane l the columns 16 l + 4 j .. + 3) in an L1 buffer Q; then the rows of A, two at a time, run over
 // Q with their 2 x 4 accumulators in registers, adding into P (in Q's column order until the
 // end, when a swap of lanes puts each 32 columns right). With 16 registers, quads kept in
 // registers as on AVX-512 would leave 8 k between P's round trips; through Q there are up to
@@ -70,12 +71,7 @@ inline void load_quads(const uint8_t *B, size_t ldb, size_t k, size_t kr, size_t
     }
     if (kFlip) r[i] = _mm256_xor_si256(r[i], fl);
   }
-  const __m256i t0 = _mm256_unpacklo_epi8(r[0], r[1]), t1 = _mm256_unpackhi_epi8(r[0], r[1]);
-  const __m256i t2 = _mm256_unpacklo_epi8(r[2], r[3]), t3 = _mm256_unpackhi_epi8(r[2], r[3]);
-  q[0] = _mm256_unpacklo_epi16(t0, t2);
-  q[1] = _mm256_unpackhi_epi16(t0, t2);
-  q[2] = _mm256_unpacklo_epi16(t1, t3);
-  q[3] = _mm256_unpackhi_epi16(t1, t3);
+  lb_quads256(r, q);
 }
 
 // The block's quads into Q: quad vector j of k-quad t at Q + 128 t + 32 j.
@@ -168,8 +164,10 @@ void kn(size_t M, size_t N, size_t K, const uint8_t *a, size_t lda, const uint8_
         p[M] = n < whole ? S + n : tail[M];
       }
       lb_for_each_tile<2, 1>(rows, 1, [&](auto r, auto, size_t m, size_t) {
-        if constexpr (kDirect) rows_x_block_direct<r.value, kAU8, kFlip, kKB>(B, ldb, k, kr, K, n, cols, N, x + m, p + m);
-        else rows_x_block<r.value, kAU8>((kr + 3) / 4, Q, x + m, p + m, k == 0);
+        if constexpr (kDirect)
+          rows_x_block_direct<r.value, kAU8, kFlip, kKB>(B, ldb, k, kr, K, n, cols, N, x + m, p + m);
+        else
+          rows_x_block<r.value, kAU8>((kr + 3) / 4, Q, x + m, p + m, k == 0);
       });
     }
   }
