@@ -97,7 +97,8 @@ struct lb_gemm_plan {
   int a_shift;
 };
 
-// a_range: 0 for any int8 A, 8 when A lies in [-127, 127], 7 when in [-63, 63].
+// a_range: 7 when A lies in [-63, 63] (the 7-bit kernel), else 0 or 8 (any int8 A: the sign-trick
+// kernel asks only that B' avoid -128, which prepack records as b_sym).
 lb_gemm_plan lb_gemm_choose(const lb_packed_weights &w, int a_range);
 
 // A thread's cached scratch buffer (one per slot and thread, kept between calls up to a few

@@ -27,7 +27,7 @@
 // Narrow-range variants (null where the general kernel is as fast): the same exact sums, but
 // only for operands in a narrower range, which is what lets AVX2 use vpmaddubsw without
 // saturating (its int16 pair sums must not exceed 32767):
-//   fn_sym: A int8 and B in [-127, 127]   (the sign trick: |a| * (b * sign(a)))
+//   fn_sym: any int8 A, B in [-127, 127] (the sign trick: |a| * (b * sign(a)), |a| <= 128)
 //   fn_u7:  A uint8 in [0, 127], any B    (7-bit activations, stored as a + 64)
 typedef void (*lb_gemm_i8_fn)(size_t M, size_t N, size_t K, const void *A, const int8_t *B,
                               int32_t *C, size_t ldc);

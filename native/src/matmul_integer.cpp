@@ -296,13 +296,8 @@ lb_status product(size_t M, const void *A, lb_dtype a_type, size_t lda, const vo
                   size_t a_zp_count, const lb_packed_weights &w, const void *b_zp,
                   size_t b_zp_count, int32_t *Y, size_t ldy, const lb_raw_source *src = nullptr) {
   const size_t K = w.K;
-  // The narrow-range kernels need A' (A as int8) to avoid -128: A holds no -128 (int8) / 0
-  // (uint8). memchr finds the byte at memory speed.
-  const uint8_t forbidden = a_type == LB_INT8 ? 0x80 : 0x00;
-  bool a_sym = true;
-  for (size_t m = 0; m < M && a_sym; ++m)
-    a_sym = !memchr((const uint8_t *)A + m * lda, forbidden, K);
-  const lb_gemm_plan plan = lb_gemm_choose(w, a_sym ? 8 : 0);
+  // Any 8-bit A: the sign-trick kernel (AVX2) needs only B' without -128 (w.b_sym).
+  const lb_gemm_plan plan = lb_gemm_choose(w, 0);
   const int alpha = offset_of(a_type, plan.a_signed);  // caller's value = A' + alpha
   const uint8_t a_flip = alpha ? 0x80 : 0;
 

@@ -1282,7 +1282,7 @@ void test_gemm_variants(const char *isa, const lb_gemm_i8_kernel &kern) {
     size_t m_align, max_rows;  // M = m_align x (1 .. max_rows)
   } vs[] = {{"general", kern.fn, kern.a_signed, kern.a_signed ? -128 : 0, kern.a_signed ? 127 : 255,
              -128, kern.a_tiles16, kern.m_align, 9},
-            {"sym", kern.fn_sym, true, -127, 127, -127, kern.a_tiles16, kern.m_align, 9},
+            {"sym", kern.fn_sym, true, -128, 127, -127, kern.a_tiles16, kern.m_align, 9},
             {"u7", kern.fn_u7, false, 0, 127, -128, kern.a_tiles16, kern.m_align, 9},
             {"small", kern.fn_small, kern.a_signed, kern.a_signed ? -128 : 0,
              kern.a_signed ? 127 : 255, -128, false, 1, kern.small_m}};

@@ -4,9 +4,10 @@
 // exact only while |a| * |b| pair sums fit in int16:
 //   general (any uint8 A, int8 B): 2 * 255 * 128 does not fit, so both operands are widened
 //     to int16 and multiplied with vpmaddwd (int32 pair sums, exact): half the throughput.
-//   sym (A, B in [-127, 127]): the sign trick. a * b = |a| * (b * sign(a)); vpsignb moves a's
-//     sign onto b, vpmaddubsw takes |a| <= 127 as its unsigned operand, and a pair sum is at
-//     most 2 * 127 * 127 = 32258: exact. vpmaddwd by 1 widens the pairs into int32 lanes.
+//   sym (any int8 A, B in [-127, 127]): the sign trick. a * b = |a| * (b * sign(a)); vpsignb
+//     moves a's sign onto b (-b stays in int8 because b != -128), vpmaddubsw takes |a| <= 128
+//     (vpabsb leaves -128 as 0x80, which is 128 unsigned) as its unsigned operand, and a pair
+//     sum is at most 2 * 128 * 127 = 32512: exact. vpmaddwd by 1 widens the pairs into int32.
 //   u7 (A in [0, 127], any int8 B): pair sums are at most 2 * 127 * 128 = 32512, so
 //     vpmaddubsw is exact as it stands: three instructions per 32 products instead of four.
 //     (Adding two sign-trick pair sums of 7-bit A in int16 before widening also fits, but
