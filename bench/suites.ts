@@ -171,6 +171,19 @@ const matmulIntegerSuite: Suite = {
       if (isa === 'scalar' && c.ops > scalarMaxOps(ctx.quick)) skipped.push({ id: c.id, reason: `the scalar reference at ~2 GOPS takes too long for ${(c.ops / 1e9).toFixed(1)} GOP per call` });
       else cases.push(c);
     }
+    // AVX2 picks its kernel by B's range: without -128 in B (as symmetric quantizers leave it)
+    // the sign-trick kernel, else the general one, which widens to int16. The rows above draw B
+    // from [-128, 127]; these the same B with -128 replaced by -127.
+    if (ctx.isas.includes('avx2')) for (const s of ctx.shapes) {
+      cases.push(product(s, {
+        suite: 'matmulInteger', kernel: 'matmulInteger_b127', isa: 'avx2', threads: 1, peer: false,
+        bytes: s.M * s.K + s.K * s.N + 4 * s.M * s.N, peakKind: peakOf(W8A8_PEAK, 'avx2'),
+        prepare: () => {
+          const o = operands(s), b = o.b.map((v) => (v === -128 ? -127 : v));
+          return prepared(() => matmulInteger(o.a, [s.M, s.K], b, [s.K, s.N], null, null, { out: o.outInt }));
+        },
+      }));
+    }
     return { cases, skipped };
   },
 };
