@@ -349,6 +349,15 @@ constexpr size_t kGemvRows = 8;
 // of the prepacked speed (2 threads 0.48-0.53 -> 0.63-0.70). At 24 rows three passes lost on
 // 1 thread.
 constexpr size_t kGemvRowsU8 = 16;
+// AVX-VNNI (no kn_many) on 4 threads or more: a second pass of more than 2 rows loses to
+// packing, which those threads share well. Lent 16-core Xeon, p10 ms, passes / packing, 4, 8
+// and 16 threads: K x N 12 rows 1.70 / 1.37, 0.98 / 0.82, 0.73 / 0.59; 16 rows 1.88 / 1.66,
+// 1.36 / 1.09, 0.70 / 0.66; N x K 16 rows 1.70 / 1.49, 1.05 / 0.92, 0.57 / 0.52; 10 rows (the
+// second pass one-pass kernel's 2 rows) K x N a tie, N x K 1.04 / 1.37, 0.64 / 0.77, 0.36 /
+// 0.43. On 1 and 2 threads the passes win on the 2-vCPU Xeon host (K x N 12 rows 3.45-3.48 /
+// 3.95, 2 threads 1.73-1.75 / 2.07-2.09) and mostly lose on the lent one (3.16-3.19 / 2.73-2.85
+// on 2 threads): left at 16 there.
+constexpr size_t kGemvRowsU8Many = 10;
 
 // K x N on several threads: each takes a contiguous range of B's rows (a sequential stream
 // for the prefetchers, where column blocks walk every row at ldb strides) into partial sums
@@ -379,7 +388,8 @@ constexpr size_t kGemvRowsKn16 = 48, kGemvRowsKn16One = 32;
 bool small_m_fits(size_t M, size_t N, size_t K, lb_layout layout) {
   const lb_gemv_u8_kernels *u8 = lb_active()->gemv_u8;
   const bool kn = layout == LB_LAYOUT_KN;
-  if (u8) return M <= (kn && u8->kn_many && u8->many_rows > kGemvRowsU8 ? u8->many_rows : kGemvRowsU8);
+  if (u8 && kn && u8->kn_many) return M <= (u8->many_rows > kGemvRowsU8 ? u8->many_rows : kGemvRowsU8);
+  if (u8) return M <= (!u8->kn_many && lb_product_threads(M, N, K) >= 4 ? kGemvRowsU8Many : kGemvRowsU8);
   if (M <= kGemvRows) return true;
   if (!kn || lb_active()->gemv_kn == gemv_kn_ref) return false;
   size_t kc;
