@@ -234,7 +234,8 @@ extern "C" lb_status lb_linear_q8(size_t M, const void *A, lb_dtype a_type, size
     return lb_ggemm_run(M, *W, pack_a, any_zp ? za : nullptr, bias, Y, ldy);
   }
 
-  // RAW_I8: A' as the kernel takes it (A shifted by alpha), the general kernel.
+  // RAW_I8: A' as the kernel takes it (A shifted by alpha): any 8-bit A, so the general kernel,
+  // or on AVX2 the sign-trick one when B' avoids -128.
   const lb_epilogue_kernels &ek = *lb_active()->epilogue;
   const lb_gemm_plan plan = lb_gemm_choose(*W, 0);
   const int alpha = is_signed == plan.a_signed ? 0 : plan.a_signed ? 128 : -128;  // value = A' + alpha
