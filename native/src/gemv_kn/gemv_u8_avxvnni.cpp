@@ -33,9 +33,14 @@ inline __m256i broadcast4(const uint8_t *p) {
 // ---- K x N ---------------------------------------------------------------------------------
 // B in blocks of kKB rows (32; 16 for one or two rows of A) x 32 columns. A block's rows become
 // (k .. k + 3) quads by two unpack levels within 128-bit lanes (lb_quads256: quad vector j holds
-// in lane l the columns 16 l + 4 j .. + 3) in an L1 buffer Q; then the rows of A, two at a time, run over
-// Q with their 2 x 4 accumulators in registers, adding into P (in Q's column order until the
-// end, when a swap of lanes puts each 32 columns right). With 16 registers, quads kept in
+// in lane l the columns 16 l + 4 j .. + 3) in an L1 buffer Q; then the rows of A, three at a time, run over
+// Q with their 3 x 4 accumulators in registers, adding into P (in Q's column order until the
+// end, when a swap of lanes puts each 32 columns right). Three rows fill the 16 registers: 12
+// accumulators, three broadcasts of A and one quad vector of Q, loaded once for the three.
+// (Two rows at a time loaded each quad vector for 8 products instead of 12: Xeon host, 1
+// thread, x 4096 x 4096, p10 ms, 3 rows 1.25-1.28 -> 1.15-1.16, 4 rows 1.29 -> 1.22-1.26, 6 rows
+// 1.50-1.52 -> 1.38-1.40, 8 rows 1.67-1.68 -> 1.51-1.52, 16 rows 3.37-3.54 -> 3.11-3.17; four
+// rows spilled, 4 and 8 rows 1.32-1.35 and 1.77-1.80.) With 16 registers, quads kept in
 // registers as on AVX-512 would leave 8 k between P's round trips; through Q there are up to
 // 32. The rows of a block are walked along their whole length (sequential streams), each
 // fetched kPF bytes ahead, and near a row's end the next block's row.
@@ -209,7 +214,7 @@ void kn(size_t M, size_t N, size_t K, const uint8_t *a, size_t lda, const uint8_
         x[M] = ones;
         p[M] = n < whole ? S + n : tail[M];
       }
-      lb_for_each_tile<2, 1>(rows, 1, [&](auto r, auto, size_t m, size_t) {
+      lb_for_each_tile<kDirect ? 2 : 3, 1>(rows, 1, [&](auto r, auto, size_t m, size_t) {
         if constexpr (kDirect)
           rows_x_block_direct<r.value, kAU8, kFlip, kKB>(B, ldb, k, kr, K, n, cols, N, x + m, p + m);
         else
