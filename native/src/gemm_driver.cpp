@@ -1,9 +1,9 @@
 // The GEMM engine's non-template parts: kernel choice, block sizes, scratch (gemm_driver.h).
 #include "gemm_driver.h"
 
-lb_gemm_plan lb_gemm_choose(const lb_packed_weights &w, int a_range) {
+lb_gemm_plan lb_gemm_choose(const lb_packed_weights &w, bool a_7bit) {
   const lb_gemm_i8_kernel &k = *w.kern;
-  if (a_range == 7 && k.fn_u7) return {k.fn_u7, false, 64};
+  if (a_7bit && k.fn_u7) return {k.fn_u7, false, 64};
   if (w.b_sym && k.fn_sym) return {k.fn_sym, true, 0};
   return {k.fn, k.a_signed, k.a_signed ? 0 : 128};
 }

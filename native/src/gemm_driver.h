@@ -97,9 +97,9 @@ struct lb_gemm_plan {
   int a_shift;
 };
 
-// a_range: 7 when A lies in [-63, 63] (the 7-bit kernel), else 0 or 8 (any int8 A: the sign-trick
-// kernel asks only that B' avoid -128, which prepack records as b_sym).
-lb_gemm_plan lb_gemm_choose(const lb_packed_weights &w, int a_range);
+// a_7bit: A lies in [-63, 63] (the 7-bit kernel may run); any other int8 A takes the sign-trick
+// kernel where B' avoids -128 (prepack records it as b_sym), else the general one.
+lb_gemm_plan lb_gemm_choose(const lb_packed_weights &w, bool a_7bit);
 
 // A thread's cached scratch buffer (one per slot and thread, kept between calls up to a few
 // MiB; larger requests get memory of their own, freed by the destructor).

@@ -173,7 +173,7 @@ extern "C" lb_status lb_linear_f32(size_t M, const float *X, size_t ldx, const l
   float *a_scale = (float *)scale_buf.get();
   if (!a_scale) return LB_ERR_OUT_OF_MEMORY;
   const lb_epilogue_kernels &ek = *lb_active()->epilogue;
-  const lb_gemm_plan plan = lb_gemm_choose(*W, c.bits);
+  const lb_gemm_plan plan = lb_gemm_choose(*W, c.bits == 7);
   // A kernel that takes uint8 gets q + 128 (q + 64 for 7-bit kernels): quantizing with that
   // zero point and a shifted clamp gives exactly the shifted values.
   const int32_t shift = plan.a_shift;
@@ -237,7 +237,7 @@ extern "C" lb_status lb_linear_q8(size_t M, const void *A, lb_dtype a_type, size
   // RAW_I8: A' as the kernel takes it (A shifted by alpha): any 8-bit A, so the general kernel,
   // or on AVX2 the sign-trick one when B' avoids -128.
   const lb_epilogue_kernels &ek = *lb_active()->epilogue;
-  const lb_gemm_plan plan = lb_gemm_choose(*W, 0);
+  const lb_gemm_plan plan = lb_gemm_choose(*W, false);
   const int alpha = is_signed == plan.a_signed ? 0 : plan.a_signed ? 128 : -128;  // value = A' + alpha
   const uint8_t flip = alpha ? 0x80 : 0;
   auto pack_a = [&](size_t m, uint8_t *dst) {

@@ -297,7 +297,7 @@ lb_status product(size_t M, const void *A, lb_dtype a_type, size_t lda, const vo
                   size_t b_zp_count, int32_t *Y, size_t ldy, const lb_raw_source *src = nullptr) {
   const size_t K = w.K;
   // Any 8-bit A: the sign-trick kernel (AVX2) needs only B' without -128 (w.b_sym).
-  const lb_gemm_plan plan = lb_gemm_choose(w, 0);
+  const lb_gemm_plan plan = lb_gemm_choose(w, false);
   const int alpha = offset_of(a_type, plan.a_signed);  // caller's value = A' + alpha
   const uint8_t a_flip = alpha ? 0x80 : 0;
 
