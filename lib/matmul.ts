@@ -123,6 +123,8 @@ const tsBackend: LinearBackend = {
     const g = p.grouped ?? rawAsGrouped(p.raw!);
     if (compute === 'float32') {
       if (a.kind !== 'float') throw new Error('unreachable: float32 compute takes float activations');
+      // As the native backend (lb_linear_f32): a row holding ±Inf is refused in either mode.
+      for (let i = 0; i < M * g.K; i++) if (a.x[i] === Infinity || a.x[i] === -Infinity) throw new RangeError('infinite activation');
       return linearGroupedF32Ts(a.x, M, g, bias, out);
     }
     let q: Int8Array | Uint8Array, scale: Float32Array, zp: Int8Array | Uint8Array | null = null;
@@ -286,7 +288,9 @@ function prepare(FN: string, x: Float32Array | QTensor, w: QTensor | PackedWeigh
  * y = x · wᵀ (+ bias) for a quantized linear layer, M x N float32. `x` is float32 with K
  * values per row (quantized per row to int8, SPEC §4) or a QTensor [M, K] (int8 / uint8, per
  * tensor or per row). `w` is a QTensor [N, K] or weights from `prepack`. With compute 'int8'
- * the results are identical on every ISA, thread count and backend.
+ * the results are identical on every ISA, thread count and backend, and a NaN in `x` quantizes
+ * to 0 (as `quantizeLinear` maps NaN to the zero point); with compute 'float32' it makes its
+ * row's outputs NaN. ±Infinity in `x` is a RangeError in either mode (a row with no finite scale).
  */
 export function matmul(x: Float32Array | QTensor, w: QTensor | PackedWeights, opts: MatmulOptions = {}): Float32Array {
   const FN = 'matmul';

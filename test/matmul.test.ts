@@ -205,6 +205,33 @@ describe('matmul bad input names the argument; nothing is written on error', () 
     }
   });
 
+  test('non-finite activations behave alike on both backends', () => {
+    const K = 40, N = 5;
+    const q = quantize(gaussian(N * K), [N, K], { dtype: 'int4', blockSize: 32 });
+    const x = gaussian(2 * K);
+    x[K + 7] = NaN;  // row 1
+    const results: Float32Array[][] = [];
+    for (const backend of loaded.binding ? (['native', 'ts'] as const) : (['ts'] as const)) {
+      setBackend(backend);
+      try {
+        const p = prepack(q);
+        const inf = Float32Array.from(x);
+        inf[K + 3] = -Infinity;
+        for (const compute of ['int8', 'float32'] as const)
+          expect(() => matmul(inf, p, { compute })).toThrow(/matmul: x\[43\] \(row 1\) is -Infinity: that row has no finite scale/);
+        const y8 = matmul(x, p), y32 = matmul(x, p, { compute: 'float32' });
+        expect(Array.from(y8).every(Number.isFinite)).toBe(true);  // NaN quantizes to 0
+        expect(Array.from(y32.subarray(0, N)).every(Number.isFinite)).toBe(true);
+        expect(Array.from(y32.subarray(N)).every(Number.isNaN)).toBe(true);
+        results.push([y8, y32]);
+        p.free();
+      } finally {
+        setBackend('native');
+      }
+    }
+    if (results.length === 2) expect(Array.from(results[1]![0]!)).toEqual(Array.from(results[0]![0]!));  // int8: the same bits
+  });
+
   test('a QTensor x must match K', () => {
     const x: QTensor = quantize(gaussian(10), [2, 5], { dtype: 'int8' });
     expect(() => matmul(x, w)).toThrow(/x as a QTensor must be int8 \/ uint8 of shape \[M, 3\]/);
