@@ -2,7 +2,7 @@
  * matmul / prepack (SPEC §4): the float-in, float-out quantized linear layer. Bit-identical on
  * every ISA and the TS fallback; close to float32; errors name the argument.
  */
-import { errorStats, matmul, matmulAsync, prepack, quantize, setBackend, type QTensor, type QuantizeOptions } from '../lib';
+import { errorStats, getBackend, matmul, matmulAsync, prepack, quantize, setBackend, type QTensor, type QuantizeOptions } from '../lib';
 import { loaded } from '../lib/native';
 import { makeRng } from './helpers/random';
 import { describeTargets, targets, useTarget } from './helpers/targets';
@@ -211,6 +211,7 @@ describe('matmul bad input names the argument; nothing is written on error', () 
     const x = gaussian(2 * K);
     x[K + 7] = NaN;  // row 1
     const results: Float32Array[][] = [];
+    const before = getBackend();
     for (const backend of loaded.binding ? (['native', 'ts'] as const) : (['ts'] as const)) {
       setBackend(backend);
       try {
@@ -226,7 +227,7 @@ describe('matmul bad input names the argument; nothing is written on error', () 
         results.push([y8, y32]);
         p.free();
       } finally {
-        setBackend('native');
+        setBackend(before);
       }
     }
     if (results.length === 2) expect(Array.from(results[1]![0]!)).toEqual(Array.from(results[0]![0]!));  // int8: the same bits
