@@ -14,6 +14,24 @@ inline __m512 lb_zmm_scales(const lb_ggemm_args &a, size_t w) {
                      : _mm512_loadu_ps(a.w_scale + w);
 }
 
+// prefetcht0 through asm: GCC 12 deleted _mm_prefetch as dead code in the helper below once it
+// was inlined with a constant distance (no prefetch left in the object).
+inline void lb_prefetch_l1(const void *p) { __asm__ volatile("prefetcht0 %0" : : "m"(*(const char *)p)); }
+
+// At group g, the scales of group g + ahead for the C panels from p fetched into L1 (nothing
+// past the last group; binary16 scales at even g only: a line holds two groups' of a panel), for
+// the tiles that stream the weights once: each panel's scales are a stream of their own beside
+// its weights, which the weights' fetches ahead do not cover. Args: lb_ggemm_args or
+// lb_wgemm_args.
+template <int C, class Args>
+inline void lb_zmm_prefetch_scales(const Args &a, size_t p, size_t g, size_t ahead) {
+  if ((a.w_scale16 && g % 2) || g + ahead >= a.groups) return;
+  LB_UNROLL for (int j = 0; j < C; ++j) {
+    const size_t w = ((p + j) * a.groups + g + ahead) * 16;
+    lb_prefetch_l1(a.w_scale16 ? (const void *)(a.w_scale16 + w) : (const void *)(a.w_scale + w));
+  }
+}
+
 // Group g's scales for the C panels from p.
 template <int C>
 inline void lb_zmm_group_scales(const lb_ggemm_args &a, size_t p, size_t g, __m512 (&ws)[C]) {
